@@ -1,0 +1,157 @@
+package app
+
+import (
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// Player is the device side of a Session, as printed by `sessions --json`.
+type Player struct {
+	Title             string `json:"title"`
+	Product           string `json:"product"`
+	Platform          string `json:"platform"`
+	Device            string `json:"device"`
+	Address           string `json:"address"`
+	Local             bool   `json:"local"`
+	MachineIdentifier string `json:"machineIdentifier"`
+}
+
+// Session is one live playback, flattened and classified. It is a value: a
+// Snapshot's sessions are never modified after the snapshot is published.
+type Session struct {
+	Server            string        `json:"server"`
+	ID                string        `json:"id"` // Session.id: what terminate takes; may be empty
+	SessionKey        string        `json:"sessionKey"`
+	User              string        `json:"user"`
+	UserID            string        `json:"userId,omitempty"`
+	Title             string        `json:"title"`
+	Type              string        `json:"type"`
+	Kind              plex.Kind     `json:"kind"`
+	Library           string        `json:"library,omitempty"`
+	LibrarySectionID  string        `json:"librarySectionId,omitempty"`
+	State             string        `json:"state"`
+	Player            Player        `json:"player"`
+	Decision          plex.Decision `json:"decision"`
+	Reason            string        `json:"reason"`
+	Short             string        `json:"short"`
+	VideoDecision     string        `json:"videoDecision"`
+	AudioDecision     string        `json:"audioDecision"`
+	SubtitleDecision  string        `json:"subtitleDecision"`
+	VideoTranscode    bool          `json:"videoTranscode"`
+	AudioOnly         bool          `json:"audioOnlyTranscode"`
+	SubtitleBurn      bool          `json:"subtitleBurn"`
+	HWTranscode       bool          `json:"hwTranscode"`
+	HW                string        `json:"hw,omitempty"`
+	TranscodeKey      string        `json:"transcodeKey"`
+	SourceResolution  string        `json:"sourceResolution"`
+	SourceHeight      int           `json:"sourceHeight,omitempty"`
+	SourceVideoCodec  string        `json:"sourceVideoCodec,omitempty"`
+	SourceAudioCodec  string        `json:"sourceAudioCodec,omitempty"`
+	TargetResolution  string        `json:"targetResolution,omitempty"`
+	TargetVideoCodec  string        `json:"targetVideoCodec,omitempty"`
+	BitrateKbps       int64         `json:"bitrateKbps,omitempty"`
+	BandwidthKbps     int64         `json:"bandwidthKbps"`
+	Location          string        `json:"location,omitempty"` // lan, wan, cellular
+	Relayed           bool          `json:"relayed,omitempty"`
+	ViewOffsetMs      int64         `json:"viewOffsetMs"`
+	DurationMs        int64         `json:"durationMs"`
+	TranscodeSpeed    float64       `json:"transcodeSpeed,omitempty"`
+	TranscodeProgress float64       `json:"transcodeProgress,omitempty"`
+	Throttled         bool          `json:"throttled,omitempty"`
+	FirstSeen         time.Time     `json:"firstSeen"`
+	StateSince        time.Time     `json:"stateSince"` // when State last changed (paused-too-long)
+}
+
+// Key identifies a session across snapshots of one server: the sessionKey,
+// or the Session id when a server sends no sessionKey.
+func (s *Session) Key() string {
+	if s.SessionKey != "" {
+		return s.Server + "/" + s.SessionKey
+	}
+	return s.Server + "/id:" + s.ID
+}
+
+// Transcoding reports whether the transcoder is converting video or audio.
+func (s *Session) Transcoding() bool { return s.Decision == plex.Transcode }
+
+// Progress returns the play position as a fraction 0..1, or 0 when unknown.
+func (s *Session) Progress() float64 {
+	if s.DurationMs <= 0 {
+		return 0
+	}
+	p := float64(s.ViewOffsetMs) / float64(s.DurationMs)
+	return min(max(p, 0), 1)
+}
+
+// NewSession flattens and classifies a /status/sessions item of server.
+// FirstSeen and StateSince are set to now; the monitor carries them over
+// from earlier snapshots.
+func NewSession(server string, m *plex.Metadata, now time.Time) Session {
+	c := plex.Classify(m)
+	s := Session{
+		Server:           server,
+		SessionKey:       string(m.SessionKey),
+		Title:            plex.DisplayTitle(m),
+		Type:             m.Type,
+		Kind:             plex.PlaybackKind(m),
+		Library:          m.LibrarySectionTitle,
+		LibrarySectionID: string(m.LibrarySectionID),
+		Decision:         c.Decision,
+		Reason:           c.Reason(),
+		Short:            c.Short(),
+		VideoDecision:    c.VideoDecision,
+		AudioDecision:    c.AudioDecision,
+		SubtitleDecision: c.SubtitleDecision,
+		VideoTranscode:   c.VideoTranscode,
+		AudioOnly:        c.AudioOnly,
+		SubtitleBurn:     c.SubtitleBurn,
+		HWTranscode:      c.Decision != plex.DirectPlay && c.HW.Active(),
+		HW:               c.HW.String(),
+		SourceResolution: c.SourceResolution,
+		SourceHeight:     c.SourceHeight,
+		SourceVideoCodec: c.SourceVideoCodec,
+		SourceAudioCodec: c.SourceAudioCodec,
+		TargetResolution: c.TargetResolution,
+		TargetVideoCodec: c.TargetVideoCodec,
+		BitrateKbps:      c.BitrateKbps,
+		Location:         plex.Location(m),
+		ViewOffsetMs:     int64(m.ViewOffset),
+		DurationMs:       int64(m.Duration),
+		FirstSeen:        now,
+		StateSince:       now,
+	}
+	if m.User != nil {
+		s.User, s.UserID = m.User.Title, string(m.User.ID)
+	}
+	if p := m.Player; p != nil {
+		s.Player = Player{
+			Title:             p.Title,
+			Product:           p.Product,
+			Platform:          p.Platform,
+			Device:            p.Device,
+			Address:           plex.CleanAddress(p.Address),
+			Local:             bool(p.Local),
+			MachineIdentifier: string(p.MachineIdentifier),
+		}
+		s.State = p.State
+		s.Relayed = bool(p.Relayed)
+	}
+	if s.Location == "lan" {
+		s.Player.Local = true
+	}
+	if m.Session != nil {
+		s.ID = string(m.Session.ID)
+		s.BandwidthKbps = int64(m.Session.Bandwidth)
+	}
+	if ts := m.TranscodeSession; ts != nil {
+		s.TranscodeKey = ts.ID()
+		s.TranscodeSpeed = float64(ts.Speed)
+		s.TranscodeProgress = float64(ts.Progress)
+		s.Throttled = bool(ts.Throttled)
+	}
+	if s.User == "" {
+		s.User = "(unknown user)"
+	}
+	return s
+}

@@ -1,0 +1,142 @@
+package app
+
+import (
+	"fmt"
+	"time"
+)
+
+// ConnStatus is the state of one server's connection.
+type ConnStatus int
+
+// Connection states, in the order a healthy start goes through them.
+const (
+	Connecting   ConnStatus = iota // first connect in progress
+	Connected                      // event stream open
+	Reconnecting                   // stream lost, retrying (NextRetry set)
+	Unauthorized                   // token rejected: no retry until the user acts
+	Unreachable                    // server does not answer; retrying
+	Stopped                        // monitor ended
+)
+
+// String returns the status in words.
+func (c ConnStatus) String() string {
+	switch c {
+	case Connecting:
+		return "connecting"
+	case Connected:
+		return "connected"
+	case Reconnecting:
+		return "reconnecting"
+	case Unauthorized:
+		return "token rejected"
+	case Unreachable:
+		return "unreachable"
+	case Stopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// Problem reports whether the status needs the admin's attention.
+func (c ConnStatus) Problem() bool { return c == Unauthorized || c == Unreachable }
+
+// Conn describes one server's connection for the status line.
+type Conn struct {
+	Status    ConnStatus
+	Err       string    // last error in words, token-free
+	NextRetry time.Time // when Reconnecting/Unreachable
+	LastEvent time.Time // last event (pings included)
+	Since     time.Time // when Status was entered
+}
+
+// Line returns the status line text, e.g. "connected · last event 12:03:04".
+func (c Conn) Line(now time.Time) string {
+	s := c.Status.String()
+	if !c.NextRetry.IsZero() && (c.Status == Reconnecting || c.Status == Unreachable) {
+		if d := c.NextRetry.Sub(now).Round(time.Second); d > 0 {
+			s += fmt.Sprintf(" (retry in %s)", d)
+		} else {
+			s += " (retrying)"
+		}
+	}
+	if c.Err != "" && c.Status != Connected {
+		s += ": " + c.Err
+	}
+	if !c.LastEvent.IsZero() {
+		s += " · last event " + c.LastEvent.Format("15:04:05")
+	}
+	return s
+}
+
+// Snapshot is one server's state at one moment. It is immutable once
+// published: subscribers may keep it and read it from any goroutine.
+type Snapshot struct {
+	Server   string    // server name as configured
+	URL      string    // base URL, token-free
+	Demo     bool      // the built-in simulated server
+	Sessions []Session // sorted by FirstSeen, then Key
+	Conn     Conn
+	Seq      uint64 // increases with every snapshot of this server
+	Time     time.Time
+}
+
+// ChangeKind says how a session changed between two snapshots.
+type ChangeKind int
+
+// Kinds of change.
+const (
+	Started ChangeKind = iota
+	Changed
+	Ended
+)
+
+// String returns "started", "changed" or "ended".
+func (k ChangeKind) String() string {
+	return [...]string{"started", "changed", "ended"}[k]
+}
+
+// Change is one session's lifecycle step. For Ended, Session is the last
+// known state.
+type Change struct {
+	Kind    ChangeKind
+	Session Session
+	Prev    *Session // for Changed: the state before
+}
+
+// Update is what a monitor publishes: the new snapshot and what changed
+// since the previous one (empty when only the connection changed).
+type Update struct {
+	Snapshot *Snapshot
+	Changes  []Change
+	// Event is the time the SSE event that caused this update arrived,
+	// zero for polls; used to measure reaction time.
+	Event time.Time
+}
+
+// State aggregates the latest snapshot of every server for the UI and tray.
+type State struct {
+	Servers []*Snapshot // in configuration order
+	Time    time.Time
+}
+
+// Sessions returns all sessions of all servers.
+func (s *State) Sessions() []Session {
+	var out []Session
+	for _, sn := range s.Servers {
+		out = append(out, sn.Sessions...)
+	}
+	return out
+}
+
+// Counts returns the number of sessions and of transcodes.
+func (s *State) Counts() (streams, transcodes int) {
+	for _, sn := range s.Servers {
+		for i := range sn.Sessions {
+			streams++
+			if sn.Sessions[i].Transcoding() {
+				transcodes++
+			}
+		}
+	}
+	return
+}

@@ -1,0 +1,475 @@
+package plex
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Decision is how Plex delivers a session: the three values Tautulli and the
+// Plex dashboard use.
+type Decision string
+
+// The decisions. DirectStream is spelled "copy" on the wire and in our JSON.
+const (
+	DirectPlay   Decision = "directplay"
+	DirectStream Decision = "copy"
+	Transcode    Decision = "transcode"
+)
+
+// String returns the words an admin reads: "Direct Play", "Direct Stream",
+// "Transcode".
+func (d Decision) String() string {
+	switch d {
+	case DirectStream:
+		return "Direct Stream"
+	case Transcode:
+		return "Transcode"
+	default:
+		return "Direct Play"
+	}
+}
+
+// Classification is everything derived from one session item: the decision
+// and the reason for it, hardware use and source/target formats.
+type Classification struct {
+	Decision         Decision
+	VideoDecision    string // "transcode", "copy", "burn" or "" (direct play / unknown)
+	AudioDecision    string
+	SubtitleDecision string
+	// VideoTranscode is the costly case; AudioOnly is a transcode of audio
+	// alone (video copied, or a music track).
+	VideoTranscode   bool
+	AudioOnly        bool
+	SubtitleBurn     bool
+	HW               HW
+	SourceVideoCodec string
+	SourceAudioCodec string
+	SourceResolution string // "4K", "1080p", "720p", "SD", … or ""
+	SourceHeight     int
+	TargetVideoCodec string
+	TargetAudioCodec string
+	TargetResolution string
+	BitrateKbps      int64 // media bitrate of the selected version
+}
+
+// HW says how much of a transcode runs on hardware.
+type HW struct {
+	Requested    bool
+	FullPipeline bool
+	Decoding     string // title, e.g. "Intel (QuickSync)", or the short name
+	Encoding     string
+}
+
+// Active reports whether any part of the transcode is known or asked to run on hardware.
+func (h HW) Active() bool {
+	return h.FullPipeline || h.Decoding != "" || h.Encoding != "" || h.Requested
+}
+
+// String returns "HW", "HW decode", "HW encode", "HW requested" or "".
+func (h HW) String() string {
+	switch {
+	case h.FullPipeline || (h.Decoding != "" && h.Encoding != ""):
+		return "HW"
+	case h.Encoding != "":
+		return "HW encode"
+	case h.Decoding != "":
+		return "HW decode"
+	case h.Requested:
+		return "HW requested"
+	}
+	return ""
+}
+
+// SelectedMedia returns the Media marked selected, else the first, else nil.
+func (m *Metadata) SelectedMedia() *Media {
+	for i := range m.Media {
+		if m.Media[i].Selected {
+			return &m.Media[i]
+		}
+	}
+	if len(m.Media) > 0 {
+		return &m.Media[0]
+	}
+	return nil
+}
+
+// SelectedPart returns the selected Part of the selected Media, else the first.
+func (m *Metadata) SelectedPart() *Part {
+	md := m.SelectedMedia()
+	if md == nil {
+		return nil
+	}
+	for i := range md.Part {
+		if md.Part[i].Selected {
+			return &md.Part[i]
+		}
+	}
+	if len(md.Part) > 0 {
+		return &md.Part[0]
+	}
+	return nil
+}
+
+// SelectedStream returns the selected stream of a type (StreamVideo, …) of
+// the selected Part, else the first of that type, else nil.
+func (m *Metadata) SelectedStream(streamType int) *Stream {
+	p := m.SelectedPart()
+	if p == nil {
+		return nil
+	}
+	var first *Stream
+	for i := range p.Stream {
+		s := &p.Stream[i]
+		if int(s.StreamType) != streamType {
+			continue
+		}
+		if s.Selected {
+			return s
+		}
+		if first == nil {
+			first = s
+		}
+	}
+	return first
+}
+
+// Classify derives the decision and formats of a session item, following
+// Tautulli: no TranscodeSession means direct play; otherwise transcode if
+// video or audio is transcoded, else direct stream (copy).
+func Classify(m *Metadata) Classification {
+	var c Classification
+	ts := m.TranscodeSession
+	vs, as, ss := m.SelectedStream(StreamVideo), m.SelectedStream(StreamAudio), m.SelectedStream(StreamSubtitle)
+	if ts != nil {
+		c.VideoDecision, c.AudioDecision, c.SubtitleDecision = ts.VideoDecision, ts.AudioDecision, ts.SubtitleDecision
+	}
+	if c.VideoDecision == "" && vs != nil {
+		c.VideoDecision = vs.Decision
+	}
+	if c.AudioDecision == "" && as != nil {
+		c.AudioDecision = as.Decision
+	}
+	if c.SubtitleDecision == "" && ss != nil {
+		c.SubtitleDecision = ss.Decision
+	}
+	c.SubtitleBurn = c.SubtitleDecision == "burn"
+	switch {
+	case c.VideoDecision == "transcode" || c.AudioDecision == "transcode" || (c.SubtitleBurn && ts != nil):
+		c.Decision = Transcode
+	case ts != nil && (c.VideoDecision == "copy" || c.AudioDecision == "copy"):
+		c.Decision = DirectStream
+	case ts == nil && (c.VideoDecision == "copy" || c.AudioDecision == "copy"):
+		// Without a transcoder a "copy" stream decision is a direct play.
+		c.Decision = DirectPlay
+	case ts != nil:
+		c.Decision = DirectStream
+	default:
+		c.Decision = DirectPlay
+	}
+	c.VideoTranscode = c.Decision == Transcode && (c.VideoDecision == "transcode" || c.SubtitleBurn)
+	c.AudioOnly = c.Decision == Transcode && !c.VideoTranscode
+
+	md := m.SelectedMedia()
+	if md != nil {
+		c.SourceVideoCodec = md.VideoCodec
+		c.SourceAudioCodec = md.AudioCodec
+		c.SourceHeight = int(md.Height)
+		c.SourceResolution = ResolutionLabel(md.VideoResolution, int(md.Height))
+		c.BitrateKbps = int64(md.Bitrate)
+	}
+	if vs != nil && c.SourceVideoCodec == "" {
+		c.SourceVideoCodec = vs.Codec
+	}
+	if vs != nil && c.SourceHeight == 0 {
+		c.SourceHeight = int(vs.Height)
+	}
+	if c.SourceResolution == "" && c.SourceHeight > 0 {
+		c.SourceResolution = ResolutionLabel("", c.SourceHeight)
+	}
+	if c.SourceHeight == 0 {
+		c.SourceHeight = ResolutionHeight(c.SourceResolution)
+	}
+	if ts != nil {
+		if ts.SourceVideoCodec != "" {
+			c.SourceVideoCodec = ts.SourceVideoCodec
+		}
+		if ts.SourceAudioCodec != "" {
+			c.SourceAudioCodec = ts.SourceAudioCodec
+		}
+		c.TargetVideoCodec, c.TargetAudioCodec = ts.VideoCodec, ts.AudioCodec
+		if ts.Height > 0 {
+			c.TargetResolution = ResolutionLabel("", int(ts.Height))
+		}
+		c.HW = HW{
+			Requested:    bool(ts.TranscodeHwRequested),
+			FullPipeline: bool(ts.TranscodeHwFullPipeline),
+			Decoding:     firstNonEmpty(ts.TranscodeHwDecodingTitle, ts.TranscodeHwDecoding),
+			Encoding:     firstNonEmpty(ts.TranscodeHwEncodingTitle, ts.TranscodeHwEncoding),
+		}
+	}
+	if c.TargetVideoCodec == "" || c.TargetVideoCodec == "*" {
+		c.TargetVideoCodec = c.SourceVideoCodec
+	}
+	if c.TargetAudioCodec == "" || c.TargetAudioCodec == "*" {
+		c.TargetAudioCodec = c.SourceAudioCodec
+	}
+	if c.TargetResolution == "" {
+		c.TargetResolution = c.SourceResolution
+	}
+	return c
+}
+
+// Reason explains the decision in words, e.g.
+// "Transcode: video HEVC 4K → H.264 1080p (HW), audio copy, subtitles burned in".
+func (c Classification) Reason() string {
+	switch c.Decision {
+	case DirectPlay:
+		return "Direct Play"
+	case DirectStream:
+		parts := []string{}
+		if c.VideoDecision == "copy" {
+			parts = append(parts, "video copy")
+		}
+		if c.AudioDecision == "copy" {
+			parts = append(parts, "audio copy")
+		}
+		if len(parts) == 0 {
+			return "Direct Stream"
+		}
+		return "Direct Stream: " + strings.Join(parts, ", ")
+	}
+	var parts []string
+	if c.VideoDecision == "transcode" || c.SubtitleBurn && c.VideoDecision != "copy" {
+		v := "video " + join(CodecName(c.SourceVideoCodec), c.SourceResolution) + " → " + join(CodecName(c.TargetVideoCodec), c.TargetResolution)
+		if hw := c.HW.String(); hw != "" {
+			v += " (" + hw + ")"
+		}
+		parts = append(parts, v)
+	} else if c.VideoDecision != "" {
+		parts = append(parts, "video "+c.VideoDecision)
+	}
+	switch c.AudioDecision {
+	case "transcode":
+		parts = append(parts, "audio "+CodecName(c.SourceAudioCodec)+" → "+CodecName(c.TargetAudioCodec))
+	case "":
+	default:
+		parts = append(parts, "audio "+c.AudioDecision)
+	}
+	if c.SubtitleBurn {
+		parts = append(parts, "subtitles burned in")
+	}
+	return "Transcode: " + strings.Join(parts, ", ")
+}
+
+// Short is a compact label for menus: "Transcode (HEVC 4K→1080p)",
+// "Direct Stream", "Direct Play".
+func (c Classification) Short() string {
+	if c.Decision != Transcode {
+		return c.Decision.String()
+	}
+	if c.AudioOnly {
+		return "Transcode (audio)"
+	}
+	src := join(CodecName(c.SourceVideoCodec), c.SourceResolution)
+	if src == "" {
+		return "Transcode"
+	}
+	if c.TargetResolution != "" && c.TargetResolution != c.SourceResolution {
+		return fmt.Sprintf("Transcode (%s→%s)", src, c.TargetResolution)
+	}
+	return fmt.Sprintf("Transcode (%s)", src)
+}
+
+func join(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ResolutionLabel turns Plex's videoResolution ("4k", "1080", "720", "sd")
+// or a pixel height into "4K", "1080p", "720p", "576p", "480p" or "SD".
+func ResolutionLabel(res string, height int) string {
+	switch r := strings.ToLower(strings.TrimSpace(res)); r {
+	case "4k", "2160", "2160p", "uhd":
+		return "4K"
+	case "8k", "4320":
+		return "8K"
+	case "sd":
+		return "SD"
+	case "":
+	default:
+		r = strings.TrimSuffix(r, "p")
+		if n, err := strconv.Atoi(r); err == nil {
+			height = n
+		} else {
+			return res
+		}
+	}
+	switch {
+	case height >= 4000:
+		return "8K"
+	case height >= 1600:
+		return "4K"
+	case height >= 1300:
+		return "1440p"
+	case height >= 1000:
+		return "1080p"
+	case height >= 700:
+		return "720p"
+	case height >= 560:
+		return "576p"
+	case height >= 400:
+		return "480p"
+	case height > 0:
+		return "SD"
+	}
+	return ""
+}
+
+// ResolutionHeight returns the nominal height of a label from
+// ResolutionLabel ("4K" → 2160), or 0.
+func ResolutionHeight(label string) int {
+	switch label {
+	case "8K":
+		return 4320
+	case "4K":
+		return 2160
+	case "1440p":
+		return 1440
+	case "1080p":
+		return 1080
+	case "720p":
+		return 720
+	case "576p":
+		return 576
+	case "480p":
+		return 480
+	case "SD":
+		return 360
+	}
+	return 0
+}
+
+// CodecName returns the usual spelling of a codec id ("hevc" → "HEVC",
+// "h264" → "H.264").
+func CodecName(codec string) string {
+	switch strings.ToLower(codec) {
+	case "":
+		return ""
+	case "hevc", "h265":
+		return "HEVC"
+	case "h264", "avc":
+		return "H.264"
+	case "av1":
+		return "AV1"
+	case "vp9":
+		return "VP9"
+	case "mpeg2video":
+		return "MPEG-2"
+	case "mpeg4":
+		return "MPEG-4"
+	case "vc1":
+		return "VC-1"
+	case "aac":
+		return "AAC"
+	case "ac3":
+		return "AC3"
+	case "eac3":
+		return "EAC3"
+	case "truehd":
+		return "TrueHD"
+	case "dca", "dts":
+		return "DTS"
+	case "flac":
+		return "FLAC"
+	case "mp3":
+		return "MP3"
+	case "opus":
+		return "Opus"
+	case "pgs":
+		return "PGS"
+	case "srt":
+		return "SRT"
+	case "ass":
+		return "ASS"
+	}
+	return strings.ToUpper(codec)
+}
+
+// Kind says what sort of playback an item is, so theme music and pre-rolls
+// are never mistaken for a viewer's stream.
+type Kind string
+
+// Kinds of playback.
+const (
+	KindPlayback Kind = "playback"
+	KindTheme    Kind = "theme"   // theme music (guid library://…): not user playback
+	KindPreroll  Kind = "preroll" // librarySectionID -2: never auto-terminated
+	KindLiveTV   Kind = "livetv"
+)
+
+// PlaybackKind classifies an item as playback, theme music, pre-roll or Live TV.
+func PlaybackKind(m *Metadata) Kind {
+	switch {
+	case m.Type == "track" && strings.HasPrefix(m.GUID, "library://"):
+		return KindTheme
+	case m.LibrarySectionID == "-2" || (m.Type == "clip" && m.Subtype == "preroll"):
+		return KindPreroll
+	case strings.HasPrefix(m.Key, "/livetv/") || bool(m.Live):
+		return KindLiveTV
+	}
+	return KindPlayback
+}
+
+// Location returns "lan", "wan" or "cellular": Session.location, else
+// Player.local.
+func Location(m *Metadata) string {
+	if m.Session != nil && m.Session.Location != "" {
+		return strings.ToLower(m.Session.Location)
+	}
+	if m.Player != nil && m.Player.Local {
+		return "lan"
+	}
+	if m.Player != nil {
+		return "wan"
+	}
+	return ""
+}
+
+// CleanAddress strips the IPv4-mapped IPv6 prefix ("::ffff:1.2.3.4").
+func CleanAddress(a string) string {
+	return strings.TrimPrefix(strings.TrimSpace(a), "::ffff:")
+}
+
+// DisplayTitle is the title an admin expects: episodes as
+// "Show - S01E02 - Title", tracks as "Artist - Title", others as the title.
+func DisplayTitle(m *Metadata) string {
+	switch m.Type {
+	case "episode":
+		if m.GrandparentTitle != "" {
+			return fmt.Sprintf("%s - S%02dE%02d - %s", m.GrandparentTitle, m.ParentIndex, m.Index, m.Title)
+		}
+	case "track":
+		if m.GrandparentTitle != "" {
+			return m.GrandparentTitle + " - " + m.Title
+		}
+	}
+	if m.Title == "" {
+		return "(untitled)"
+	}
+	return m.Title
+}

@@ -1,0 +1,263 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// ClientInfo is what we tell Plex about ourselves on every request. ID is
+// one random identifier persisted per install: never rotated, never a
+// player's id (two clients sharing one make Plex stop the earlier session).
+type ClientInfo struct {
+	ID         string
+	Product    string
+	Version    string
+	DeviceName string
+}
+
+// DefaultProduct is the X-Plex-Product we send; it shows in the account's
+// authorized devices.
+const DefaultProduct = "Plex Warden"
+
+// MaxBody bounds every answer we read (a /status/sessions with thousands of
+// sessions is a few MiB).
+const MaxBody = 64 << 20
+
+// Client calls one Plex Media Server. It is safe for concurrent use.
+type Client struct {
+	base    *url.URL
+	token   string
+	info    ClientInfo
+	http    *http.Client
+	timeout time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (TLS settings, transport). Its Timeout
+// should be zero: each call has its own deadline and the event stream none.
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithTimeout sets the deadline of each call (default 10 s).
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// ParseBaseURL checks a server address and returns it normalised. A bare
+// "host:port" gets http://.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, errors.New("no server address given (use --server URL or PLEX_URL)")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad server address %q: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("bad server address %q: scheme must be http or https", raw)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("bad server address %q: no host", raw)
+	}
+	if u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("bad server address: put the token in PLEX_TOKEN, not in the URL")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.Fragment = ""
+	return u, nil
+}
+
+// NewClient returns a client for the server at baseURL using token (which may
+// be empty for /identity).
+func NewClient(baseURL, token string, info ClientInfo, opts ...Option) (*Client, error) {
+	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if info.Product == "" {
+		info.Product = DefaultProduct
+	}
+	c := &Client{base: u, token: token, info: info, http: &http.Client{}, timeout: 10 * time.Second}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// BaseURL returns the server address (no token in it).
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// HTTPClient returns the underlying HTTP client (for the event stream).
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
+// Headers returns the X-Plex-* headers sent on every request, token included.
+// Never log them.
+func (c *Client) Headers() http.Header {
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set("X-Plex-Product", c.info.Product)
+	if c.info.Version != "" {
+		h.Set("X-Plex-Version", c.info.Version)
+	}
+	if c.info.ID != "" {
+		h.Set("X-Plex-Client-Identifier", c.info.ID)
+	}
+	h.Set("X-Plex-Platform", platformName())
+	h.Set("X-Plex-Device", platformName())
+	if c.info.DeviceName != "" {
+		h.Set("X-Plex-Device-Name", c.info.DeviceName)
+	}
+	h.Set("X-Plex-Provides", "controller")
+	if c.token != "" {
+		h.Set("X-Plex-Token", c.token)
+	}
+	return h
+}
+
+func platformName() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "macOS"
+	case "windows":
+		return "Windows"
+	case "linux":
+		return "Linux"
+	}
+	return runtime.GOOS
+}
+
+// URL returns the absolute URL of path with query q. It never carries the token.
+func (c *Client) URL(path string, q url.Values) string {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (c *Client) server() string { return c.base.Scheme + "://" + c.base.Host }
+
+// do sends one request and returns the body of a 2xx answer.
+func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) ([]byte, int, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, q), nil)
+	if err != nil {
+		return nil, 0, &Error{Op: op, Server: c.server(), Err: ErrBadRequest, Detail: "cannot build request"}
+	}
+	req.Header = c.Headers()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		sentinel, detail := transportError(ctx, err)
+		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	if err != nil {
+		sentinel, detail := transportError(ctx, err)
+		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: sentinel, Detail: "reading answer: " + detail}
+	}
+	if len(body) > MaxBody {
+		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge, Detail: fmt.Sprintf("over %d MiB", MaxBody>>20)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return body, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: statusError(resp.StatusCode)}
+	}
+	return body, resp.StatusCode, nil
+}
+
+func (c *Client) get(ctx context.Context, op, path string, decode func([]byte) error) error {
+	body, _, err := c.do(ctx, op, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	if err := decode(body); err != nil {
+		return &Error{Op: op, Server: c.server(), Status: 200, Err: ErrMalformed, Detail: trimDetail(err.Error())}
+	}
+	return nil
+}
+
+func trimDetail(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// Identity calls GET /identity (no token needed): liveness and "right server?".
+func (c *Client) Identity(ctx context.Context) (*Identity, error) {
+	var id *Identity
+	err := c.get(ctx, "identity", "/identity", func(b []byte) (err error) { id, err = DecodeIdentity(b); return })
+	return id, err
+}
+
+// ServerInfo calls GET /: name, version, Plex Pass, event stream support.
+func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
+	var s *ServerInfo
+	err := c.get(ctx, "server info", "/", func(b []byte) (err error) { s, err = DecodeServerInfo(b); return })
+	return s, err
+}
+
+// Sessions calls GET /status/sessions (admin token): everything playing now.
+func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
+	var m []Metadata
+	err := c.get(ctx, "sessions", "/status/sessions", func(b []byte) (err error) { m, err = DecodeSessions(b); return })
+	return m, err
+}
+
+// TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.
+func (c *Client) TranscodeSessions(ctx context.Context) ([]TranscodeSession, error) {
+	var t []TranscodeSession
+	err := c.get(ctx, "transcode sessions", "/transcode/sessions", func(b []byte) (err error) { t, err = DecodeTranscodeSessions(b); return })
+	return t, err
+}
+
+// Terminate stops a session with a message the player shows. sessionID is
+// Session.id from /status/sessions, not the sessionKey. A 404 (already gone)
+// is ErrNotFound. A 401 is checked with GET /: if the token still works the
+// server lacks Plex Pass (ErrPlexPassRequired), else the token was rejected.
+func (c *Client) Terminate(ctx context.Context, sessionID, reason string) error {
+	if sessionID == "" {
+		return &Error{Op: "terminate", Server: c.server(), Err: ErrBadRequest, Detail: "the session has no Session id"}
+	}
+	q := url.Values{"sessionId": {sessionID}, "reason": {reason}}
+	_, status, err := c.do(ctx, "terminate", http.MethodGet, "/status/sessions/terminate", q)
+	if err != nil && status == http.StatusUnauthorized {
+		if _, infoErr := c.ServerInfo(ctx); infoErr == nil {
+			return &Error{Op: "terminate", Server: c.server(), Status: status, Err: ErrPlexPassRequired,
+				Detail: "the token works but the server refuses to terminate; the owner's account needs an active Plex Pass"}
+		}
+	}
+	return err
+}
+
+// StopTranscode kills a transcoder job: DELETE /transcode/sessions/<id>. key
+// may be any form ("/transcode/sessions/abc" or "abc"). Playback breaks
+// without a message.
+func (c *Client) StopTranscode(ctx context.Context, key string) error {
+	id := TranscodeID(key)
+	if id == "" {
+		return &Error{Op: "stop transcode", Server: c.server(), Err: ErrBadRequest, Detail: "no transcode key"}
+	}
+	_, _, err := c.do(ctx, "stop transcode", http.MethodDelete, "/transcode/sessions/"+url.PathEscape(id), nil)
+	return err
+}
+
+// EventsURL is the URL of the SSE notification stream with the given filters
+// ("filters" is plural: the OpenAPI file's "filter" is wrong).
+func (c *Client) EventsURL(filters []string) string {
+	q := url.Values{}
+	if filters != nil {
+		q.Set("filters", strings.Join(filters, ","))
+	}
+	return c.URL("/:/eventsource/notifications", q)
+}

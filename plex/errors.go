@@ -1,0 +1,92 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"syscall"
+)
+
+// Sentinel errors. Every error from Client wraps one of them, so callers use
+// errors.Is; the Error type carries the operation and HTTP status.
+var (
+	ErrUnauthorized     = errors.New("token rejected")
+	ErrPlexPassRequired = errors.New("Plex Pass required to terminate sessions")
+	ErrForbidden        = errors.New("not allowed for this account")
+	ErrNotFound         = errors.New("not found")
+	ErrUnreachable      = errors.New("server unreachable")
+	ErrTimeout          = errors.New("server did not answer in time")
+	ErrServer           = errors.New("server error")
+	ErrBadRequest       = errors.New("request refused")
+	ErrTooLarge         = errors.New("answer too large")
+)
+
+// Error is a failed call to a Plex server. Its text never contains the token:
+// the token travels only in a header and URLs are printed without queries.
+type Error struct {
+	Op     string // "sessions", "terminate", …
+	Server string // scheme://host:port
+	Status int    // HTTP status, 0 when no answer
+	Err    error  // one of the sentinels above
+	Detail string // underlying cause in words, token-free
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s on %s: %v", e.Op, e.Server, e.Err)
+	if e.Status != 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+// Unwrap returns the sentinel.
+func (e *Error) Unwrap() error { return e.Err }
+
+// statusError maps an HTTP status to a sentinel.
+func statusError(status int) error {
+	switch {
+	case status == 401:
+		return ErrUnauthorized
+	case status == 403:
+		return ErrForbidden
+	case status == 404:
+		return ErrNotFound
+	case status >= 500:
+		return ErrServer
+	default:
+		return ErrBadRequest
+	}
+}
+
+// transportError maps a failed round trip to a sentinel with a token-free
+// detail. url.Error texts carry the URL; ours never has a token in it, but
+// the detail is rebuilt from the inner error anyway.
+func transportError(ctx context.Context, err error) (error, string) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		return context.Canceled, "cancelled"
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return ErrTimeout, "no answer before the deadline"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return ErrUnreachable, "connection refused (is Plex Media Server running at this address?)"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return ErrUnreachable, "unknown host " + dnsErr.Name
+	}
+	return ErrUnreachable, err.Error()
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,119 @@
+package plex
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strconv"
+	"strings"
+)
+
+// Plex answers differ by server version and format: XML carries every value
+// as a string ("1"/"0" for booleans), recent JSON uses real numbers and
+// booleans, older JSON used strings. The types below read all of these and
+// never fail a whole response because of one odd field.
+
+// Int is an integer that decodes from 12, "12", 12.0, "1.0", "" and null.
+// Anything else decodes to 0.
+type Int int64
+
+// Float is a float that decodes from 1.5, "1.5", "" and null.
+type Float float64
+
+// Bool is a boolean that decodes from true/false, 1/0 and their quoted forms.
+type Bool bool
+
+// String is a string that also accepts a JSON number or boolean (ids such as
+// sessionKey are strings on the wire, but not every server agrees).
+type String string
+
+func unquote(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		s, err := strconv.Unquote(string(b))
+		if err == nil {
+			return s
+		}
+		return string(b[1 : len(b)-1])
+	}
+	if string(b) == "null" {
+		return ""
+	}
+	return string(b)
+}
+
+func parseInt(s string) int64 {
+	s = strings.TrimSpace(s)
+	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return i
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f != f { // NaN
+		return 0
+	}
+	if f > 9e18 || f < -9e18 {
+		return 0
+	}
+	return int64(f)
+}
+
+func parseFloat(s string) float64 {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f != f {
+		return 0
+	}
+	return f
+}
+
+func parseBool(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "1" || strings.EqualFold(s, "true")
+}
+
+// UnmarshalJSON implements json.Unmarshaler and never fails.
+func (n *Int) UnmarshalJSON(b []byte) error { *n = Int(parseInt(unquote(b))); return nil }
+
+// UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
+func (n *Int) UnmarshalXMLAttr(a xml.Attr) error { *n = Int(parseInt(a.Value)); return nil }
+
+// MarshalXMLAttr writes the number as Plex does.
+func (n Int) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: strconv.FormatInt(int64(n), 10)}, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler and never fails.
+func (f *Float) UnmarshalJSON(b []byte) error { *f = Float(parseFloat(unquote(b))); return nil }
+
+// UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
+func (f *Float) UnmarshalXMLAttr(a xml.Attr) error { *f = Float(parseFloat(a.Value)); return nil }
+
+// MarshalXMLAttr writes the number as Plex does.
+func (f Float) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: strconv.FormatFloat(float64(f), 'f', -1, 64)}, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler and never fails.
+func (v *Bool) UnmarshalJSON(b []byte) error { *v = Bool(parseBool(unquote(b))); return nil }
+
+// UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
+func (v *Bool) UnmarshalXMLAttr(a xml.Attr) error { *v = Bool(parseBool(a.Value)); return nil }
+
+// MarshalXMLAttr writes "1" or "0" as Plex does.
+func (v Bool) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	s := "0"
+	if v {
+		s = "1"
+	}
+	return xml.Attr{Name: name, Value: s}, nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler and never fails: numbers and
+// booleans keep their literal text, null becomes "".
+func (s *String) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+		*s = ""
+		return nil
+	}
+	*s = String(unquote(b))
+	return nil
+}
