@@ -1,0 +1,105 @@
+# Plex Warden — `make run` and `make test` are all a new machine needs.
+# Both install the missing system packages first (Debian/Ubuntu, apt-get,
+# with sudo when not root).
+
+BINARY   := plexwarden
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+APP_ID   := io.github.plexwarden.plexwarden
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+GO       ?= go
+
+# Build: cgo toolchain and the GL/X11/Wayland headers Fyne 2.8 links against.
+BUILD_PKGS := gcc libc6-dev pkg-config ca-certificates git libgl1-mesa-dev libx11-dev \
+  libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev \
+  libwayland-dev libxkbcommon-dev
+# Run and test: a virtual display, a session bus, a real keyring, screenshot
+# tools and ffmpeg for the local-transcoder tests. Not dbus-x11: it would
+# autostart buses that outlive the tests.
+TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps deps-build build release run demo test test-go smoke lint bench fuzz package install uninstall clean
+
+all: build
+
+# deps-build / deps install only what is missing.
+deps-build:
+	@./.ci/ensure-packages $(BUILD_PKGS)
+
+deps: deps-build
+	@./.ci/ensure-packages $(TEST_PKGS)
+
+build: deps-build
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BINARY) .
+
+release: deps-build
+	$(GO) build -tags no_metadata,migrated_fynedo -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(BINARY) .
+
+# With no server configured the app starts on the built-in demo server.
+run: build
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display found (DISPLAY/WAYLAND_DISPLAY unset): starting under a virtual X server (xvfb-run)."; \
+	  ./.ci/ensure-packages xvfb xauth; \
+	  xvfb-run -a ./$(BINARY); \
+	else ./$(BINARY); fi
+
+demo: build
+	./$(BINARY) demo
+
+# Everything CI runs: formatting, vet, the race-enabled test suite under a
+# private session bus with an unlocked gnome-keyring and a virtual display,
+# then the real-window smoke test.
+test: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	./.ci/with-session $(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) smoke
+
+smoke: build
+	PLEXWARDEN_SMOKE=$(CURDIR)/$(BINARY) ./.ci/with-session $(GO) test -count=1 -run 'TestSmoke' -v .
+
+lint: deps-build
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+bench: deps
+	./.ci/with-session $(GO) test -run '^$$' -bench . -benchmem -count=1 ./... | tee bench.out
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# A Linux archive (binary, icon, .desktop entry) through the fyne CLI.
+# fyne package bumps Build in FyneApp.toml; the file is restored afterwards.
+package: deps-build
+	mkdir -p dist
+	cp FyneApp.toml .FyneApp.toml.keep
+	$(GO) tool fyne package --os linux --release --tags migrated_fynedo --app-version "$$(echo $(VERSION) | sed 's/^v//; s/-.*//; s/^[^0-9].*/0.1.0/')" || { mv .FyneApp.toml.keep FyneApp.toml; exit 1; }
+	mv .FyneApp.toml.keep FyneApp.toml
+	mv "Plex Warden.tar.xz" dist/plexwarden-linux-amd64.tar.xz
+	@echo "dist/plexwarden-linux-amd64.tar.xz"
+
+install: build
+	install -Dm755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/$(BINARY)
+	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png
+	sed 's|@BINDIR@|$(PREFIX)/bin|' assets/plexwarden.desktop.in > .desktop.tmp
+	install -Dm644 .desktop.tmp $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
+	rm -f .desktop.tmp
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/$(BINARY) \
+	  $(DESTDIR)$(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png \
+	  $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
+
+clean:
+	rm -rf $(BINARY) dist bench.out

@@ -1,0 +1,364 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
+)
+
+// DemoServerName is the name of the built-in simulated server.
+const DemoServerName = "Demo server"
+
+// ControllerOptions configures a Controller.
+type ControllerOptions struct {
+	ConfigDir string      // default DefaultConfigDir()
+	Secrets   SecretStore // default: OS keyring with in-memory fallback
+	Version   string
+	Demo      bool // run on the simulator even if servers are configured
+	// Getenv reads PLEX_URL / PLEX_TOKEN (default os.Getenv).
+	Getenv func(string) string
+	Log    *slog.Logger
+}
+
+// Controller is the desktop app's domain side: configuration, secrets, the
+// hub of monitors, and the actions the window and tray offer. The ui
+// package sees it through its Backend interface.
+type Controller struct {
+	opts     ControllerOptions
+	path     string
+	clientID string
+	hub      *Hub
+	log      *slog.Logger
+
+	mu         sync.Mutex
+	cfg        Config
+	ctx        context.Context
+	demoCancel context.CancelFunc // stops the demo simulator; nil when not running
+	envOnly    bool               // server from PLEX_URL: not saved
+}
+
+// NewController loads the configuration and client identifier. A broken
+// configuration file is an error (*ConfigError) and is left untouched.
+func NewController(opts ControllerOptions) (*Controller, error) {
+	if opts.ConfigDir == "" {
+		d, err := DefaultConfigDir()
+		if err != nil {
+			return nil, fmt.Errorf("no configuration directory: %w", err)
+		}
+		opts.ConfigDir = d
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Secrets == nil {
+		opts.Secrets = NewFallbackStore(NewKeyring())
+	}
+	path := filepath.Join(opts.ConfigDir, "config.json")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	id, err := LoadClientID(opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Controller{opts: opts, path: path, cfg: cfg, clientID: id, hub: NewHub(), log: opts.Log}, nil
+}
+
+// Hub returns the hub; register OnState/OnUpdate before Start.
+func (c *Controller) Hub() *Hub { return c.hub }
+
+// ClientInfo is what we send to Plex about ourselves.
+func (c *Controller) ClientInfo() plex.ClientInfo {
+	host, _ := os.Hostname()
+	return plex.ClientInfo{ID: c.clientID, Product: plex.DefaultProduct, Version: c.opts.Version, DeviceName: host}
+}
+
+// Demo reports whether the built-in demo server is running.
+func (c *Controller) Demo() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.demoCancel != nil
+}
+
+// Start runs a monitor for every configured server; with none configured
+// (and no PLEX_URL), it starts the built-in demo server instead.
+func (c *Controller) Start(ctx context.Context) error {
+	c.mu.Lock()
+	c.ctx = ctx
+	cfg := c.cfg
+	c.mu.Unlock()
+	if url := c.opts.Getenv("PLEX_URL"); url != "" && !c.opts.Demo {
+		c.envOnly = true
+		return c.startServer(ServerConfig{Name: serverNameFromURL(url), URL: url}, c.opts.Getenv("PLEX_TOKEN"))
+	}
+	if len(cfg.Servers) == 0 || c.opts.Demo {
+		return c.startDemo(ctx)
+	}
+	var errs []error
+	for _, s := range cfg.Servers {
+		token, err := c.opts.Secrets.Get(ctx, secretKey(s))
+		if err != nil {
+			token = c.opts.Getenv("PLEX_TOKEN")
+			if token == "" {
+				errs = append(errs, fmt.Errorf("server %q: no token (%v); add it again in Settings", s.Name, err))
+			}
+		}
+		if err := c.startServer(s, token); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func serverNameFromURL(raw string) string {
+	u, err := plex.ParseBaseURL(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Host
+}
+
+func secretKey(s ServerConfig) string {
+	if s.MachineID != "" {
+		return s.MachineID
+	}
+	return "url:" + s.URL
+}
+
+func (c *Controller) startDemo(ctx context.Context) error {
+	sim := plexsim.New(plexsim.Options{Token: "demo", FriendlyName: DemoServerName, PlexPass: true})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("starting the demo server: %w", err)
+	}
+	demoCtx, cancel := context.WithCancel(ctx)
+	go func() {
+		plexsim.RunDemo(demoCtx, sim, time.Now().UnixNano())
+		_ = sim.Close()
+	}()
+	c.mu.Lock()
+	c.demoCancel = cancel
+	c.mu.Unlock()
+	return c.startServer(ServerConfig{Name: DemoServerName, URL: sim.URL()}, "demo")
+}
+
+// stopDemo removes the demo server once a real one is added.
+func (c *Controller) stopDemo() {
+	c.mu.Lock()
+	cancel := c.demoCancel
+	c.demoCancel = nil
+	c.mu.Unlock()
+	if cancel != nil {
+		c.hub.Remove(DemoServerName)
+		cancel()
+	}
+}
+
+// HTTPClientFor returns the HTTP client for a server: normal TLS
+// verification, plus the CA file if set, or no verification if Insecure.
+func HTTPClientFor(s ServerConfig) (*http.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 15 * time.Second
+	if s.Insecure || s.CAFile != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if s.Insecure {
+			tc.InsecureSkipVerify = true //nolint:gosec // the admin's explicit, visible choice
+		}
+		if s.CAFile != "" {
+			pem, err := os.ReadFile(s.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("server %q: reading CA file: %w", s.Name, err)
+			}
+			pool, _ := x509.SystemCertPool()
+			if pool == nil {
+				pool = x509.NewCertPool()
+			}
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("server %q: CA file %s holds no PEM certificate", s.Name, s.CAFile)
+			}
+			tc.RootCAs = pool
+		}
+		tr.TLSClientConfig = tc
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// NewServerClient returns a Plex client for s with token.
+func NewServerClient(s ServerConfig, token string, info plex.ClientInfo) (*plex.Client, error) {
+	hc, err := HTTPClientFor(s)
+	if err != nil {
+		return nil, err
+	}
+	return plex.NewClient(s.URL, token, info, plex.WithHTTPClient(hc))
+}
+
+func (c *Controller) startServer(s ServerConfig, token string) error {
+	client, err := NewServerClient(s, token, c.ClientInfo())
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	ctx, reconcile := c.ctx, time.Duration(c.cfg.Reconcile)
+	c.mu.Unlock()
+	mon := NewMonitor(MonitorConfig{
+		Server: s.Name, URL: client.BaseURL(), Demo: s.Name == DemoServerName && c.Demo(),
+		Source: client, Feed: client.NewFeed(nil), Reconcile: reconcile, Log: c.log,
+	})
+	c.hub.Start(ctx, mon, client)
+	return nil
+}
+
+// Terminate stops a session with message (ui.Backend).
+func (c *Controller) Terminate(ctx context.Context, s Session, message string) Result {
+	return c.hub.Terminate(ctx, s, message)
+}
+
+// StopTranscode kills a session's transcode (ui.Backend).
+func (c *Controller) StopTranscode(ctx context.Context, s Session) Result {
+	return c.hub.StopTranscode(ctx, s)
+}
+
+// DefaultMessage is the terminate message prefilled for s (ui.Backend).
+func (c *Controller) DefaultMessage(s Session) string { return DefaultMessage(s) }
+
+// Config returns a copy of the configuration (ui.Backend).
+func (c *Controller) Config() Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.cfg
+	cfg.Servers = append([]ServerConfig(nil), c.cfg.Servers...)
+	return cfg
+}
+
+// UpdateConfig changes and saves the configuration; on a save error the
+// change is not kept (ui.Backend).
+func (c *Controller) UpdateConfig(fn func(*Config)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cfg := c.cfg
+	cfg.Servers = append([]ServerConfig(nil), c.cfg.Servers...)
+	fn(&cfg)
+	if err := SaveConfig(c.path, cfg); err != nil {
+		return fmt.Errorf("saving settings to %s: %w", c.path, err)
+	}
+	c.cfg = cfg
+	return nil
+}
+
+// AddServer checks the server at url with token (GET /), stores the token
+// in the keyring under the server's machine identifier, saves the server
+// and starts monitoring it. The demo server stops once a real one is added.
+// If the keyring is unavailable the server still runs for this session, and
+// the returned error (wrapping ErrKeyringUnavailable) says so.
+func (c *Controller) AddServer(ctx context.Context, url, token string, insecure bool) (string, error) {
+	if token == "" {
+		return "", errors.New("enter the server's token (X-Plex-Token)")
+	}
+	sc := ServerConfig{URL: url, Insecure: insecure}
+	client, err := NewServerClient(sc, token, c.ClientInfo())
+	if err != nil {
+		return "", err
+	}
+	sc.URL = client.BaseURL()
+	info, err := client.ServerInfo(ctx)
+	if err != nil {
+		if errors.Is(err, plex.ErrUnauthorized) {
+			return "", fmt.Errorf("the server at %s rejected this token", sc.URL)
+		}
+		return "", fmt.Errorf("cannot reach a Plex server at %s: %v", sc.URL, errText(err))
+	}
+	sc.MachineID = string(info.MachineIdentifier)
+	sc.Name = info.FriendlyName
+	if sc.Name == "" {
+		sc.Name = client.BaseURL()
+	}
+	cfg := c.Config()
+	for i, s := range cfg.Servers {
+		if s.Name == sc.Name && s.MachineID != sc.MachineID {
+			sc.Name = fmt.Sprintf("%s (%d)", sc.Name, i+2)
+		}
+	}
+	keyErr := c.opts.Secrets.Set(ctx, secretKey(sc), token)
+	if keyErr != nil && !errors.Is(keyErr, ErrKeyringUnavailable) {
+		return "", fmt.Errorf("storing the token: %w", keyErr)
+	}
+	if err := c.UpdateConfig(func(cfg *Config) {
+		kept := cfg.Servers[:0]
+		for _, s := range cfg.Servers {
+			if s.MachineID != sc.MachineID || sc.MachineID == "" && s.URL != sc.URL {
+				kept = append(kept, s)
+			}
+		}
+		cfg.Servers = append(kept, sc)
+	}); err != nil {
+		return "", err
+	}
+	c.stopDemo()
+	if err := c.startServer(sc, token); err != nil {
+		return sc.Name, err
+	}
+	if keyErr != nil {
+		return sc.Name, fmt.Errorf("%w. %s", keyErr, KeyringHelp)
+	}
+	return sc.Name, nil
+}
+
+// RemoveServer stops monitoring name, forgets it and deletes its token.
+func (c *Controller) RemoveServer(name string) error {
+	var removed *ServerConfig
+	err := c.UpdateConfig(func(cfg *Config) {
+		kept := cfg.Servers[:0]
+		for _, s := range cfg.Servers {
+			if s.Name == name {
+				s := s
+				removed = &s
+				continue
+			}
+			kept = append(kept, s)
+		}
+		cfg.Servers = kept
+	})
+	if err != nil {
+		return err
+	}
+	c.hub.Remove(name)
+	if removed != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.opts.Secrets.Delete(ctx, secretKey(*removed)); err != nil {
+			return fmt.Errorf("server removed, but its token could not be deleted from the keyring: %w", err)
+		}
+	}
+	return nil
+}
+
+// SetRulesPaused switches all automatic rules off or on, and saves it.
+func (c *Controller) SetRulesPaused(paused bool) {
+	if err := c.UpdateConfig(func(cfg *Config) { cfg.RulesPaused = paused }); err != nil {
+		c.log.Error("saving the rules switch", "err", err)
+		c.mu.Lock()
+		c.cfg.RulesPaused = paused // keep it for this run at least
+		c.mu.Unlock()
+	}
+}
+
+// RulesPaused reports whether automatic rules are paused.
+func (c *Controller) RulesPaused() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.RulesPaused
+}

@@ -1,0 +1,187 @@
+package app
+
+import (
+	"context"
+
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Hub runs one Monitor per server concurrently and aggregates their
+// snapshots into a State for the window and tray. Servers can be added and
+// removed while it runs.
+type Hub struct {
+	mu       sync.Mutex
+	order    []string
+	servers  map[string]*hubServer
+	onState  []func(*State)
+	onUpdate []func(Update)
+	wg       sync.WaitGroup
+	now      func() time.Time
+	pubMu    sync.Mutex // keeps aggregated states in order
+}
+
+type hubServer struct {
+	mon    *Monitor
+	term   Terminator
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// NewHub returns an empty hub.
+func NewHub() *Hub { return &Hub{servers: map[string]*hubServer{}, now: time.Now} }
+
+// OnState registers fn to receive the aggregated State after every update
+// of any server. It runs on a monitor goroutine and must return quickly
+// (the UI's Post does). Register before Start.
+func (h *Hub) OnState(fn func(*State)) { h.onState = append(h.onState, fn) }
+
+// OnUpdate registers fn to receive every monitor update (rules,
+// notifications, the watch command). Register before Start.
+func (h *Hub) OnUpdate(fn func(Update)) { h.onUpdate = append(h.onUpdate, fn) }
+
+// Start runs mon under ctx; term stops its sessions. A server of the same
+// name is replaced.
+func (h *Hub) Start(ctx context.Context, mon *Monitor, term Terminator) {
+	h.Remove(mon.Server())
+	ctx, cancel := context.WithCancel(ctx)
+	s := &hubServer{mon: mon, term: term, cancel: cancel, done: make(chan struct{})}
+	mon.Subscribe(func(up Update) { h.deliver(up) })
+	h.mu.Lock()
+	h.servers[mon.Server()] = s
+	h.order = append(h.order, mon.Server())
+	h.mu.Unlock()
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer close(s.done)
+		s.err = mon.Run(ctx)
+	}()
+	h.publishState()
+}
+
+// Remove stops and forgets the server name (no-op if unknown) and waits for
+// its monitor to end.
+func (h *Hub) Remove(name string) {
+	h.mu.Lock()
+	s, ok := h.servers[name]
+	if ok {
+		delete(h.servers, name)
+		for i, n := range h.order {
+			if n == name {
+				h.order = append(h.order[:i:i], h.order[i+1:]...)
+				break
+			}
+		}
+	}
+	h.mu.Unlock()
+	if ok {
+		s.cancel()
+		<-s.done
+		h.publishState()
+	}
+}
+
+// Wait blocks until every monitor has ended (after ctx of Start ended).
+func (h *Hub) Wait() { h.wg.Wait() }
+
+// Servers returns the names of the servers, in order.
+func (h *Hub) Servers() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.order...)
+}
+
+// Monitor returns the monitor of a server, or nil.
+func (h *Hub) Monitor(name string) *Monitor {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s, ok := h.servers[name]; ok {
+		return s.mon
+	}
+	return nil
+}
+
+// State returns the latest aggregated state.
+func (h *Hub) State() *State {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := &State{Time: h.now()}
+	for _, n := range h.order {
+		st.Servers = append(st.Servers, h.servers[n].mon.Snapshot())
+	}
+	return st
+}
+
+func (h *Hub) deliver(up Update) {
+	for _, fn := range h.onUpdate {
+		fn(up)
+	}
+	h.publishState()
+}
+
+func (h *Hub) publishState() {
+	if len(h.onState) == 0 {
+		return
+	}
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	st := h.State()
+	for _, fn := range h.onState {
+		fn(st)
+	}
+}
+
+// terminator returns the Terminator of a server.
+func (h *Hub) terminator(server string) (Terminator, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.servers[server]
+	if !ok {
+		return nil, fmt.Errorf("unknown server %q", server)
+	}
+	return s.term, nil
+}
+
+// Find returns the live session with key (Session.Key) from the latest snapshots.
+func (h *Hub) Find(key string) (Session, bool) {
+	for _, sn := range h.State().Servers {
+		for _, s := range sn.Sessions {
+			if s.Key() == key {
+				return s, true
+			}
+		}
+	}
+	return Session{}, false
+}
+
+// Terminate stops session s with message on its server and asks its monitor
+// to resync so the result shows at once.
+func (h *Hub) Terminate(ctx context.Context, s Session, message string) Result {
+	t, err := h.terminator(s.Server)
+	if err != nil {
+		return Result{Outcome: OutcomeFailed, Err: err}
+	}
+	r := TerminateSession(ctx, t, s, message)
+	h.resync(s.Server)
+	return r
+}
+
+// StopTranscode kills the transcode of s on its server.
+func (h *Hub) StopTranscode(ctx context.Context, s Session) Result {
+	t, err := h.terminator(s.Server)
+	if err != nil {
+		return Result{Outcome: OutcomeFailed, Err: err}
+	}
+	r := StopSessionTranscode(ctx, t, s)
+	h.resync(s.Server)
+	return r
+}
+
+func (h *Hub) resync(server string) {
+	if m := h.Monitor(server); m != nil {
+		m.Resync()
+	}
+}

@@ -1,0 +1,454 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// SessionSource reads the full session list of one server;
+// *plex.Client implements it.
+type SessionSource interface {
+	Sessions(ctx context.Context) ([]plex.Metadata, error)
+}
+
+// MonitorConfig configures a Monitor.
+type MonitorConfig struct {
+	Server    string        // name shown everywhere
+	URL       string        // token-free base URL, for display
+	Demo      bool          // the built-in simulator
+	Source    SessionSource // /status/sessions
+	Feed      *plex.Feed    // live events; nil = poll only
+	Reconcile time.Duration // periodic full fetch (default 30 s)
+	// Coalesce bounds how often changes that need no fetch (play position,
+	// transcode progress) are published (default 250 ms). Lifecycle changes
+	// are published at once.
+	Coalesce time.Duration
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Monitor follows one server: it merges SSE events and /status/sessions
+// into immutable snapshots and publishes them with the session lifecycle
+// changes. One goroutine owns all state; fetches run beside it, one at a
+// time, and triggers that arrive meanwhile collapse into one more fetch.
+type Monitor struct {
+	cfg  MonitorConfig
+	subs []func(Update)
+
+	events    chan feedMsg
+	overflow  atomic.Bool // an event was dropped: fetch to catch up
+	last      atomic.Pointer[Snapshot]
+	fetches   atomic.Int64
+	badEvents atomic.Int64
+
+	// owned by the run goroutine
+	sessions  map[string]Session // by Key()
+	conn      Conn
+	seq       uint64
+	fetching  bool
+	again     bool
+	eventTime time.Time // arrival of the event that triggered the pending fetch
+	dirty     bool      // unpublished position/progress updates
+	// tombstones are sessions a "stopped" event removed; a fetch that
+	// started before the removal must not bring them back.
+	tombstones map[string]time.Time
+}
+
+type feedMsg struct {
+	ev      plex.Event
+	state   *plex.FeedState
+	connect bool
+	at      time.Time
+}
+
+type fetchResult struct {
+	items   []plex.Metadata
+	err     error
+	trigger time.Time
+	started time.Time
+}
+
+// NewMonitor returns a monitor; call Subscribe before Run.
+func NewMonitor(cfg MonitorConfig) *Monitor {
+	if cfg.Reconcile <= 0 {
+		cfg.Reconcile = 30 * time.Second
+	}
+	if cfg.Coalesce <= 0 {
+		cfg.Coalesce = 250 * time.Millisecond
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}}
+	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
+	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})
+	return m
+}
+
+// Subscribe registers fn to receive every update, on the monitor's
+// goroutine, in order. fn must return quickly. Call before Run.
+func (m *Monitor) Subscribe(fn func(Update)) { m.subs = append(m.subs, fn) }
+
+// Snapshot returns the latest published snapshot (any goroutine).
+func (m *Monitor) Snapshot() *Snapshot { return m.last.Load() }
+
+// Server returns the monitor's server name.
+func (m *Monitor) Server() string { return m.cfg.Server }
+
+// Fetches returns how many /status/sessions fetches were made (tests, benchmarks).
+func (m *Monitor) Fetches() int64 { return m.fetches.Load() }
+
+// BadEvents returns how many undecodable events were skipped.
+func (m *Monitor) BadEvents() int64 { return m.badEvents.Load() }
+
+// Resync asks for a full fetch (any goroutine).
+func (m *Monitor) Resync() {
+	select {
+	case m.events <- feedMsg{connect: true, at: time.Now()}:
+	default:
+		m.overflow.Store(true)
+	}
+}
+
+func (m *Monitor) post(msg feedMsg) {
+	select {
+	case m.events <- msg:
+	default:
+		// Never block the feed: remember to catch up with a full fetch.
+		m.overflow.Store(true)
+	}
+}
+
+// Run follows the server until ctx ends. It returns ctx.Err(), or an error
+// wrapping plex.ErrUnauthorized once the token was rejected (after
+// publishing that state): retrying a rejected token helps nobody.
+func (m *Monitor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	feedDone := make(chan error, 1)
+	if f := m.cfg.Feed; f != nil {
+		f.OnEvent = func(ev plex.Event) { m.post(feedMsg{ev: ev, at: time.Now()}) }
+		f.OnConnect = func() { m.post(feedMsg{connect: true, at: time.Now()}) }
+		f.OnState = func(s plex.FeedState) {
+			if s.Status == plex.FeedConnected {
+				return // reported with OnConnect, in order
+			}
+			m.post(feedMsg{state: &s, at: time.Now()})
+		}
+		f.OnBadEvent = func(name string, err error) {
+			m.badEvents.Add(1)
+			m.cfg.Log.Warn("skipped an undecodable event", "server", m.cfg.Server, "event", name, "err", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			feedDone <- f.Run(ctx)
+		}()
+	} else {
+		m.setConn(Conn{Status: Connected})
+	}
+
+	results := make(chan fetchResult, 1)
+	reconcile := time.NewTicker(m.cfg.Reconcile)
+	defer reconcile.Stop()
+	coalesce := time.NewTimer(time.Hour)
+	coalesce.Stop()
+	startFetch := func(trigger time.Time) {
+		if m.fetching {
+			m.again = true
+			if m.eventTime.IsZero() {
+				m.eventTime = trigger
+			}
+			return
+		}
+		m.fetching = true
+		m.fetches.Add(1)
+		wg.Add(1)
+		started := time.Now()
+		go func() {
+			defer wg.Done()
+			items, err := m.cfg.Source.Sessions(ctx)
+			results <- fetchResult{items: items, err: err, trigger: trigger, started: started}
+		}()
+	}
+	if m.cfg.Feed == nil {
+		startFetch(time.Time{})
+	}
+	for {
+		if m.overflow.Swap(false) {
+			startFetch(time.Time{})
+		}
+		select {
+		case <-ctx.Done():
+			m.setConn(Conn{Status: Stopped})
+			return ctx.Err()
+		case err := <-feedDone:
+			if errors.Is(err, plex.ErrUnauthorized) {
+				m.setConn(Conn{Status: Unauthorized, Err: errText(err)})
+				return err
+			}
+			m.setConn(Conn{Status: Stopped})
+			return err
+		case msg := <-m.events:
+			if trig, ok := m.handle(msg); ok {
+				startFetch(trig)
+			}
+			if m.dirty {
+				coalesce.Reset(m.cfg.Coalesce)
+			}
+		case <-coalesce.C:
+			if m.dirty {
+				m.publish(nil, time.Time{})
+			}
+		case <-reconcile.C:
+			startFetch(time.Time{})
+		case r := <-results:
+			m.fetching = false
+			m.merge(r)
+			if m.again {
+				m.again = false
+				trig := m.eventTime
+				m.eventTime = time.Time{}
+				startFetch(trig)
+			}
+		}
+	}
+}
+
+// handle applies one feed message; it reports whether a fetch is needed
+// and the event time that triggered it.
+func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
+	now := m.cfg.Now()
+	switch {
+	case msg.connect:
+		c := m.conn
+		if c.Status != Connected {
+			m.setConn(Conn{Status: Connected, LastEvent: c.LastEvent})
+		}
+		return time.Time{}, true // resync: Plex does not replay missed events
+	case msg.state != nil:
+		s := msg.state
+		c := Conn{Status: Reconnecting, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
+		if s.Err != nil {
+			c.Err = errText(s.Err)
+			if errors.Is(s.Err, plex.ErrUnreachable) || errors.Is(s.Err, plex.ErrTimeout) {
+				c.Status = Unreachable
+			}
+		}
+		switch s.Status {
+		case plex.FeedConnecting:
+			c = Conn{Status: Connecting}
+		case plex.FeedUnauthorized:
+			c = Conn{Status: Unauthorized, Err: errText(s.Err)}
+		case plex.FeedStopped:
+			return time.Time{}, false
+		}
+		m.setConn(c)
+		return time.Time{}, false
+	}
+	m.conn.LastEvent = now
+	ev := msg.ev
+	switch {
+	case ev.Playing != nil:
+		return m.onPlaying(ev.Playing, msg.at, now)
+	case ev.Transcode != nil:
+		return m.onTranscode(ev.Name, ev.Transcode, msg.at)
+	case ev.Name == plex.EventPing:
+		m.dirty = true // carries the new LastEvent to the status line, coalesced
+	}
+	return time.Time{}, false
+}
+
+func (m *Monitor) findKey(sessionKey string) (Session, bool) {
+	s, ok := m.sessions[m.cfg.Server+"/"+sessionKey]
+	return s, ok
+}
+
+func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bool) {
+	key := string(p.SessionKey)
+	s, known := m.findKey(key)
+	if !known {
+		// A new session (or one we missed): only /status/sessions has its
+		// user, player, title and Session id. A lone "stopped" for an
+		// unknown key is a phantom: reconcile will tell.
+		return at, p.State != "stopped"
+	}
+	switch {
+	case p.State == "stopped":
+		delete(m.sessions, s.Key())
+		m.tombstones[s.Key()] = time.Now()
+		m.publish([]Change{{Kind: Ended, Session: s}}, at)
+		return at, true // confirm, and catch a new sessionKey after seek-to-end
+	case plex.TranscodeID(p.TranscodeSession) != s.TranscodeKey:
+		return at, true // transcode started, stopped or restarted: re-read
+	case p.State != "" && p.State != s.State:
+		prev := s
+		s.State, s.StateSince, s.ViewOffsetMs = p.State, now, int64(p.ViewOffset)
+		m.sessions[s.Key()] = s
+		m.publish([]Change{{Kind: Changed, Session: s, Prev: &prev}}, at)
+	default:
+		if int64(p.ViewOffset) != s.ViewOffsetMs {
+			s.ViewOffsetMs = int64(p.ViewOffset)
+			m.sessions[s.Key()] = s
+			m.dirty = true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (m *Monitor) onTranscode(name string, t *plex.TranscodeSession, at time.Time) (time.Time, bool) {
+	id := t.ID()
+	var s Session
+	found := false
+	for _, v := range m.sessions {
+		if v.TranscodeKey == id && id != "" {
+			s, found = v, true
+			break
+		}
+	}
+	switch {
+	case !found:
+		if name == plex.EventTranscodeEnd {
+			return time.Time{}, false
+		}
+		return at, true
+	case name == plex.EventTranscodeUpdate:
+		s.TranscodeSpeed, s.TranscodeProgress, s.Throttled = float64(t.Speed), float64(t.Progress), bool(t.Throttled)
+		m.sessions[s.Key()] = s
+		m.dirty = true
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+// merge applies a fetched session list: sessions not in it ended, new ones
+// started, others changed if anything an admin sees differs.
+func (m *Monitor) merge(r fetchResult) {
+	now := m.cfg.Now()
+	if r.err != nil {
+		if errors.Is(r.err, context.Canceled) {
+			return
+		}
+		c := m.conn
+		c.Err = errText(r.err)
+		switch {
+		case errors.Is(r.err, plex.ErrUnauthorized):
+			c.Status = Unauthorized
+		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout):
+			c.Status = Unreachable
+		}
+		m.cfg.Log.Warn("sessions fetch failed", "server", m.cfg.Server, "err", r.err)
+		m.setConn(c)
+		return
+	}
+	if m.conn.Err != "" && m.conn.Status == Connected {
+		m.conn.Err = ""
+	}
+	fresh := make(map[string]Session, len(r.items))
+	var changes []Change
+	for i := range r.items {
+		s := NewSession(m.cfg.Server, &r.items[i], now)
+		if s.Kind == plex.KindTheme {
+			continue // theme music is not user playback
+		}
+		k := s.Key()
+		if at, ok := m.tombstones[k]; ok && r.started.Before(at) {
+			continue // ended after this fetch began
+		}
+		if old, ok := m.sessions[k]; ok {
+			s.FirstSeen = old.FirstSeen
+			if old.State == s.State {
+				s.StateSince = old.StateSince
+			}
+			if sessionDiffers(old, s) {
+				prev := old
+				changes = append(changes, Change{Kind: Changed, Session: s, Prev: &prev})
+			}
+		} else {
+			changes = append(changes, Change{Kind: Started, Session: s})
+		}
+		fresh[k] = s
+	}
+	for k, old := range m.sessions {
+		if _, ok := fresh[k]; !ok {
+			changes = append(changes, Change{Kind: Ended, Session: old})
+		}
+	}
+	for k, at := range m.tombstones {
+		if !r.started.Before(at) {
+			delete(m.tombstones, k)
+		}
+	}
+	m.sessions = fresh
+	m.publish(changes, r.trigger)
+}
+
+// sessionDiffers reports a change an admin or a rule cares about; play
+// position and transcode progress alone are not changes.
+func sessionDiffers(a, b Session) bool {
+	return a.State != b.State || a.Decision != b.Decision || a.TranscodeKey != b.TranscodeKey ||
+		a.VideoDecision != b.VideoDecision || a.AudioDecision != b.AudioDecision ||
+		a.SubtitleDecision != b.SubtitleDecision || a.ID != b.ID || a.BandwidthKbps != b.BandwidthKbps ||
+		a.Player != b.Player || a.User != b.User || a.Title != b.Title
+}
+
+func (m *Monitor) setConn(c Conn) {
+	if c.LastEvent.IsZero() {
+		c.LastEvent = m.conn.LastEvent
+	}
+	if c.Status != m.conn.Status {
+		c.Since = m.cfg.Now()
+	} else {
+		c.Since = m.conn.Since
+	}
+	m.conn = c
+	m.publish(nil, time.Time{})
+}
+
+// publish builds and hands out a new immutable snapshot.
+func (m *Monitor) publish(changes []Change, eventTime time.Time) {
+	m.dirty = false
+	m.seq++
+	list := make([]Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		list = append(list, s)
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].FirstSeen.Equal(list[j].FirstSeen) {
+			return list[i].FirstSeen.Before(list[j].FirstSeen)
+		}
+		return list[i].Key() < list[j].Key()
+	})
+	snap := &Snapshot{Server: m.cfg.Server, URL: m.cfg.URL, Demo: m.cfg.Demo, Sessions: list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
+	m.last.Store(snap)
+	up := Update{Snapshot: snap, Changes: changes, Event: eventTime}
+	for _, fn := range m.subs {
+		fn(up)
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	var pe *plex.Error
+	if errors.As(err, &pe) {
+		if pe.Detail != "" {
+			return pe.Err.Error() + ": " + pe.Detail
+		}
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,228 @@
+package plex
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+	backoff "gopkg.in/cenkalti/backoff.v1"
+)
+
+// FeedStatus is the state of the event stream connection.
+type FeedStatus int
+
+// Feed states.
+const (
+	FeedConnecting   FeedStatus = iota // first attempt under way
+	FeedConnected                      // 200 received, stream open
+	FeedReconnecting                   // lost; NextRetry says when we try again
+	FeedUnauthorized                   // 401/403: no more retries
+	FeedStopped                        // Run returned
+)
+
+// FeedState is reported to Feed.OnState on every transition.
+type FeedState struct {
+	Status    FeedStatus
+	Err       error     // why the stream was lost (token-free), nil when connected
+	NextRetry time.Time // for FeedReconnecting
+}
+
+// Feed follows /:/eventsource/notifications with our own reconnect loop
+// around github.com/r3labs/sse/v2, which does not reconnect after a clean EOF
+// (r3labs/sse#147), ignores context cancel while retrying (#131), gives up
+// after 15 minutes by default and splits events at 64 KiB. The library gets
+// one attempt per pass (StopBackOff); this loop owns the retry policy:
+// exponential backoff from 500 ms to 30 s, forever, except after 401/403.
+//
+// The callbacks run on the goroutine that called Run and must not block for
+// long; set them before Run.
+type Feed struct {
+	URL     string
+	Header  http.Header // X-Plex-* headers, token included; never logged
+	HTTP    *http.Client
+	Silence time.Duration // no event for this long = dead stream (default 45 s; Plex pings every ~10 s)
+	// MinBackoff and MaxBackoff bound the pause between attempts
+	// (defaults 500 ms and 30 s).
+	MinBackoff, MaxBackoff time.Duration
+
+	// OnEvent receives every well-formed event, pings included.
+	OnEvent func(Event)
+	// OnConnect fires after every successful (re)connect, as soon as the
+	// server answered 200: Plex does not replay missed events, so the
+	// receiver re-reads /status/sessions (the "resync" signal).
+	OnConnect func()
+	// OnState receives connection state transitions.
+	OnState func(FeedState)
+	// OnBadEvent receives events that could not be decoded; the stream goes on.
+	OnBadEvent func(name string, err error)
+
+	events atomic.Int64
+}
+
+// NewFeed returns a feed for the server of c with the given event filters
+// (nil: DefaultFilters).
+func (c *Client) NewFeed(filters []string) *Feed {
+	if filters == nil {
+		filters = DefaultFilters
+	}
+	return &Feed{URL: c.EventsURL(filters), Header: c.Headers(), HTTP: c.HTTPClient()}
+}
+
+// Events returns how many events (pings included) the feed has received.
+func (f *Feed) Events() int64 { return f.events.Load() }
+
+// errSilence marks a stream closed by the silence watchdog.
+var errSilence = errors.New("no data from the server (silence watchdog)")
+
+// errEOF marks a stream the server closed cleanly.
+var errEOF = errors.New("the server closed the event stream")
+
+// Run keeps the event stream open until ctx ends (returns ctx.Err()) or the
+// server rejects the token (returns an error wrapping ErrUnauthorized).
+func (f *Feed) Run(ctx context.Context) error {
+	silence := valueOr(f.Silence, 45*time.Second)
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = valueOr(f.MinBackoff, 500*time.Millisecond)
+	b.MaxInterval = valueOr(f.MaxBackoff, 30*time.Second)
+	b.Multiplier = 2
+	b.RandomizationFactor = 0.2
+	b.MaxElapsedTime = 0 // forever
+	b.Reset()
+	defer f.state(FeedState{Status: FeedStopped})
+	f.state(FeedState{Status: FeedConnecting})
+	for {
+		start := time.Now()
+		err := f.connectOnce(ctx, silence)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, ErrUnauthorized) {
+			f.state(FeedState{Status: FeedUnauthorized, Err: err})
+			return err
+		}
+		if time.Since(start) > 10*time.Second {
+			b.Reset() // the connection was healthy for a while: start over fast
+		}
+		pause := b.NextBackOff()
+		if err == nil {
+			err = errEOF
+		}
+		f.state(FeedState{Status: FeedReconnecting, Err: err, NextRetry: time.Now().Add(pause)})
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+func valueOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+func (f *Feed) state(s FeedState) {
+	if f.OnState != nil {
+		f.OnState(s)
+	}
+}
+
+// connectOnce opens the stream once and reads it until it ends. It returns
+// nil on a clean EOF, errSilence when the watchdog fired, or the error.
+func (f *Feed) connectOnce(ctx context.Context, silence time.Duration) error {
+	connCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(silence, func() { cancel(errSilence) })
+	defer watchdog.Stop()
+
+	c := sse.NewClient(f.URL, sse.ClientMaxBufferSize(MaxEventSize))
+	if f.HTTP != nil {
+		c.Connection = f.HTTP
+	}
+	c.Headers = map[string]string{}
+	for k, v := range f.Header {
+		if len(v) > 0 && k != "Accept" {
+			c.Headers[k] = v[0]
+		}
+	}
+	// One attempt per pass: our loop owns the retry policy.
+	c.ReconnectStrategy = backoff.WithContext(&backoff.StopBackOff{}, connCtx)
+	c.ResponseValidator = func(_ *sse.Client, resp *http.Response) error {
+		if resp.StatusCode == http.StatusOK {
+			f.state(FeedState{Status: FeedConnected})
+			if f.OnConnect != nil {
+				f.OnConnect()
+			}
+			return nil
+		}
+		resp.Body.Close() // the library leaves it open on error
+		err := &Error{Op: "event stream", Server: resp.Request.URL.Scheme + "://" + resp.Request.URL.Host, Status: resp.StatusCode, Err: statusError(resp.StatusCode)}
+		if resp.StatusCode == http.StatusForbidden {
+			err.Err = ErrUnauthorized
+		}
+		return err
+	}
+	c.OnDisconnect(func(*sse.Client) {}) // resets the library's Connected flag
+	err := c.SubscribeRawWithContext(connCtx, func(msg *sse.Event) {
+		watchdog.Reset(silence)
+		if len(msg.Event) == 0 && len(msg.Data) == 0 {
+			return // a comment keep-alive after an id: arrives as an empty event
+		}
+		f.events.Add(1)
+		name := string(msg.Event)
+		ev, perr := ParseEvent(name, msg.Data)
+		if perr != nil {
+			if f.OnBadEvent != nil {
+				f.OnBadEvent(name, perr)
+			}
+			return
+		}
+		if f.OnEvent != nil {
+			f.OnEvent(ev)
+		}
+	})
+	if cause := context.Cause(connCtx); errors.Is(cause, errSilence) && ctx.Err() == nil {
+		return errSilence
+	}
+	if err != nil {
+		var pe *Error
+		if errors.As(err, &pe) {
+			return pe
+		}
+		sentinel, detail := transportError(connCtx, err)
+		return &Error{Op: "event stream", Server: serverOf(f.URL), Err: sentinel, Detail: detail}
+	}
+	return nil
+}
+
+func serverOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "server"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// String describes a feed state in words.
+func (s FeedState) String() string {
+	switch s.Status {
+	case FeedConnecting:
+		return "connecting"
+	case FeedConnected:
+		return "connected"
+	case FeedReconnecting:
+		return fmt.Sprintf("reconnecting at %s: %v", s.NextRetry.Format("15:04:05"), s.Err)
+	case FeedUnauthorized:
+		return "token rejected"
+	}
+	return "stopped"
+}
