@@ -95,6 +95,17 @@ func (c *Controller) Demo() bool {
 	return c.demoCancel != nil
 }
 
+// WillDemo reports whether Start will use the built-in demo server: asked
+// for, or no server configured and no PLEX_URL.
+func (c *Controller) WillDemo() bool {
+	if c.opts.Demo {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cfg.Servers) == 0 && c.opts.Getenv("PLEX_URL") == ""
+}
+
 // Start runs a monitor for every configured server; with none configured
 // (and no PLEX_URL), it starts the built-in demo server instead.
 func (c *Controller) Start(ctx context.Context) error {

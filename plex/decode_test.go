@@ -181,7 +181,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		t.Fatalf("decode of marshalled XML: %v\n%s", err, out)
 	}
 	for i := range items {
-		items[i].XMLName, back[i].XMLName = items[i].XMLName, items[i].XMLName
+		back[i].XMLName = items[i].XMLName
 	}
 	if !reflect.DeepEqual(items, back) {
 		t.Errorf("round trip differs:\n got %+v\nwant %+v", back, items)

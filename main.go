@@ -1,0 +1,71 @@
+// Command plexwarden watches Plex Media Servers from the system tray and
+// stops the streams an admin does not want. main only wires the parts
+// together: the command line (app/cli), the domain (app), and the desktop
+// UI (ui) on a Fyne app.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/cli"
+	"github.com/plexwarden/plexwarden/assets"
+	"github.com/plexwarden/plexwarden/ui"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// appID is the reverse-DNS id: preferences, notifications, .desktop entry.
+const appID = "io.github.plexwarden.plexwarden"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(ctx, cli.Env{
+		Args:    os.Args[1:],
+		Stdout:  os.Stdout,
+		Stderr:  os.Stderr,
+		Version: version,
+		GUI:     runGUI,
+	})
+	stop()
+	os.Exit(code)
+}
+
+// runGUI starts the desktop app: tray, window and notifications over the
+// controller's monitors. It returns when the user quits or ctx ends.
+func runGUI(ctx context.Context, opts cli.GUIOptions) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctrl, err := app.NewController(app.ControllerOptions{Version: version, Demo: opts.Demo, Log: log})
+	if err != nil {
+		return err
+	}
+	a := fyneapp.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
+	u := ui.New(a, ctrl, ui.Options{Demo: ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable()})
+	ctrl.Hub().OnState(u.Post)
+	ctrl.Hub().OnUpdate(u.Notify)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a.Lifecycle().SetOnStarted(u.Start)
+	a.Lifecycle().SetOnStopped(cancel)
+	if err := ctrl.Start(ctx); err != nil {
+		log.Error("starting monitors", "err", err)
+	}
+	go func() { // Ctrl-C or SIGTERM ends the app like Quit
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	a.Run()
+	cancel()
+	ctrl.Hub().Wait()
+	return nil
+}
