@@ -59,6 +59,9 @@ type Monitor struct {
 	// tombstones are sessions a "stopped" event removed; a fetch that
 	// started before the removal must not bring them back.
 	tombstones map[string]time.Time
+	// localAt marks state changes applied from events; a fetch that started
+	// before one must not undo it.
+	localAt map[string]time.Time
 }
 
 type feedMsg struct {
@@ -89,7 +92,7 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}}
+	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{}}
 	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
 	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})
 	return m
@@ -289,6 +292,9 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 	case p.State == "stopped":
 		delete(m.sessions, s.Key())
 		m.tombstones[s.Key()] = time.Now()
+		if m.fetching {
+			m.again = true
+		}
 		m.publish([]Change{{Kind: Ended, Session: s}}, at)
 		return at, true // confirm, and catch a new sessionKey after seek-to-end
 	case plex.TranscodeID(p.TranscodeSession) != s.TranscodeKey:
@@ -297,6 +303,10 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 		prev := s
 		s.State, s.StateSince, s.ViewOffsetMs = p.State, now, int64(p.ViewOffset)
 		m.sessions[s.Key()] = s
+		m.localAt[s.Key()] = time.Now()
+		if m.fetching {
+			m.again = true // the fetch under way may predate this change
+		}
 		m.publish([]Change{{Kind: Changed, Session: s, Prev: &prev}}, at)
 	default:
 		if int64(p.ViewOffset) != s.ViewOffsetMs {
@@ -368,6 +378,10 @@ func (m *Monitor) merge(r fetchResult) {
 			continue // ended after this fetch began
 		}
 		if old, ok := m.sessions[k]; ok {
+			if at, ok := m.localAt[k]; ok && r.started.Before(at) {
+				// The event is newer than this answer.
+				s.State, s.StateSince, s.ViewOffsetMs = old.State, old.StateSince, old.ViewOffsetMs
+			}
 			s.FirstSeen = old.FirstSeen
 			if old.State == s.State {
 				s.StateSince = old.StateSince
@@ -389,6 +403,11 @@ func (m *Monitor) merge(r fetchResult) {
 	for k, at := range m.tombstones {
 		if !r.started.Before(at) {
 			delete(m.tombstones, k)
+		}
+	}
+	for k, at := range m.localAt {
+		if !r.started.Before(at) {
+			delete(m.localAt, k)
 		}
 	}
 	m.sessions = fresh
