@@ -133,6 +133,9 @@ func LoadConfig(path string) (Config, error) {
 
 // describeJSONError adds the line and column to a JSON syntax error.
 func describeJSONError(b []byte, err error) error {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return errors.New("the file is empty")
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		line, col := 1, 1

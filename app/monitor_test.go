@@ -14,7 +14,15 @@ import (
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The OS keyring test opens the process-wide D-Bus session connection,
+// which godbus keeps for the life of the process by design.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/godbus/dbus/v5.newConn.func1"),
+		goleak.IgnoreTopFunction("github.com/godbus/dbus/v5.(*Conn).inWorker"),
+		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.(*Conn).inWorker"),
+	)
+}
 
 const simToken = "sim-token"
 
