@@ -50,15 +50,6 @@ type updates struct {
 
 func (u *updates) add(up Update) { u.mu.Lock(); u.all = append(u.all, up); u.mu.Unlock() }
 
-func (u *updates) last() *Snapshot {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if len(u.all) == 0 {
-		return nil
-	}
-	return u.all[len(u.all)-1].Snapshot
-}
-
 func (u *updates) changes(kind ChangeKind, sessionKey string) int {
 	u.mu.Lock()
 	defer u.mu.Unlock()

@@ -3,8 +3,12 @@ package plex
 import "testing"
 
 func TestClassify(t *testing.T) {
-	video := func(dec string) Stream { return Stream{StreamType: StreamVideo, Codec: "hevc", Decision: dec, Selected: true} }
-	audio := func(dec string) Stream { return Stream{StreamType: StreamAudio, Codec: "eac3", Decision: dec, Selected: true} }
+	video := func(dec string) Stream {
+		return Stream{StreamType: StreamVideo, Codec: "hevc", Decision: dec, Selected: true}
+	}
+	audio := func(dec string) Stream {
+		return Stream{StreamType: StreamAudio, Codec: "eac3", Decision: dec, Selected: true}
+	}
 	item := func(ts *TranscodeSession, streams ...Stream) *Metadata {
 		return &Metadata{
 			Media:            []Media{{Selected: true, VideoResolution: "4k", VideoCodec: "hevc", AudioCodec: "eac3", Part: []Part{{Selected: true, Stream: streams}}}},
@@ -137,7 +141,9 @@ func TestParseEvent(t *testing.T) {
 				return e.Playing != nil && e.Playing.SessionKey == "12" && e.Playing.State == "paused" && e.Playing.ViewOffset == 61000 && e.Playing.TranscodeSession == "abc"
 			}},
 		{"playing numeric key, no client id", "playing", `{"PlaySessionStateNotification":{"sessionKey":12,"viewOffset":"5","state":"playing"}}`, false,
-			func(e Event) bool { return e.Playing.SessionKey == "12" && e.Playing.ClientIdentifier == "" && e.Playing.ViewOffset == 5 }},
+			func(e Event) bool {
+				return e.Playing.SessionKey == "12" && e.Playing.ClientIdentifier == "" && e.Playing.ViewOffset == 5
+			}},
 		{"websocket wrapped", "playing", `{"NotificationContainer":{"type":"playing","size":1,"PlaySessionStateNotification":[{"sessionKey":"3","state":"playing"}]}}`, false,
 			func(e Event) bool { return e.Playing.SessionKey == "3" }},
 		{"transcode update", "transcodeSession.update", `{"TranscodeSession":{"key":"/transcode/sessions/abc","videoDecision":"transcode","progress":4.5,"speed":2.1}}`, false,

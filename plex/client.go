@@ -157,13 +157,13 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 	req.Header = c.Headers()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		sentinel, detail := transportError(ctx, err)
+		detail, sentinel := transportError(ctx, err)
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	if err != nil {
-		sentinel, detail := transportError(ctx, err)
+		detail, sentinel := transportError(ctx, err)
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: sentinel, Detail: "reading answer: " + detail}
 	}
 	if len(body) > MaxBody {

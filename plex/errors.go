@@ -13,7 +13,7 @@ import (
 // errors.Is; the Error type carries the operation and HTTP status.
 var (
 	ErrUnauthorized     = errors.New("token rejected")
-	ErrPlexPassRequired = errors.New("Plex Pass required to terminate sessions")
+	ErrPlexPassRequired = errors.New("terminating needs Plex Pass") //nolint:staticcheck // product name
 	ErrForbidden        = errors.New("not allowed for this account")
 	ErrNotFound         = errors.New("not found")
 	ErrUnreachable      = errors.New("server unreachable")
@@ -66,24 +66,24 @@ func statusError(status int) error {
 // transportError maps a failed round trip to a sentinel with a token-free
 // detail. url.Error texts carry the URL; ours never has a token in it, but
 // the detail is rebuilt from the inner error anyway.
-func transportError(ctx context.Context, err error) (error, string) {
+func transportError(ctx context.Context, err error) (detail string, sentinel error) {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return context.Canceled, "cancelled"
+		return "cancelled", context.Canceled
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		return ErrTimeout, "no answer before the deadline"
+		return "no answer before the deadline", ErrTimeout
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return ErrUnreachable, "connection refused (is Plex Media Server running at this address?)"
+		return "connection refused (is Plex Media Server running at this address?)", ErrUnreachable
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return ErrUnreachable, "unknown host " + dnsErr.Name
+		return "unknown host " + dnsErr.Name, ErrUnreachable
 	}
-	return ErrUnreachable, err.Error()
+	return err.Error(), ErrUnreachable
 }
 
 func isTimeout(err error) bool {

@@ -198,7 +198,7 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration) error {
 		if errors.As(err, &pe) {
 			return pe
 		}
-		sentinel, detail := transportError(connCtx, err)
+		detail, sentinel := transportError(connCtx, err)
 		return &Error{Op: "event stream", Server: serverOf(f.URL), Err: sentinel, Detail: detail}
 	}
 	return nil

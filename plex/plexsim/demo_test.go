@@ -1,0 +1,131 @@
+package plexsim_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
+)
+
+// TestDemoCast checks the opening sessions show every kind of playback.
+func TestDemoCast(t *testing.T) {
+	s := startSim(t, plexsim.Options{})
+	for _, spec := range plexsim.DemoCast() {
+		s.AddSession(spec)
+	}
+	got, err := newClient(t, s, testToken).Sessions(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 6 {
+		t.Fatalf("demo cast has %d sessions, want 6", len(got))
+	}
+	have := map[string]bool{}
+	users, players := map[string]bool{}, map[string]bool{}
+	for i := range got {
+		m := &got[i]
+		c := plex.Classify(m)
+		have[string(c.Decision)] = true
+		users[m.User.Title] = true
+		if players[string(m.Player.MachineIdentifier)] {
+			t.Errorf("player %s used twice", m.Player.MachineIdentifier)
+		}
+		players[string(m.Player.MachineIdentifier)] = true
+		switch {
+		case c.VideoTranscode && c.SourceVideoCodec == "hevc" && c.SourceResolution == "4K" && c.TargetResolution == "1080p" && c.HW.Active():
+			have["hevc 4k→1080p hw"] = true
+		}
+		if c.SubtitleBurn {
+			have["burn"] = true
+		}
+		if c.AudioOnly && m.Type != "track" {
+			have["audio-only"] = true
+		}
+		if plex.Location(m) == "wan" && strings.HasPrefix(m.Player.Address, "203.0.113.") {
+			have["wan"] = true
+		}
+		if m.Type == "track" {
+			have["track"] = true
+		}
+	}
+	for _, want := range []string{"directplay", "copy", "transcode", "hevc 4k→1080p hw", "burn", "audio-only", "wan", "track"} {
+		if !have[want] {
+			t.Errorf("demo cast lacks %q (has %v)", want, have)
+		}
+	}
+	for _, u := range []string{"alice", "bob", "carol", "dave", "erin", "frank"} {
+		if !users[u] {
+			t.Errorf("demo cast lacks user %s", u)
+		}
+	}
+}
+
+// TestRunDemo runs the demo fast and checks sessions come and go while
+// staying within bounds, and that it stops with its context.
+func TestRunDemo(t *testing.T) {
+	s := startSim(t, plexsim.Options{PlexPass: true})
+	sse := dialSSE(t, s, "filters=playing")
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		plexsim.RunDemoOptions(ctx, s, plexsim.DemoOptions{Seed: 7, Tick: 10 * time.Millisecond})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			t.Error("RunDemo did not return after cancel")
+		}
+	}()
+
+	waitFor(t, 2*time.Second, "the opening sessions", func() bool { return s.SessionCount() >= 3 })
+	keys := func() map[string]bool {
+		m := map[string]bool{}
+		for _, x := range s.Sessions() {
+			m[string(x.SessionKey)] = true
+		}
+		return m
+	}
+	first := keys()
+	waitFor(t, 3*time.Second, "a session to end and another to start", func() bool {
+		now := keys()
+		ended, started := false, false
+		for k := range first {
+			ended = ended || !now[k]
+		}
+		for k := range now {
+			started = started || !first[k]
+		}
+		return ended && started
+	})
+	// Terminating through the API works on demo sessions too.
+	ms := s.Sessions()
+	if err := newClient(t, s, testToken).Terminate(testCtx(t), string(ms[0].Session.ID), "demo"); err != nil {
+		t.Errorf("Terminate on a demo session: %v", err)
+	}
+	for i := 0; i < 50; i++ {
+		if n := s.SessionCount(); n < 2 || n > 9 {
+			t.Errorf("demo has %d sessions, want 3..9 (2 right after a terminate)", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if ev := sse.next(t, 2*time.Second, true); ev.name != "playing" {
+		t.Errorf("demo event = %q, want playing", ev.name)
+	}
+}
+
+func TestRunDemoDeterministicCast(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // RunDemo adds the cast, then returns at once
+	s := plexsim.New(plexsim.Options{})
+	defer s.Close()
+	plexsim.RunDemo(ctx, s, 1)
+	if n := s.SessionCount(); n != len(plexsim.DemoCast()) {
+		t.Errorf("sessions after RunDemo with a done context = %d, want %d", n, len(plexsim.DemoCast()))
+	}
+}

@@ -1,0 +1,384 @@
+package plexsim
+
+import (
+	"encoding/xml"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// This file renders simulated sessions in the wire models of package plex.
+
+// defaultBitrate is a typical source bitrate in kbps for a resolution, or
+// for the audio codec of a track.
+func defaultBitrate(res, audio string) int64 {
+	switch res {
+	case "4k":
+		return 40000
+	case "1080":
+		return 10000
+	case "720":
+		return 4000
+	case "sd":
+		return 1500
+	case "":
+		switch audio {
+		case "flac", "alac":
+			return 1000
+		case "mp3":
+			return 320
+		}
+		return 256
+	}
+	return 8000
+}
+
+// sourceDims returns the frame size of a videoResolution.
+func sourceDims(res string) (w, h int) {
+	switch res {
+	case "4k":
+		return 3840, 2160
+	case "1080":
+		return 1920, 1080
+	case "720":
+		return 1280, 720
+	case "sd":
+		return 720, 480
+	}
+	return 0, 0
+}
+
+// elementName is the XML element of an item kind.
+func elementName(typ string) string {
+	switch typ {
+	case "track":
+		return "Track"
+	case "photo":
+		return "Photo"
+	}
+	return "Video"
+}
+
+func displayCodec(c string) string {
+	switch c {
+	case "eac3":
+		return "EAC3 5.1"
+	case "ac3":
+		return "AC3 5.1"
+	case "truehd":
+		return "TrueHD 7.1"
+	case "dca", "dts":
+		return "DTS 5.1"
+	}
+	return plex.CodecName(c) + " Stereo"
+}
+
+func audioTitle(spec SessionSpec) string {
+	if spec.Type == "track" {
+		return plex.CodecName(spec.AudioCodec) // music streams carry no language
+	}
+	return "English (" + displayCodec(spec.AudioCodec) + ")"
+}
+
+func audioChannels(c string) int {
+	switch c {
+	case "eac3", "ac3", "dca", "dts":
+		return 6
+	case "truehd":
+		return 8
+	}
+	return 2
+}
+
+func containerOf(spec SessionSpec) string {
+	switch {
+	case spec.Type == "track":
+		switch spec.AudioCodec {
+		case "flac":
+			return "flac"
+		case "mp3":
+			return "mp3"
+		}
+		return "mp4"
+	case spec.VideoCodec == "hevc" || spec.Resolution == "4k" || spec.AudioCodec == "truehd" || spec.AudioCodec == "dca" || spec.AudioCodec == "dts":
+		return "mkv"
+	}
+	return "mp4"
+}
+
+func filePath(spec SessionSpec, container string) string {
+	switch spec.Type {
+	case "episode":
+		return fmt.Sprintf("/data/tv/%s/Season %02d/%s - S%02dE%02d - %s.%s", spec.Show, spec.Season, spec.Show, spec.Season, spec.Episode, spec.Title, container)
+	case "track":
+		return fmt.Sprintf("/data/music/%s/%s/%s.%s", spec.Show, spec.Album, spec.Title, container)
+	}
+	name := spec.Title
+	if spec.Year > 0 {
+		name = fmt.Sprintf("%s (%d)", spec.Title, spec.Year)
+	}
+	return fmt.Sprintf("/data/%s/%s/%s.%s", strings.ToLower(strings.ReplaceAll(spec.Library, " ", "")), name, name, container)
+}
+
+// metadataLocked renders a session as /status/sessions shows it. Media,
+// Part and Stream describe the source file; the streams' decisions follow
+// the transcoder job, if any.
+func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
+	spec := ss.spec
+	rk := spec.RatingKey
+	m := plex.Metadata{
+		XMLName:             xml.Name{Local: elementName(spec.Type)},
+		SessionKey:          plex.String(ss.key),
+		RatingKey:           plex.String(rk),
+		Key:                 "/library/metadata/" + rk,
+		GUID:                guidOf(spec),
+		Type:                spec.Type,
+		Title:               spec.Title,
+		Year:                plex.Int(spec.Year),
+		Duration:            plex.Int(spec.DurationMs),
+		ViewOffset:          plex.Int(ss.offset),
+		LibrarySectionID:    plex.String(spec.LibraryID),
+		LibrarySectionTitle: spec.Library,
+	}
+	switch spec.Type {
+	case "episode":
+		m.GrandparentTitle = spec.Show
+		m.ParentTitle = fmt.Sprintf("Season %d", spec.Season)
+		m.ParentIndex = plex.Int(spec.Season)
+		m.Index = plex.Int(spec.Episode)
+	case "track":
+		m.GrandparentTitle = spec.Show
+		m.ParentTitle = spec.Album
+	}
+
+	var tc *TranscodeSpec
+	if ss.tc != nil {
+		tc = &ss.tc.spec
+	}
+	container := containerOf(spec)
+	streamDecision := func(d string) string {
+		if tc == nil {
+			return ""
+		}
+		return d
+	}
+	location := func(kind string) string {
+		if tc == nil {
+			return "direct"
+		}
+		return "segments-" + kind
+	}
+	var streams []plex.Stream
+	w, h := sourceDims(spec.Resolution)
+	if spec.Type != "track" {
+		streams = append(streams, plex.Stream{
+			ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"v", 800000)))),
+			StreamType:   plex.StreamVideo,
+			Codec:        spec.VideoCodec,
+			Decision:     streamDecision(tcField(tc, func(t *TranscodeSpec) string { return t.Video })),
+			Location:     location("video"),
+			Selected:     true,
+			DisplayTitle: fmt.Sprintf("%s (%s)", plex.ResolutionLabel(spec.Resolution, h), plex.CodecName(spec.VideoCodec)),
+			Width:        plex.Int(w),
+			Height:       plex.Int(h),
+			Bitrate:      plex.Int(spec.BitrateKbps * 9 / 10),
+		})
+	}
+	streams = append(streams, plex.Stream{
+		ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"a", 800000)))),
+		StreamType:   plex.StreamAudio,
+		Codec:        spec.AudioCodec,
+		Decision:     streamDecision(tcField(tc, func(t *TranscodeSpec) string { return t.Audio })),
+		Location:     location("audio"),
+		Selected:     true,
+		DisplayTitle: audioTitle(spec),
+	})
+	subCodec := spec.Subtitles
+	if subCodec == "" && tc != nil && tc.Subtitle != "" {
+		subCodec = "pgs"
+	}
+	if subCodec != "" && spec.Type != "track" {
+		st := plex.Stream{
+			ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"s", 800000)))),
+			StreamType:   plex.StreamSubtitle,
+			Codec:        subCodec,
+			Selected:     true,
+			DisplayTitle: "English (" + plex.CodecName(subCodec) + ")",
+		}
+		if tc != nil {
+			st.Decision = tc.Subtitle
+			if st.Decision == "" {
+				st.Decision = "ignore"
+			}
+		}
+		streams = append(streams, st)
+	}
+	partDecision := "directplay"
+	if tc != nil {
+		partDecision = DecisionCopy
+		if tc.Video == DecisionTranscode || tc.Audio == DecisionTranscode {
+			partDecision = DecisionTranscode
+		}
+	}
+	media := plex.Media{
+		ID:              plex.String(strconv.Itoa(10000 + int(hashNum(rk+"m", 80000)))),
+		Container:       container,
+		Bitrate:         plex.Int(spec.BitrateKbps),
+		VideoCodec:      spec.VideoCodec,
+		AudioCodec:      spec.AudioCodec,
+		VideoResolution: spec.Resolution,
+		Width:           plex.Int(w),
+		Height:          plex.Int(h),
+		Selected:        true,
+		Part: []plex.Part{{
+			ID:        plex.String(strconv.Itoa(20000 + int(hashNum(rk+"p", 80000)))),
+			Decision:  partDecision,
+			File:      filePath(spec, container),
+			Container: container,
+			Selected:  true,
+			Stream:    streams,
+		}},
+	}
+	m.Media = []plex.Media{media}
+
+	m.User = &plex.User{ID: plex.String(spec.UserID), Title: spec.User}
+	p := spec.Player
+	m.Player = &plex.Player{
+		MachineIdentifier:   plex.String(p.MachineID),
+		Title:               p.Title,
+		Product:             p.Product,
+		Platform:            p.Platform,
+		PlatformVersion:     p.PlatformVersion,
+		Device:              p.Device,
+		State:               ss.state,
+		Address:             spec.Address,
+		RemotePublicAddress: spec.Address,
+		Local:               plex.Bool(spec.Local),
+		Secure:              true,
+		UserID:              plex.String(spec.UserID),
+	}
+	if spec.Local {
+		m.Player.RemotePublicAddress = "198.51.100.7" // the household's public address
+	}
+	loc := "wan"
+	if spec.Local {
+		loc = "lan"
+	}
+	bw := spec.BandwidthKbps
+	if bw <= 0 {
+		bw = spec.BitrateKbps
+		if tc != nil && tc.Video == DecisionTranscode {
+			bw = targetBitrate(tc.TargetHeight)
+		}
+	}
+	m.Session = &plex.Session{ID: plex.String(ss.id), Bandwidth: plex.Int(bw), Location: loc}
+	if ss.tc != nil {
+		ts := s.transcodeSessionLocked(ss)
+		m.TranscodeSession = &ts
+	}
+	return m
+}
+
+// guidOf returns a stable plex:// guid with a 24-hex-digit id, as Plex's
+// agent assigns.
+func guidOf(spec SessionSpec) string {
+	k := spec.Type + "/" + spec.Show + "/" + spec.Title
+	return fmt.Sprintf("plex://%s/%016x%08x", spec.Type, hashNum(k, math.MaxUint64), hashNum("guid:"+k, 1<<32))
+}
+
+func tcField(t *TranscodeSpec, f func(*TranscodeSpec) string) string {
+	if t == nil {
+		return ""
+	}
+	return f(t)
+}
+
+func targetBitrate(height int) int64 {
+	switch {
+	case height >= 2160:
+		return 20000
+	case height >= 1080:
+		return 8000
+	case height >= 720:
+		return 4000
+	}
+	return 2000
+}
+
+// protocolFor guesses the streaming protocol a player's app uses.
+func protocolFor(p PlayerSpec) string {
+	switch {
+	case strings.Contains(p.Product, "Web"), strings.Contains(p.Product, "Android"):
+		return "dash"
+	case strings.Contains(p.Product, "Windows"), strings.Contains(p.Product, "Plexamp"):
+		return "http"
+	}
+	return "hls"
+}
+
+// transcodeSessionLocked renders a session's transcoder job with the key in
+// its /transcode/sessions/<id> form.
+func (s *Server) transcodeSessionLocked(ss *simSession) plex.TranscodeSession {
+	t := ss.tc.spec
+	spec := ss.spec
+	proto := protocolFor(spec.Player)
+	ts := plex.TranscodeSession{
+		Key:              "/transcode/sessions/" + ss.tc.id,
+		Throttled:        plex.Bool(t.Throttled),
+		Progress:         plex.Float(math.Round(ss.tc.progress*10) / 10),
+		Speed:            plex.Float(t.Speed),
+		Duration:         plex.Int(spec.DurationMs),
+		Remaining:        plex.Int(float64(spec.DurationMs) * (100 - ss.tc.progress) / 100 / 1000 / t.Speed),
+		Context:          "streaming",
+		VideoDecision:    t.Video,
+		AudioDecision:    t.Audio,
+		SubtitleDecision: t.Subtitle,
+		Protocol:         proto,
+		SourceVideoCodec: spec.VideoCodec,
+		SourceAudioCodec: spec.AudioCodec,
+		TimeStamp:        plex.Float(float64(ss.tc.started.UnixMilli()) / 1000),
+	}
+	switch proto {
+	case "hls":
+		ts.Container = "mpegts"
+	case "dash":
+		ts.Container = "mp4"
+	default:
+		ts.Container = "mkv"
+	}
+	if spec.Type == "track" {
+		ts.Container = "mp3"
+		if t.Audio == DecisionTranscode {
+			ts.Container = t.TargetAudioCodec
+		}
+	}
+	ts.AudioCodec, ts.AudioChannels = spec.AudioCodec, plex.Int(audioChannels(spec.AudioCodec))
+	if t.Audio == DecisionTranscode {
+		ts.AudioCodec, ts.AudioChannels = t.TargetAudioCodec, 2
+	}
+	if spec.Type != "track" {
+		w, h := sourceDims(spec.Resolution)
+		ts.VideoCodec = spec.VideoCodec
+		if t.Video == DecisionTranscode {
+			ts.VideoCodec = t.TargetVideoCodec
+			h = t.TargetHeight
+			w = h * 16 / 9
+			if t.HW {
+				ts.TranscodeHwRequested = true
+				ts.TranscodeHwFullPipeline = true
+				ts.TranscodeHwDecoding = "qsv"
+				ts.TranscodeHwDecodingTitle = "Intel (QuickSync)"
+				ts.TranscodeHwEncoding = "qsv"
+				ts.TranscodeHwEncodingTitle = "Intel (QuickSync)"
+			}
+		}
+		ts.Width, ts.Height = plex.Int(w), plex.Int(h)
+	}
+	durS := float64(spec.DurationMs) / 1000
+	ts.MinOffsetAvailable = plex.Float(float64(ss.tc.startMs) / 1000)
+	ts.MaxOffsetAvailable = plex.Float(math.Round(durS*ss.tc.progress/100*1000) / 1000)
+	return ts
+}

@@ -1,0 +1,561 @@
+package plexsim
+
+import (
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// Player states a session can be put in with SetState.
+const (
+	StatePlaying   = "playing"
+	StatePaused    = "paused"
+	StateBuffering = "buffering"
+	StateStopped   = "stopped" // only in the playing event that ends a session
+)
+
+// Transcode decisions for TranscodeSpec.
+const (
+	DecisionTranscode = "transcode"
+	DecisionCopy      = "copy"
+	DecisionBurn      = "burn"
+)
+
+// SessionSpec describes one playback to simulate. Zero fields get plausible
+// defaults (see AddSession).
+type SessionSpec struct {
+	User, UserID string     // default "owner", "1" (the server owner)
+	Player       PlayerSpec // the device playing
+	Type         string     // "movie" (default), "episode", "track" or "clip"
+	Title        string     // the item: movie, episode or track title
+	Show         string     // episodes: the series; tracks: the artist
+	Album        string     // tracks: the album
+	Season       int        // episodes: season number (parentIndex)
+	Episode      int        // episodes: episode number (index)
+	Year         int        // release year, optional
+	RatingKey    string     // default derived from the title
+	DurationMs   int64      // default by type (movie 110 min, episode 45, track 4, clip 2)
+	ViewOffsetMs int64      // starting position
+	Library      string     // librarySectionTitle, default by type ("Movies", "TV Shows", "Music", …)
+	LibraryID    string     // librarySectionID, default by type
+	Resolution   string     // "4k", "1080" (default for video), "720", "sd"; none for tracks
+	VideoCodec   string     // source video codec, default "h264" (none for tracks)
+	AudioCodec   string     // source audio codec, default "aac" ("flac" for tracks)
+	BitrateKbps  int64      // source bitrate, default by resolution
+	// BandwidthKbps is Session.bandwidth; default the source bitrate, or the
+	// transcoded bitrate while transcoding video.
+	BandwidthKbps int64
+	Local         bool           // on the LAN (Session.location "lan"), else "wan"
+	Address       string         // player address; default 192.168.1.x (local) or 203.0.113.x
+	State         string         // "playing" (default), "paused" or "buffering"
+	Transcode     *TranscodeSpec // nil = direct play
+	Subtitles     string         // codec of a selected subtitle stream ("srt", "pgs"); optional
+	Zombie        bool           // the player ignores terminate: 200, but the session stays
+}
+
+// PlayerSpec describes the player device (Player element, and the
+// clientIdentifier of playing events).
+type PlayerSpec struct {
+	MachineID       string // Player.machineIdentifier; default random
+	Title           string // device name, e.g. "Living Room"
+	Product         string // e.g. "Plex Web", "Plex for Roku"
+	Platform        string // e.g. "Chrome", "Roku", "tvOS"
+	PlatformVersion string // optional
+	Device          string // e.g. "Apple TV", "Roku Ultra", "Windows"
+}
+
+// TranscodeSpec describes a transcoder job. Video and Audio are
+// "transcode" or "copy" (empty means copy); Subtitle is "burn", "transcode",
+// "copy" or empty (no subtitle work). Video copy plus audio copy is a direct
+// stream.
+type TranscodeSpec struct {
+	Video, Audio, Subtitle string
+	TargetHeight           int     // default: 4K→1080, 1080→720, else 480 (video transcode only)
+	TargetVideoCodec       string  // default "h264"
+	TargetAudioCodec       string  // default "aac"
+	HW                     bool    // hardware transcoding (Intel QuickSync)
+	Speed                  float64 // default 1.5 (software) or 4.0 (HW)
+	Throttled              bool
+}
+
+// SessionRef identifies a session added with AddSession: Key is the
+// sessionKey, ID the Session.id terminate wants, TranscodeKey the bare
+// transcode id ("" for direct play).
+type SessionRef struct {
+	Key, ID, TranscodeKey string
+}
+
+// simSession is the state of one playback.
+type simSession struct {
+	key       string // sessionKey
+	id        string // Session.id
+	spec      SessionSpec
+	offset    int64
+	state     string
+	pqItem    int
+	tc        *simTranscode
+	createdAt time.Time
+}
+
+type simTranscode struct {
+	spec     TranscodeSpec
+	id       string // bare key
+	started  time.Time
+	startMs  int64   // viewOffset when the job started (minOffsetAvailable)
+	progress float64 // percent
+}
+
+// randIDLocked returns a Plex-looking random id (lower-case letters and digits).
+func (s *Server) randIDLocked(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[s.rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+func hashNum(s string, mod uint64) uint64 {
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, s)
+	return h.Sum64() % mod
+}
+
+// normalise fills the defaults of a spec.
+func (s *Server) normaliseLocked(spec SessionSpec) SessionSpec {
+	if spec.Type == "" {
+		spec.Type = "movie"
+	}
+	isTrack := spec.Type == "track"
+	if spec.Title == "" {
+		spec.Title = "Untitled"
+	}
+	if spec.User == "" {
+		spec.User = "owner"
+		if spec.UserID == "" {
+			spec.UserID = "1"
+		}
+	}
+	if spec.UserID == "" {
+		spec.UserID = strconv.FormatUint(1000000+hashNum("user:"+spec.User, 89000000), 10)
+	}
+	if spec.State == "" {
+		spec.State = StatePlaying
+	}
+	if spec.DurationMs <= 0 {
+		switch spec.Type {
+		case "episode":
+			spec.DurationMs = 45 * 60 * 1000
+		case "track":
+			spec.DurationMs = 4 * 60 * 1000
+		case "clip":
+			spec.DurationMs = 2 * 60 * 1000
+		default:
+			spec.DurationMs = 110 * 60 * 1000
+		}
+	}
+	spec.ViewOffsetMs = max(0, min(spec.ViewOffsetMs, spec.DurationMs-1))
+	if spec.Type == "episode" {
+		spec.Season, spec.Episode = max(spec.Season, 1), max(spec.Episode, 1)
+	}
+	if spec.Library == "" || spec.LibraryID == "" {
+		lib, id := "Movies", "1"
+		switch spec.Type {
+		case "episode":
+			lib, id = "TV Shows", "2"
+		case "track":
+			lib, id = "Music", "3"
+		case "clip":
+			lib, id = "Home Videos", "4"
+		}
+		if spec.Library == "" {
+			spec.Library = lib
+		}
+		if spec.LibraryID == "" {
+			spec.LibraryID = id
+		}
+	}
+	if spec.RatingKey == "" {
+		spec.RatingKey = strconv.FormatUint(1000+hashNum(spec.Type+"/"+spec.Show+"/"+spec.Title, 90000), 10)
+	}
+	if isTrack {
+		spec.Resolution, spec.VideoCodec = "", ""
+		if spec.AudioCodec == "" {
+			spec.AudioCodec = "flac"
+		}
+	} else {
+		spec.Resolution = strings.ToLower(spec.Resolution)
+		if spec.Resolution == "" {
+			spec.Resolution = "1080"
+		}
+		if spec.VideoCodec == "" {
+			spec.VideoCodec = "h264"
+		}
+		if spec.AudioCodec == "" {
+			spec.AudioCodec = "aac"
+		}
+	}
+	if spec.BitrateKbps <= 0 {
+		spec.BitrateKbps = defaultBitrate(spec.Resolution, spec.AudioCodec)
+	}
+	p := &spec.Player
+	if p.MachineID == "" {
+		p.MachineID = s.randIDLocked(24)
+	}
+	if p.Product == "" {
+		p.Product = "Plex Web"
+	}
+	if p.Platform == "" {
+		p.Platform = "Chrome"
+	}
+	if p.Title == "" {
+		p.Title = p.Platform
+	}
+	if p.Device == "" {
+		p.Device = p.Platform
+	}
+	if spec.Address == "" {
+		n := 10 + hashNum(p.MachineID, 200)
+		if spec.Local {
+			spec.Address = fmt.Sprintf("192.168.1.%d", n)
+		} else {
+			spec.Address = fmt.Sprintf("203.0.113.%d", n)
+		}
+	}
+	return spec
+}
+
+func normaliseTranscode(t TranscodeSpec, spec SessionSpec) TranscodeSpec {
+	if t.Video == "" && spec.Type != "track" {
+		t.Video = DecisionCopy
+	}
+	if spec.Type == "track" {
+		t.Video, t.Subtitle, t.TargetHeight = "", "", 0
+	}
+	if t.Audio == "" {
+		t.Audio = DecisionCopy
+	}
+	if t.Subtitle == DecisionBurn {
+		// Burning subtitles in means re-encoding the picture.
+		t.Video = DecisionTranscode
+	}
+	if t.Video == DecisionTranscode {
+		if t.TargetHeight <= 0 {
+			_, h := sourceDims(spec.Resolution)
+			switch {
+			case h >= 2160:
+				t.TargetHeight = 1080
+			case h >= 1080 && t.Subtitle != DecisionBurn:
+				t.TargetHeight = 720
+			case h >= 1080:
+				t.TargetHeight = 1080
+			default:
+				t.TargetHeight = 480
+			}
+		}
+		if t.TargetVideoCodec == "" {
+			t.TargetVideoCodec = "h264"
+		}
+	}
+	if t.Audio == DecisionTranscode && t.TargetAudioCodec == "" {
+		t.TargetAudioCodec = "aac"
+	}
+	if t.Speed <= 0 {
+		t.Speed = 1.5
+		if t.HW {
+			t.Speed = 4.0
+		}
+		if t.Video != DecisionTranscode {
+			t.Speed = 12.0 // remux and audio-only jobs run far ahead
+		}
+	}
+	return t
+}
+
+func (s *Server) newTranscodeLocked(t TranscodeSpec, ss *simSession) *simTranscode {
+	t = normaliseTranscode(t, ss.spec)
+	pct := 0.0
+	if ss.spec.DurationMs > 0 {
+		pct = float64(ss.offset) / float64(ss.spec.DurationMs) * 100
+	}
+	return &simTranscode{spec: t, id: s.randIDLocked(24), started: s.now(), startMs: ss.offset, progress: math.Min(100, pct+1)}
+}
+
+// AddSession starts a playback and emits what a server emits:
+// transcodeSession.start when the transcoder is involved, then playing.
+// Defaults: movie, user "owner" (id "1"), 1080p H.264/AAC, state playing,
+// a random player id, a 192.168.1.x or 203.0.113.x address.
+func (s *Server) AddSession(spec SessionSpec) SessionRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spec = s.normaliseLocked(spec)
+	s.nextKey++
+	s.nextPQ++
+	ss := &simSession{
+		key:       strconv.Itoa(s.nextKey),
+		id:        s.randIDLocked(24),
+		spec:      spec,
+		offset:    spec.ViewOffsetMs,
+		state:     spec.State,
+		pqItem:    1000 + s.nextPQ,
+		createdAt: s.now(),
+	}
+	if spec.Transcode != nil {
+		ss.tc = s.newTranscodeLocked(*spec.Transcode, ss)
+	}
+	ss.spec.Transcode = nil // the live job is ss.tc
+	s.sessions = append(s.sessions, ss)
+	if ss.tc != nil {
+		s.emitTranscodeLocked(plex.EventTranscodeStart, ss)
+	}
+	s.emitPlayingLocked(ss, ss.state)
+	return s.refLocked(ss)
+}
+
+func (s *Server) refLocked(ss *simSession) SessionRef {
+	r := SessionRef{Key: ss.key, ID: ss.id}
+	if ss.tc != nil {
+		r.TranscodeKey = ss.tc.id
+	}
+	return r
+}
+
+// Ref returns the identifiers of a playing session.
+func (s *Server) Ref(sessionKey string) (SessionRef, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return SessionRef{}, ErrUnknownSession
+	}
+	return s.refLocked(ss), nil
+}
+
+func (s *Server) findLocked(key string) *simSession {
+	for _, ss := range s.sessions {
+		if ss.key == key {
+			return ss
+		}
+	}
+	return nil
+}
+
+func (s *Server) findByIDLocked(id string) *simSession {
+	for _, ss := range s.sessions {
+		if ss.id == id {
+			return ss
+		}
+	}
+	return nil
+}
+
+func (s *Server) findByTranscodeLocked(id string) *simSession {
+	for _, ss := range s.sessions {
+		if ss.tc != nil && ss.tc.id == id {
+			return ss
+		}
+	}
+	return nil
+}
+
+// SetState sets the player state (playing, paused or buffering) and emits
+// a playing event.
+func (s *Server) SetState(sessionKey, state string) error {
+	switch state {
+	case StatePlaying, StatePaused, StateBuffering:
+	default:
+		return fmt.Errorf("%w: %q", ErrBadState, state)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	ss.state = state
+	s.emitPlayingLocked(ss, state)
+	return nil
+}
+
+// SetZombie makes a session ignore (true) or obey (false) terminate.
+func (s *Server) SetZombie(sessionKey string, zombie bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	ss.spec.Zombie = zombie
+	return nil
+}
+
+// Seek moves a session to offsetMs. Like Plex, a transcoding session gets a
+// new transcoder job: transcodeSession.end, then transcodeSession.start
+// under a new key, then playing.
+func (s *Server) Seek(sessionKey string, offsetMs int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	ss.offset = max(0, min(offsetMs, ss.spec.DurationMs-1))
+	if ss.tc != nil {
+		s.emitTranscodeLocked(plex.EventTranscodeEnd, ss)
+		ss.tc = s.newTranscodeLocked(ss.tc.spec, ss)
+		s.emitTranscodeLocked(plex.EventTranscodeStart, ss)
+	}
+	s.emitPlayingLocked(ss, ss.state)
+	return nil
+}
+
+// StartTranscode puts a session on the transcoder (replacing any running
+// job, which ends first) and returns the new bare transcode key. Events:
+// [transcodeSession.end], transcodeSession.start, playing.
+func (s *Server) StartTranscode(sessionKey string, t TranscodeSpec) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return "", ErrUnknownSession
+	}
+	if ss.tc != nil {
+		s.emitTranscodeLocked(plex.EventTranscodeEnd, ss)
+	}
+	ss.tc = s.newTranscodeLocked(t, ss)
+	s.emitTranscodeLocked(plex.EventTranscodeStart, ss)
+	s.emitPlayingLocked(ss, ss.state)
+	return ss.tc.id, nil
+}
+
+// StopTranscodeOf ends a session's transcoder job (the session goes on
+// without a TranscodeSession) and emits transcodeSession.end.
+func (s *Server) StopTranscodeOf(sessionKey string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	if ss.tc == nil {
+		return ErrNoTranscode
+	}
+	s.stopTranscodeLocked(ss)
+	return nil
+}
+
+func (s *Server) stopTranscodeLocked(ss *simSession) {
+	s.emitTranscodeLocked(plex.EventTranscodeEnd, ss)
+	ss.tc = nil
+}
+
+// EndSession ends a playback as a player stopping would: playing with
+// state "stopped", then transcodeSession.end if it was transcoding. It works
+// on zombies too.
+func (s *Server) EndSession(sessionKey string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	s.endSessionLocked(ss)
+	return nil
+}
+
+func (s *Server) endSessionLocked(ss *simSession) {
+	for i, x := range s.sessions {
+		if x == ss {
+			s.sessions = append(s.sessions[:i:i], s.sessions[i+1:]...)
+			break
+		}
+	}
+	s.emitPlayingLocked(ss, StateStopped)
+	if ss.tc != nil {
+		s.stopTranscodeLocked(ss)
+	}
+}
+
+// Advance moves virtual time on by d: every playing session's viewOffset
+// grows by d and it emits one playing timeline (plus transcodeSession.update
+// if transcoding). A session that reaches its end stops as EndSession does.
+// Paused and buffering sessions do not move.
+func (s *Server) Advance(d time.Duration) {
+	ms := d.Milliseconds()
+	if ms <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range append([]*simSession(nil), s.sessions...) {
+		if ss.state != StatePlaying {
+			continue
+		}
+		ss.offset += ms
+		if ss.offset >= ss.spec.DurationMs {
+			ss.offset = ss.spec.DurationMs
+			s.endSessionLocked(ss)
+			continue
+		}
+		if ss.tc != nil {
+			played := float64(ss.offset) / float64(ss.spec.DurationMs) * 100
+			done := ss.tc.progress + float64(ms)/float64(ss.spec.DurationMs)*100*ss.tc.spec.Speed
+			ss.tc.progress = math.Min(100, math.Max(done, played))
+			s.emitTranscodeLocked(plex.EventTranscodeUpdate, ss)
+		}
+		s.emitPlayingLocked(ss, ss.state)
+	}
+}
+
+// Sessions returns a copy of what /status/sessions shows, in sessionKey order.
+func (s *Server) Sessions() []plex.Metadata {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]plex.Metadata, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		out = append(out, s.metadataLocked(ss))
+	}
+	return out
+}
+
+// SessionCount returns the number of sessions playing.
+func (s *Server) SessionCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// emitPlayingLocked emits a playing event (PlaySessionStateNotification).
+func (s *Server) emitPlayingLocked(ss *simSession, state string) {
+	ps := plex.PlayState{
+		SessionKey:       plex.String(ss.key),
+		ClientIdentifier: plex.String(ss.spec.Player.MachineID),
+		RatingKey:        plex.String(ss.spec.RatingKey),
+		Key:              "/library/metadata/" + ss.spec.RatingKey,
+		ViewOffset:       plex.Int(ss.offset),
+		PlayQueueItemID:  plex.Int(ss.pqItem),
+		State:            state,
+	}
+	if ss.tc != nil {
+		ps.TranscodeSession = ss.tc.id
+	}
+	s.emitLocked(plex.EventPlaying, "PlaySessionStateNotification", ps)
+}
+
+// emitTranscodeLocked emits a transcodeSession.* event for the session's job.
+func (s *Server) emitTranscodeLocked(name string, ss *simSession) {
+	if ss.tc == nil {
+		return
+	}
+	ts := s.transcodeSessionLocked(ss)
+	if name == plex.EventTranscodeEnd {
+		ts.Complete = ts.Progress >= 100
+	}
+	s.emitLocked(name, "TranscodeSession", ts)
+}
