@@ -21,7 +21,7 @@ func isXML(b []byte) bool {
 // decodeBody decodes a JSON ({"MediaContainer":{…}}) or XML
 // (<MediaContainer …>) answer into v, a pointer to a MediaContainer type.
 // Fields of the wrong kind are skipped; only broken syntax is an error.
-func decodeBody(b []byte, v any) error {
+func decodeBody[T any](b []byte, v *T) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil // an empty body is an empty container
 	}
@@ -31,16 +31,13 @@ func decodeBody(b []byte, v any) error {
 		}
 		return nil
 	}
-	wrapper := struct {
-		MediaContainer json.RawMessage `json:"MediaContainer"`
-	}{}
+	// One pass: decode straight into the wrapper rather than through a
+	// RawMessage (1,000 sessions are a few MiB).
+	var wrapper struct {
+		MediaContainer *T `json:"MediaContainer"`
+	}
+	wrapper.MediaContainer = v
 	if err := json.Unmarshal(b, &wrapper); err != nil && !isTypeError(err) {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if len(wrapper.MediaContainer) == 0 || wrapper.MediaContainer[0] != '{' {
-		return nil
-	}
-	if err := json.Unmarshal(wrapper.MediaContainer, v); err != nil && !isTypeError(err) {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return nil

@@ -70,7 +70,43 @@ func parseBool(s string) bool {
 }
 
 // UnmarshalJSON implements json.Unmarshaler and never fails.
-func (n *Int) UnmarshalJSON(b []byte) error { *n = Int(parseInt(unquote(b))); return nil }
+func (n *Int) UnmarshalJSON(b []byte) error {
+	if v, ok := fastInt(b); ok {
+		*n = Int(v)
+		return nil
+	}
+	*n = Int(parseInt(unquote(b)))
+	return nil
+}
+
+// fastInt parses a plain or quoted decimal integer without allocating: the
+// common case, decoded thousands of times per /status/sessions answer.
+func fastInt(b []byte) (int64, bool) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		b = b[1 : len(b)-1]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
 
 // UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
 func (n *Int) UnmarshalXMLAttr(a xml.Attr) error { *n = Int(parseInt(a.Value)); return nil }
@@ -92,7 +128,17 @@ func (f Float) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 }
 
 // UnmarshalJSON implements json.Unmarshaler and never fails.
-func (v *Bool) UnmarshalJSON(b []byte) error { *v = Bool(parseBool(unquote(b))); return nil }
+func (v *Bool) UnmarshalJSON(b []byte) error {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "true", "1", `"1"`, `"true"`:
+		*v = true
+	case "false", "0", `"0"`, `"false"`, "null", `""`:
+		*v = false
+	default:
+		*v = Bool(parseBool(unquote(b)))
+	}
+	return nil
+}
 
 // UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
 func (v *Bool) UnmarshalXMLAttr(a xml.Attr) error { *v = Bool(parseBool(a.Value)); return nil }
@@ -109,6 +155,10 @@ func (v Bool) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 // UnmarshalJSON implements json.Unmarshaler and never fails: numbers and
 // booleans keep their literal text, null becomes "".
 func (s *String) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*s = String(b[1 : len(b)-1]) // plain string, no escapes
+		return nil
+	}
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && (b[0] == '{' || b[0] == '[') {
 		*s = ""
