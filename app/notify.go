@@ -1,0 +1,525 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// NotifyKind is a kind of desktop notification. Each kind is switched on or
+// off by a field of Notifications and is coalesced and rate-limited on its
+// own.
+type NotifyKind int
+
+// Kinds of notification.
+const (
+	NotifyNewSession    NotifyKind = iota // a session started (Notifications.NewSession)
+	NotifyTranscode                       // a session started transcoding (Notifications.TranscodeStarted)
+	NotifyTerminated                      // a terminate or stop-transcode finished (Notifications.Terminated)
+	NotifyServerLost                      // a connected server was lost (Notifications.ServerLost)
+	NotifyServerBack                      // a lost server is connected again (Notifications.ServerLost)
+	NotifyTokenRejected                   // a server rejected its token (Notifications.TokenRejected)
+	numNotifyKinds
+)
+
+// String returns the kind in words, e.g. "new session".
+func (k NotifyKind) String() string {
+	switch k {
+	case NotifyNewSession:
+		return "new session"
+	case NotifyTranscode:
+		return "transcode started"
+	case NotifyTerminated:
+		return "terminated"
+	case NotifyServerLost:
+		return "server lost"
+	case NotifyServerBack:
+		return "server back"
+	case NotifyTokenRejected:
+		return "token rejected"
+	}
+	return "unknown"
+}
+
+// notifyEnabled reports whether cfg switches kind k on.
+func notifyEnabled(cfg Notifications, k NotifyKind) bool {
+	switch k {
+	case NotifyNewSession:
+		return cfg.NewSession
+	case NotifyTranscode:
+		return cfg.TranscodeStarted
+	case NotifyTerminated:
+		return cfg.Terminated
+	case NotifyServerLost, NotifyServerBack:
+		return cfg.ServerLost
+	case NotifyTokenRejected:
+		return cfg.TokenRejected
+	}
+	return false
+}
+
+// Notification is one desktop popup.
+type Notification struct {
+	Kind  NotifyKind
+	Title string
+	Body  string
+}
+
+// Default timings of a Notifier.
+const (
+	// DefaultNotifyWindow is how long a Notifier gathers events of one kind
+	// before showing them as one popup.
+	DefaultNotifyWindow = 2 * time.Second
+	// DefaultNotifyGap is the least time between two popups of one kind.
+	// Linux notification daemons keep Fyne's popups until dismissed
+	// (expire_timeout 0), so fewer, fuller popups are kinder.
+	DefaultNotifyGap = 3 * time.Second
+	// DefaultNotifyQuiet is how long after a server's first connection
+	// started sessions count as "already playing" rather than new.
+	DefaultNotifyQuiet = 10 * time.Second
+)
+
+// maxBodyLines bounds a coalesced popup's body; the rest is counted.
+const maxBodyLines = 5
+
+// NotifierOptions configures a Notifier. Zero fields take the defaults.
+type NotifierOptions struct {
+	Window time.Duration    // coalescing window (DefaultNotifyWindow)
+	Gap    time.Duration    // least time between popups of one kind (DefaultNotifyGap)
+	Quiet  time.Duration    // after a server's first connect (DefaultNotifyQuiet)
+	Now    func() time.Time // clock (time.Now)
+}
+
+// Notifier turns monitor updates and action results into desktop
+// notifications. It is pure: it decides what to say and when, and Due hands
+// out what is ready; Run or the caller delivers them.
+//
+// Events of one kind that arrive within Window of the first become one
+// popup ("3 new sessions: alice, bob, carol"), and a kind pops up at most
+// once per Gap; what arrives meanwhile is folded into the next popup.
+// Sessions already playing when a server is first connected (within Quiet)
+// are not announced as new, and a server that is lost and back (or back
+// and lost again) before its popup was shown is not announced at all.
+//
+// All methods may be called from any goroutine.
+type Notifier struct {
+	opts NotifierOptions
+	wake chan struct{} // tells Run that something was queued
+
+	mu      sync.Mutex
+	cfg     Notifications
+	servers map[string]*notifyServer
+	queues  [numNotifyKinds]notifyQueue
+}
+
+// notifyServer is what the Notifier remembers of a server's connection.
+type notifyServer struct {
+	status    ConnStatus
+	connected time.Time // first time seen Connected; zero before
+	lost      bool      // lost (or token rejected) and not back yet
+	lostAt    time.Time // when it was lost, for "back after 2m"
+}
+
+// notifyQueue holds the pending events of one kind.
+type notifyQueue struct {
+	items []notifyItem
+	first time.Time // arrival of the oldest pending item
+	sent  time.Time // last popup of this kind
+}
+
+// notifyItem is one event: its single-popup text and its line in a
+// coalesced popup.
+type notifyItem struct {
+	key   string // session key or server name; a later item replaces an earlier one
+	name  string // user or server, listed in a coalesced title
+	title string // title when the popup holds this item alone
+	body  string // body when alone
+	line  string // body line when coalesced
+	ok    bool   // for actions: the action achieved its aim
+}
+
+// NewNotifier returns a Notifier for the toggles cfg.
+func NewNotifier(cfg Notifications, opts NotifierOptions) *Notifier {
+	if opts.Window <= 0 {
+		opts.Window = DefaultNotifyWindow
+	}
+	if opts.Gap <= 0 {
+		opts.Gap = DefaultNotifyGap
+	}
+	if opts.Quiet <= 0 {
+		opts.Quiet = DefaultNotifyQuiet
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Notifier{opts: opts, cfg: cfg, wake: make(chan struct{}, 1), servers: map[string]*notifyServer{}}
+}
+
+// SetConfig changes the toggles. Pending events of kinds switched off are
+// dropped.
+func (n *Notifier) SetConfig(cfg Notifications) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cfg = cfg
+	for k := range n.queues {
+		if !notifyEnabled(cfg, NotifyKind(k)) {
+			n.queues[k].items = nil
+		}
+	}
+}
+
+// Update records a monitor update: started sessions, sessions that began
+// transcoding, and connection transitions (Connected → Reconnecting or
+// Unreachable is "server lost", back to Connected is "server back", any
+// state → Unauthorized is "token rejected").
+func (n *Notifier) Update(up Update) {
+	if up.Snapshot == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.opts.Now()
+	sn := up.Snapshot
+	srv := n.servers[sn.Server]
+	if srv == nil {
+		srv = &notifyServer{status: Connecting}
+		n.servers[sn.Server] = srv
+	}
+	n.connTransition(srv, sn, now)
+
+	quiet := srv.connected.IsZero() || now.Sub(srv.connected) < n.opts.Quiet
+	for _, c := range up.Changes {
+		s := c.Session
+		if s.Kind == plex.KindPreroll || s.Kind == plex.KindTheme {
+			continue
+		}
+		switch {
+		case c.Kind == Started && !quiet:
+			// A new session that transcodes is announced once, as a
+			// transcode, unless transcode popups are off.
+			if s.Transcoding() && n.cfg.TranscodeStarted {
+				n.add(NotifyTranscode, transcodeItem(s), now)
+			} else {
+				n.add(NotifyNewSession, newSessionItem(s), now)
+			}
+		case c.Kind == Changed && c.Prev != nil && !c.Prev.Transcoding() && s.Transcoding():
+			n.add(NotifyTranscode, transcodeItem(s), now)
+		}
+	}
+}
+
+// connTransition compares a server's new connection state with the last
+// one and queues lost / back / token-rejected events.
+func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time) {
+	prev, cur := srv.status, sn.Conn.Status
+	srv.status = cur
+	if cur == Connected && srv.connected.IsZero() {
+		srv.connected = now
+	}
+	if prev == cur {
+		return
+	}
+	switch {
+	case cur == Unauthorized:
+		if !srv.lost {
+			srv.lost, srv.lostAt = true, now
+		}
+		n.add(NotifyTokenRejected, notifyItem{
+			key:   sn.Server,
+			name:  sn.Server,
+			title: "Token rejected by " + sn.Server,
+			body:  "Plex Warden stopped watching it. Sign in again or update the token in Settings.",
+			line:  sn.Server + ": " + sn.Conn.Line(now),
+		}, now)
+	case prev == Connected && (cur == Reconnecting || cur == Unreachable):
+		srv.lost, srv.lostAt = true, now
+		if n.cancel(NotifyServerBack, sn.Server) {
+			return // back and lost again before anyone was told it was back
+		}
+		n.add(NotifyServerLost, notifyItem{
+			key:   sn.Server,
+			name:  sn.Server,
+			title: "Lost connection to " + sn.Server,
+			body:  capitalize(sn.Conn.Line(now)),
+			line:  sn.Server + ": " + sn.Conn.Line(now),
+		}, now)
+	case cur == Connected && srv.lost:
+		// The way back may pass through Connecting, so "lost" is remembered
+		// rather than read from the previous status.
+		srv.lost = false
+		if n.cancel(NotifyServerLost, sn.Server) {
+			return // a short drop nobody was told about
+		}
+		after := shortDuration(now.Sub(srv.lostAt))
+		n.add(NotifyServerBack, notifyItem{
+			key:   sn.Server,
+			name:  sn.Server,
+			title: sn.Server + " is back",
+			body:  "Connected again after " + after + ".",
+			line:  sn.Server + ": connected again after " + after,
+		}, now)
+	case cur == Stopped:
+		// Removed or shutting down: nothing to announce, and a server added
+		// again starts afresh (its sessions then are not new).
+		srv.lost, srv.connected = false, time.Time{}
+	}
+}
+
+// Terminated records the result of terminating s; by says who asked
+// ("you", or a rule's name).
+func (n *Notifier) Terminated(s Session, by string, res Result) {
+	n.action(s, "Terminated", "Could not terminate", by, res)
+}
+
+// TranscodeStopped records the result of stopping the transcode of s; by
+// says who asked. It shares the Terminated toggle and queue.
+func (n *Notifier) TranscodeStopped(s Session, by string, res Result) {
+	n.action(s, "Transcode stopped", "Could not stop the transcode", by, res)
+}
+
+func (n *Notifier) action(s Session, done, failed, by string, res Result) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	what := s.User + " · " + s.Title
+	title := done + ": " + what
+	if !res.OK() {
+		title = failed + ": " + what
+	}
+	body := res.Text()
+	if by != "" {
+		body += " (by " + by + ")"
+	}
+	n.add(NotifyTerminated, notifyItem{
+		key:   s.Key() + "|" + done,
+		name:  s.User,
+		title: title,
+		body:  body,
+		line:  what + ": " + body,
+		ok:    res.OK(),
+	}, n.opts.Now())
+}
+
+// add queues item for kind k if k is on. Called with mu held.
+func (n *Notifier) add(k NotifyKind, item notifyItem, now time.Time) {
+	if !notifyEnabled(n.cfg, k) {
+		return
+	}
+	q := &n.queues[k]
+	for i := range q.items {
+		if q.items[i].key == item.key {
+			q.items[i] = item
+			return
+		}
+	}
+	if len(q.items) == 0 {
+		q.first = now
+	}
+	q.items = append(q.items, item)
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// cancel removes the pending item with key from kind k and reports whether
+// there was one. Called with mu held.
+func (n *Notifier) cancel(k NotifyKind, key string) bool {
+	q := &n.queues[k]
+	for i := range q.items {
+		if q.items[i].key == key {
+			q.items = append(q.items[:i], q.items[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// due returns when the pending items of q may be shown. Called with mu held.
+func (n *Notifier) due(q *notifyQueue) time.Time {
+	t := q.first.Add(n.opts.Window)
+	if !q.sent.IsZero() {
+		if g := q.sent.Add(n.opts.Gap); g.After(t) {
+			t = g
+		}
+	}
+	return t
+}
+
+// Due returns the notifications that are ready now, in kind order, and
+// forgets them.
+func (n *Notifier) Due() []Notification {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := n.opts.Now()
+	var out []Notification
+	for k := range n.queues {
+		q := &n.queues[k]
+		if len(q.items) == 0 || now.Before(n.due(q)) {
+			continue
+		}
+		out = append(out, compose(NotifyKind(k), q.items))
+		q.items = nil
+		q.sent = now
+	}
+	return out
+}
+
+// Next returns when the next notification will be ready; ok is false when
+// nothing is pending.
+func (n *Notifier) Next() (t time.Time, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k := range n.queues {
+		q := &n.queues[k]
+		if len(q.items) == 0 {
+			continue
+		}
+		if d := n.due(q); !ok || d.Before(t) {
+			t, ok = d, true
+		}
+	}
+	return t, ok
+}
+
+// Run delivers notifications with send until ctx ends. send runs on Run's
+// goroutine and may block (Fyne's SendNotification waits for DBus on Linux);
+// events keep being gathered meanwhile.
+func (n *Notifier) Run(ctx context.Context, send func(Notification)) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		for _, x := range n.Due() {
+			if ctx.Err() != nil {
+				return
+			}
+			send(x)
+		}
+		wait := time.Hour
+		if t, ok := n.Next(); ok {
+			wait = max(t.Sub(n.opts.Now()), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// compose builds the popup for the pending items of one kind.
+func compose(k NotifyKind, items []notifyItem) Notification {
+	if len(items) == 1 {
+		return Notification{Kind: k, Title: items[0].title, Body: items[0].body}
+	}
+	names := make([]string, 0, len(items))
+	seen := map[string]bool{}
+	allOK := true
+	for _, it := range items {
+		if !seen[it.name] {
+			seen[it.name] = true
+			names = append(names, it.name)
+		}
+		allOK = allOK && it.ok
+	}
+	var title string
+	count := len(items)
+	switch k {
+	case NotifyNewSession:
+		title = fmt.Sprintf("%d new sessions", count)
+	case NotifyTranscode:
+		title = fmt.Sprintf("%d transcodes started", count)
+	case NotifyTerminated:
+		if allOK {
+			title = fmt.Sprintf("%d sessions stopped", count)
+		} else {
+			title = fmt.Sprintf("%d actions, not all succeeded", count)
+		}
+	case NotifyServerLost:
+		title = fmt.Sprintf("Lost connection to %d servers", count)
+	case NotifyServerBack:
+		title = fmt.Sprintf("%d servers are back", count)
+	case NotifyTokenRejected:
+		title = fmt.Sprintf("%d servers rejected their token", count)
+	}
+	title += ": " + listNames(names, 3)
+	lines := make([]string, 0, maxBodyLines+1)
+	for i, it := range items {
+		if i == maxBodyLines && len(items) > maxBodyLines+1 {
+			lines = append(lines, fmt.Sprintf("and %d more", len(items)-maxBodyLines))
+			break
+		}
+		lines = append(lines, it.line)
+	}
+	return Notification{Kind: k, Title: title, Body: strings.Join(lines, "\n")}
+}
+
+// listNames joins up to limit names with commas and counts the rest:
+// "alice, bob, carol +2".
+func listNames(names []string, limit int) string {
+	if len(names) <= limit {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:limit], ", ") + fmt.Sprintf(" +%d", len(names)-limit)
+}
+
+func newSessionItem(s Session) notifyItem {
+	return notifyItem{
+		key:   s.Key(),
+		name:  s.User,
+		title: "New session: " + s.User,
+		body:  joinDot(s.Title, s.Short, s.Player.Product, s.Server),
+		line:  joinDot(s.User, s.Title, s.Short),
+	}
+}
+
+func transcodeItem(s Session) notifyItem {
+	return notifyItem{
+		key:   s.Key(),
+		name:  s.User,
+		title: "Transcoding: " + s.User,
+		body:  joinDot(s.Title, s.Reason, s.Server),
+		line:  joinDot(s.User, s.Title, s.Short),
+	}
+}
+
+// joinDot joins the non-empty parts with " · ".
+func joinDot(parts ...string) string {
+	out := parts[:0:0]
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// shortDuration writes d as "45s", "3m20s" or "2h5m".
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		if s := int(d.Seconds()) % 60; s != 0 {
+			return fmt.Sprintf("%dm%ds", int(d.Minutes()), s)
+		}
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	if m := int(d.Minutes()) % 60; m != 0 {
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
+	}
+	return fmt.Sprintf("%dh", int(d.Hours()))
+}

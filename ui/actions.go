@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// confirmTerminate asks for the message shown to the viewer, then
+// terminates the session with key. It runs on the UI goroutine (button
+// taps and tray actions) and looks the session up now, since table rows
+// and menu items outlive the sessions they showed.
+func (u *UI) confirmTerminate(key string) {
+	s, ok := u.lookup(key)
+	if !ok {
+		u.status.showResult("That session has already ended.", widget.WarningImportance)
+		return
+	}
+	msg := widget.NewMultiLineEntry()
+	msg.Wrapping = fyne.TextWrapWord
+	msg.SetMinRowsVisible(4)
+	msg.SetText(messageText(u.b.DefaultMessage(s)))
+	intro := widget.NewLabel("Stop " + s.User + "’s stream of “" + s.Title + "” on " + s.Server + "? The viewer sees this message:")
+	intro.Wrapping = fyne.TextWrapWord
+	content := container.NewBorder(intro, nil, nil, nil, msg)
+
+	d := dialog.NewCustomConfirm("Terminate session", "Terminate", "Cancel", content, func(confirmed bool) {
+		if !confirmed {
+			return
+		}
+		if cur, ok := u.lookup(key); ok {
+			s = cur // the latest copy; if it ended meanwhile, Plex says so
+		}
+		u.terminate(s, msg.Text)
+	}, u.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(520, 320))
+	d.Show()
+	u.win.Canvas().Focus(msg)
+}
+
+// terminate runs Backend.Terminate off the UI goroutine and reports the
+// result in the status line and as a notification.
+func (u *UI) terminate(s app.Session, message string) {
+	key := s.Key()
+	if u.busy[key] {
+		return
+	}
+	what := s.User + " · " + s.Title
+	u.setBusy(key, true)
+	u.status.showResult("Terminating "+what+"…", widget.MediumImportance)
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
+		defer cancel()
+		res := u.b.Terminate(ctx, s, message)
+		u.notifier.Terminated(s, "you", res)
+		fyne.Do(func() {
+			u.setBusy(key, false)
+			u.status.showResult("Terminate "+what+": "+res.Text(), resultImportance(res))
+		})
+	}()
+}
+
+// stopTranscode kills the transcode of the session with key (UI goroutine;
+// the HTTP call runs in a goroutine).
+func (u *UI) stopTranscode(key string) {
+	s, ok := u.lookup(key)
+	if !ok {
+		u.status.showResult("That session has already ended.", widget.WarningImportance)
+		return
+	}
+	if s.TranscodeKey == "" || u.busy[key] {
+		return
+	}
+	what := s.User + " · " + s.Title
+	u.setBusy(key, true)
+	u.status.showResult("Stopping the transcode of "+what+"…", widget.MediumImportance)
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
+		defer cancel()
+		res := u.b.StopTranscode(ctx, s)
+		u.notifier.TranscodeStopped(s, "you", res)
+		fyne.Do(func() {
+			u.setBusy(key, false)
+			u.status.showResult("Stop transcode "+what+": "+res.Text(), resultImportance(res))
+		})
+	}()
+}
+
+// setBusy marks an action on key as in flight or done and updates the
+// buttons that depend on it (UI goroutine).
+func (u *UI) setBusy(key string, busy bool) {
+	if busy {
+		u.busy[key] = true
+	} else {
+		delete(u.busy, key)
+	}
+	u.sessions.details.show(u.sessions)
+}
+
+// resultImportance colours an action's result: success or danger.
+func resultImportance(res app.Result) widget.Importance {
+	if res.OK() {
+		return widget.SuccessImportance
+	}
+	return widget.DangerImportance
+}

@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+func users(list []app.Session) string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		out = append(out, s.User)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestFilterSessions(t *testing.T) {
+	all := []app.Session{aliceSession(), bobSession(), carolSession()}
+	home := bobSession()
+	home.Server, home.User, home.SessionKey = "Home", "dave", "99"
+	all = append(all, home)
+	tests := []struct {
+		query string
+		want  string
+	}{
+		{"", "alice,bob,carol,dave"},
+		{"   ", "alice,bob,carol,dave"},
+		{"ALICE", "alice"},
+		{"matrix", "alice"},                // title
+		{"roku", "bob,dave"},               // player product
+		{"iphone", "carol"},                // device
+		{"living room", "bob,dave"},        // player name
+		{"transcode", "alice"},             // decision
+		{"direct", "bob,carol,dave"},       // decision
+		{"home", "dave"},                   // server
+		{"demo server", "alice,bob,carol"}, // server
+		{"192.168", ""},                    // addresses are not searched
+		{"nobody", ""},
+	}
+	for _, tt := range tests {
+		if got := users(filterSessions(all, tt.query)); got != tt.want {
+			t.Errorf("filterSessions(%q) = %q, want %q", tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestFilterSessionsDoesNotAlias(t *testing.T) {
+	all := []app.Session{aliceSession(), bobSession()}
+	got := filterSessions(all, "")
+	sortSessions(got, sortOrder{set: true, col: colUser, desc: true})
+	if all[0].User != "alice" {
+		t.Error("sorting the filtered rows reordered the state's sessions")
+	}
+}
+
+func TestSortSessions(t *testing.T) {
+	alice, bob, carol := aliceSession(), bobSession(), carolSession()
+	erin := bobSession()
+	erin.User, erin.SessionKey, erin.BandwidthKbps = "Erin", "30", 8600 // same bandwidth as bob
+	zed := aliceSession()
+	zed.User, zed.SessionKey = "zed", "31" // a second transcode
+	tests := []struct {
+		name  string
+		order sortOrder
+		want  string
+	}{
+		{"default: transcodes first, then user", sortOrder{}, "alice,zed,bob,carol,Erin"},
+		{"user", sortOrder{set: true, col: colUser}, "alice,bob,carol,Erin,zed"},
+		{"user descending", sortOrder{set: true, col: colUser, desc: true}, "zed,Erin,carol,bob,alice"},
+		{"bandwidth, ties by user", sortOrder{set: true, col: colBandwidth}, "carol,bob,Erin,alice,zed"},
+		{"bandwidth descending", sortOrder{set: true, col: colBandwidth, desc: true}, "alice,zed,bob,Erin,carol"},
+		{"progress", sortOrder{set: true, col: colProgress}, "bob,Erin,alice,zed,carol"},
+		{"quality by source height, then text", sortOrder{set: true, col: colQuality, desc: true}, "alice,zed,carol,bob,Erin"},
+		{"decision: direct play to transcode", sortOrder{set: true, col: colDecision}, "bob,Erin,carol,alice,zed"},
+		{"title", sortOrder{set: true, col: colTitle}, "carol,bob,Erin,alice,zed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list := []app.Session{carol, zed, bob, alice, erin}
+			sortSessions(list, tt.order)
+			if got := users(list); got != tt.want {
+				t.Errorf("sortSessions(%+v) = %s, want %s", tt.order, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSortOrderToggle(t *testing.T) {
+	var o sortOrder
+	steps := []struct {
+		click column
+		want  sortOrder
+	}{
+		{colUser, sortOrder{set: true, col: colUser}},
+		{colUser, sortOrder{set: true, col: colUser, desc: true}},
+		{colUser, sortOrder{set: true, col: colUser}},
+		{colBandwidth, sortOrder{set: true, col: colBandwidth}},
+	}
+	for i, s := range steps {
+		o = o.toggle(s.click)
+		if o != s.want {
+			t.Errorf("click %d on %s: order %+v, want %+v", i+1, columnTitles[s.click], o, s.want)
+		}
+	}
+}
+
+func TestCellText(t *testing.T) {
+	alice, bob, carol := aliceSession(), bobSession(), carolSession()
+	tests := []struct {
+		s    *app.Session
+		want []string
+	}{
+		{&alice, []string{"alice", "The Matrix", "Plex Web · Chrome/Windows", "Playing", "41% 0:52:10/2:07:00",
+			"4K HEVC→1080p H.264", "Transcode (HEVC 4K→1080p)", "12.3 Mbps", "Remote 203.0.113.7", "Demo server"}},
+		{&bob, []string{"bob", "Severance - S01E03 - In Perpetuity", "Plex for Roku · Roku/Roku Ultra", "Paused",
+			"17% 0:10:00/0:57:00", "1080p H.264", "Direct Play", "8.6 Mbps", "LAN 192.168.1.20", "Demo server"}},
+		{&carol, []string{"carol", "Dune: Part Two", "Plex for iOS · iOS/iPhone", "Buffering", "72% 2:00:00/2:46:00",
+			"1080p HEVC", "Direct Stream", "950 kbps", "Relayed", "Demo server"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for c := range numColumns {
+			got = append(got, cellText(tt.s, c))
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("cells of %s:\n got %q\nwant %q", tt.s.User, got, tt.want)
+		}
+	}
+}
+
+func TestVisibleColumns(t *testing.T) {
+	if got := visibleColumns(1); slices.Contains(got, colServer) || len(got) != int(numColumns)-1 {
+		t.Errorf("visibleColumns(1) = %v, want all but Server", got)
+	}
+	if got := visibleColumns(2); len(got) != int(numColumns) || got[len(got)-1] != colServer {
+		t.Errorf("visibleColumns(2) = %v, want all, Server last", got)
+	}
+}

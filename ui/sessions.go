@@ -1,0 +1,363 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// sessionsView is the Sessions tab: a filter, the sessions table (or an
+// empty state) and the selected session's details with its actions.
+type sessionsView struct {
+	u     *UI
+	all   []app.Session // every live session of the latest state
+	rows  []app.Session // all, filtered and sorted: what the table shows
+	order sortOrder
+	query string
+	cols  []column // the columns shown (Server only with several servers)
+
+	// selected is the Key of the selected session ("" for none); sel is
+	// its latest copy, kept after the session ends so the details stay.
+	selected string
+	sel      app.Session
+	selLive  bool
+
+	filter  *widget.Entry
+	count   *widget.Label
+	table   *widget.Table
+	empty   *widget.Label
+	area    *fyne.Container // table or empty state
+	details *detailsPane
+	content fyne.CanvasObject
+}
+
+func newSessionsView(u *UI) *sessionsView {
+	v := &sessionsView{u: u, cols: visibleColumns(1)}
+	v.filter = widget.NewEntry()
+	v.filter.SetPlaceHolder("Filter by user, title, player, server or decision")
+	v.filter.OnChanged = func(q string) {
+		v.query = q
+		v.refreshRows()
+	}
+	v.count = newLabel("", widget.LowImportance)
+
+	v.table = &widget.Table{
+		Length:        func() (int, int) { return len(v.rows), len(v.cols) },
+		CreateCell:    func() fyne.CanvasObject { return newTableCell() },
+		UpdateCell:    v.updateCell,
+		ShowHeaderRow: true,
+		CreateHeader:  newHeaderButton,
+		UpdateHeader:  v.updateHeader,
+		OnSelected:    v.onSelected,
+	}
+	v.table.ExtendBaseWidget(v.table)
+	v.setColumnWidths()
+
+	v.empty = widget.NewLabel("")
+	v.empty.Alignment = fyne.TextAlignCenter
+	v.empty.Wrapping = fyne.TextWrapWord
+	v.empty.Importance = widget.LowImportance
+	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
+
+	v.details = newDetailsPane(u)
+	split := container.NewVSplit(v.area, v.details.content)
+	split.Offset = 0.55
+
+	top := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), v.count, v.filter)
+	v.content = container.NewBorder(top, nil, nil, nil, split)
+	return v
+}
+
+// setState shows the sessions of st (UI goroutine).
+func (v *sessionsView) setState(st *app.State) {
+	v.all = st.Sessions()
+	if cols := visibleColumns(len(st.Servers)); len(cols) != len(v.cols) {
+		v.cols = cols
+		v.setColumnWidths()
+	}
+	v.refreshRows()
+}
+
+// setColumnWidths applies the initial widths of the shown columns.
+func (v *sessionsView) setColumnWidths() {
+	for i, c := range v.cols {
+		v.table.SetColumnWidth(i, columnWidths[c])
+	}
+}
+
+// refreshRows recomputes the visible rows after a new state, filter or
+// sort, keeps the selection on the same session, and refreshes the table.
+func (v *sessionsView) refreshRows() {
+	oldIndex := v.selectedIndex()
+	v.rows = filterSessions(v.all, v.query)
+	sortSessions(v.rows, v.order)
+	v.table.Refresh()
+
+	// Follow the selected session by key: rows are reordered and reused.
+	v.selLive = false
+	for i := range v.all {
+		if v.all[i].Key() == v.selected {
+			v.sel, v.selLive = v.all[i], true
+			break
+		}
+	}
+	switch idx := v.selectedIndex(); {
+	case idx < 0:
+		v.table.UnselectAll()
+	case idx != oldIndex:
+		v.table.Select(widget.TableCellID{Row: idx, Col: 0}) // scrolls only when the row moved
+	}
+	v.details.show(v)
+
+	v.updateEmpty()
+}
+
+// updateEmpty switches between the table and the empty state, and updates
+// the row count beside the filter.
+func (v *sessionsView) updateEmpty() {
+	switch {
+	case len(v.all) == 0 && !v.u.gotState && len(v.u.state.Servers) == 0:
+		v.empty.SetText("Connecting…")
+	case len(v.all) == 0:
+		v.empty.SetText(emptyText(v.u.state))
+	case len(v.rows) == 0:
+		v.empty.SetText(fmt.Sprintf("No session matches “%s”.", v.query))
+	}
+	setVisible(v.table, v.area, len(v.rows) > 0)
+	setVisible(v.empty, v.area, len(v.rows) == 0)
+	switch {
+	case len(v.all) == 0:
+		v.count.SetText("")
+	case len(v.rows) == len(v.all):
+		v.count.SetText(plural(len(v.all), "session", "sessions"))
+	default:
+		v.count.SetText(fmt.Sprintf("%d of %s", len(v.rows), plural(len(v.all), "session", "sessions")))
+	}
+}
+
+// selectedIndex is the row of the selected session, or -1.
+func (v *sessionsView) selectedIndex() int {
+	if v.selected == "" {
+		return -1
+	}
+	for i := range v.rows {
+		if v.rows[i].Key() == v.selected {
+			return i
+		}
+	}
+	return -1
+}
+
+func (v *sessionsView) onSelected(id widget.TableCellID) {
+	if id.Row < 0 || id.Row >= len(v.rows) {
+		return
+	}
+	v.selected, v.sel, v.selLive = v.rows[id.Row].Key(), v.rows[id.Row], true
+	v.details.show(v)
+}
+
+func (v *sessionsView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	c := o.(*tableCell)
+	if id.Row < 0 || id.Row >= len(v.rows) || id.Col < 0 || id.Col >= len(v.cols) {
+		c.set("", false)
+		return
+	}
+	s, col := &v.rows[id.Row], v.cols[id.Col]
+	// Transcodes stand out: the Decision cell is bold, orange, with a ⚠.
+	c.set(cellText(s, col), col == colDecision && s.Transcoding())
+}
+
+// newHeaderButton is the template of a column header: a flat button that
+// sorts by its column.
+func newHeaderButton() fyne.CanvasObject {
+	b := widget.NewButton("", nil)
+	b.Importance = widget.LowImportance
+	b.Alignment = widget.ButtonAlignLeading
+	b.IconPlacement = widget.ButtonIconTrailingText
+	return b
+}
+
+func (v *sessionsView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	b := o.(*widget.Button)
+	if id.Col < 0 || id.Col >= len(v.cols) {
+		b.SetText("")
+		b.OnTapped = nil
+		return
+	}
+	col := v.cols[id.Col]
+	b.Text = columnTitles[col]
+	b.Icon = nil
+	if v.order.set && v.order.col == col {
+		b.Icon = theme.MenuDropDownIcon()
+		if !v.order.desc {
+			b.Icon = theme.MenuDropUpIcon()
+		}
+	}
+	b.OnTapped = func() { v.sortBy(col) } // headers are reused: set on every update
+	b.Refresh()
+}
+
+// sortBy toggles the sort on column c (header tap, UI goroutine).
+func (v *sessionsView) sortBy(c column) {
+	v.order = v.order.toggle(c)
+	v.refreshRows()
+}
+
+// detailsPane shows everything about the selected session and its actions.
+type detailsPane struct {
+	heading   *widget.Label
+	reason    *widget.Label
+	vals      [2]*widget.Label // one line per field of detailFields
+	fields    *fyne.Container  // reason and values, hidden without a selection
+	scroll    *container.Scroll
+	terminate *widget.Button
+	stop      *widget.Button
+	content   fyne.CanvasObject
+}
+
+// detailFields name the values of the details pane, in two columns. Each
+// column is a label of names beside a multi-line label of values: lines
+// of one label sit closer than a form of separate labels, so everything
+// fits without scrolling.
+var detailFields = [2][]string{
+	{"Player", "Player id", "Address", "Session", "Transcode"},
+	{"Bandwidth", "Library", "First seen", "State since", "Server"},
+}
+
+// detailValues are the values of detailFields for s.
+func detailValues(s *app.Session, now time.Time) [2][]string {
+	dash := func(v string) string {
+		if v == "" {
+			return "—"
+		}
+		return v
+	}
+	return [2][]string{{
+		dash(joinDot(s.Player.Title, playerText(s.Player))),
+		dash(s.Player.MachineIdentifier),
+		dash(joinDot(locationText(s), relayNote(s))),
+		dash(joinDot(labelled("id", s.ID), labelled("key", s.SessionKey))),
+		dash(transcodeText(s)),
+	}, {
+		dash(joinDot(bitrateText(s.BandwidthKbps), labelled("media", mediaBitrate(s)))),
+		dash(joinDot(s.Library, s.Type, string(s.Kind))),
+		timeAgoText(s.FirstSeen, now),
+		dash(joinDot(stateText(s.State), timeAgoText(s.StateSince, now))),
+		dash(s.Server),
+	}}
+}
+
+func newDetailsPane(u *UI) *detailsPane {
+	d := &detailsPane{}
+	d.heading = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	d.heading.Truncation = fyne.TextTruncateEllipsis
+	d.reason = widget.NewLabel("")
+	d.reason.Wrapping = fyne.TextWrapWord
+	d.reason.Selectable = true
+
+	var cols []fyne.CanvasObject
+	for i, names := range detailFields {
+		keys := widget.NewLabelWithStyle(strings.Join(names, "\n"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		d.vals[i] = widget.NewLabel("")
+		d.vals[i].Selectable = true // ids and addresses are for copying
+		d.vals[i].Truncation = fyne.TextTruncateEllipsis
+		cols = append(cols, container.NewBorder(nil, nil, keys, nil, d.vals[i]))
+	}
+
+	d.terminate = &widget.Button{
+		Text:       "Terminate…",
+		Icon:       theme.MediaStopIcon(),
+		Importance: widget.DangerImportance,
+	}
+	d.terminate.ExtendBaseWidget(d.terminate)
+	d.stop = widget.NewButtonWithIcon("Stop transcode", theme.CancelIcon(), nil)
+	// The buttons read the selection when tapped: rows move between updates.
+	d.terminate.OnTapped = func() { u.confirmTerminate(u.sessions.selected) }
+	d.stop.OnTapped = func() { u.stopTranscode(u.sessions.selected) }
+
+	buttons := container.NewHBox(d.terminate, d.stop)
+	head := container.NewBorder(nil, nil, nil, buttons, d.heading)
+	d.fields = container.NewVBox(d.reason, container.NewGridWithColumns(2, cols...))
+	d.scroll = container.NewVScroll(d.fields)
+	d.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), head), nil, nil, nil, d.scroll)
+	return d
+}
+
+// show fills the pane from the view's selection (UI goroutine).
+func (d *detailsPane) show(v *sessionsView) {
+	if v.selected == "" {
+		setText(d.heading, "Select a session to see its details.")
+		setVisible(d.fields, d.scroll, false)
+		d.terminate.Disable()
+		d.stop.Disable()
+		return
+	}
+	setVisible(d.fields, d.scroll, true)
+	s := &v.sel
+	heading := s.User + " · " + s.Title
+	if !v.selLive {
+		heading += " (ended)"
+	}
+	setText(d.heading, heading)
+	setText(d.reason, displayArrows(s.Reason))
+	for i, vals := range detailValues(s, v.u.now()) {
+		setText(d.vals[i], strings.Join(vals, "\n"))
+	}
+
+	busy := v.u.busy[v.selected]
+	if v.selLive && !busy {
+		d.terminate.Enable()
+	} else {
+		d.terminate.Disable()
+	}
+	if v.selLive && !busy && s.TranscodeKey != "" {
+		d.stop.Enable()
+	} else {
+		d.stop.Disable()
+	}
+}
+
+// setText changes a label's text only when it differs, so frequent
+// updates do not reset a selection the user is making to copy it.
+func setText(l *widget.Label, text string) {
+	if l.Text != text {
+		l.SetText(text)
+	}
+}
+
+// labelled writes "name value", or "" when value is empty.
+func labelled(name, value string) string {
+	if value == "" {
+		return ""
+	}
+	return name + " " + value
+}
+
+func relayNote(s *app.Session) string {
+	if s.Relayed && s.Player.Address != "" {
+		return "player at " + s.Player.Address
+	}
+	return ""
+}
+
+func mediaBitrate(s *app.Session) string {
+	if s.BitrateKbps <= 0 {
+		return ""
+	}
+	return bitrateText(s.BitrateKbps)
+}
+
+// plural writes "1 session" or "3 sessions".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

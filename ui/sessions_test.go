@@ -1,0 +1,206 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+func TestSessionsGolden(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), fixedState())
+	test.AssertRendersToMarkup(t, "sessions.xml", u.Window().Canvas())
+
+	u.sessions.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	test.AssertRendersToMarkup(t, "sessions_selected.xml", u.Window().Canvas())
+}
+
+func TestSessionsEmptyState(t *testing.T) {
+	st := fixedState()
+	st.Servers[0].Sessions = nil
+	u := newTestUI(t, newFakeBackend(), st)
+	if u.sessions.table.Visible() {
+		t.Error("table visible with no sessions")
+	}
+	if got, want := u.sessions.empty.Text, "Nothing is playing on Demo server."; got != want {
+		t.Errorf("empty state = %q, want %q", got, want)
+	}
+
+	u.apply(fixedState())
+	if !u.sessions.table.Visible() || u.sessions.empty.Visible() {
+		t.Error("table hidden or empty state shown with sessions")
+	}
+	u.sessions.filter.SetText("nobody")
+	if got, want := u.sessions.empty.Text, "No session matches “nobody”."; got != want {
+		t.Errorf("empty state with filter = %q, want %q", got, want)
+	}
+	if got, want := u.sessions.count.Text, "0 of 3 sessions"; got != want {
+		t.Errorf("count = %q, want %q", got, want)
+	}
+}
+
+func TestTerminateFlow(t *testing.T) {
+	b := newFakeBackend()
+	clock := &fakeClock{t: testNow}
+	a := test.NewTempApp(t)
+	u := New(a, b, Options{Now: clock.Now})
+	t.Cleanup(func() { u.Stop(); u.bg.Wait() })
+	u.Window().Resize(windowSize)
+	u.apply(fixedState())
+	w := u.Window()
+
+	// Default order: the transcode first.
+	u.sessions.table.Select(widget.TableCellID{Row: 0, Col: 3})
+	if got := u.sessions.selected; got != "Demo server/12" {
+		t.Fatalf("selected %q, want alice's session Demo server/12", got)
+	}
+	test.Tap(u.sessions.details.terminate)
+
+	overlay := w.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("Terminate… opened no dialog")
+	}
+	entry := findMultiLineEntry(t, overlay)
+	if want := b.DefaultMessage(aliceSession()); entry.Text != want {
+		t.Errorf("dialog message = %q, want the default %q", entry.Text, want)
+	}
+	edited := entry.Text + " Please switch to Original quality."
+	entry.SetText(edited)
+	test.Tap(findButton(t, overlay, "Terminate"))
+	u.bg.Wait() // the backend call and its report through fyne.Do
+
+	b.mu.Lock()
+	calls := b.terminated
+	b.mu.Unlock()
+	if len(calls) != 1 {
+		t.Fatalf("backend got %d terminate calls, want 1", len(calls))
+	}
+	alice := aliceSession()
+	if got := calls[0].Session.Key(); got != alice.Key() {
+		t.Errorf("terminated session %q, want %q", got, alice.Key())
+	}
+	if calls[0].Message != edited {
+		t.Errorf("terminate message = %q, want %q", calls[0].Message, edited)
+	}
+	done := app.Result{Outcome: app.OutcomeDone}.Text()
+	if got := u.status.result.Text; !strings.Contains(got, done) || !u.status.result.Visible() {
+		t.Errorf("status line = %q (visible %v), want it to contain %q", got, u.status.result.Visible(), done)
+	}
+	if w.Canvas().Overlays().Top() != nil {
+		t.Error("dialog still open after Terminate")
+	}
+
+	// The notification, once the coalescing window has passed.
+	clock.Add(app.DefaultNotifyWindow)
+	notes := u.notifier.Due()
+	want := app.Notification{Kind: app.NotifyTerminated, Title: "Terminated: alice · The Matrix", Body: done + " (by you)"}
+	if len(notes) != 1 || notes[0] != want {
+		t.Fatalf("notifications = %+v, want [%+v]", notes, want)
+	}
+	test.AssertNotificationSent(t, fyne.NewNotification(want.Title, want.Body), func() { u.sendNotification(notes[0]) })
+}
+
+func TestTerminateCancel(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, fixedState())
+	u.sessions.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	test.Tap(u.sessions.details.terminate)
+	test.Tap(findButton(t, u.Window().Canvas().Overlays().Top(), "Cancel"))
+	u.bg.Wait()
+	if len(b.terminated) != 0 {
+		t.Errorf("Cancel terminated %d sessions", len(b.terminated))
+	}
+}
+
+func TestStopTranscodeButton(t *testing.T) {
+	b := newFakeBackend()
+	u := newTestUI(t, b, fixedState())
+	d := u.sessions.details
+	if !d.terminate.Disabled() || !d.stop.Disabled() {
+		t.Error("actions enabled with no selection")
+	}
+
+	row := func(user string) int {
+		for i, s := range u.sessions.rows {
+			if s.User == user {
+				return i
+			}
+		}
+		t.Fatalf("no row for %s", user)
+		return -1
+	}
+	u.sessions.table.Select(widget.TableCellID{Row: row("bob"), Col: 0}) // direct play
+	if !d.stop.Disabled() {
+		t.Error("Stop transcode enabled for a direct play session")
+	}
+	if d.terminate.Disabled() {
+		t.Error("Terminate… disabled for a live session")
+	}
+
+	u.sessions.table.Select(widget.TableCellID{Row: row("alice"), Col: 0}) // transcode
+	if d.stop.Disabled() {
+		t.Fatal("Stop transcode disabled for a transcoding session")
+	}
+	test.Tap(d.stop)
+	u.bg.Wait()
+	if len(b.stopped) != 1 || b.stopped[0].TranscodeKey != "tc-91" {
+		t.Errorf("stopped %+v, want alice's transcode tc-91", b.stopped)
+	}
+	if got := u.status.result.Text; !strings.HasPrefix(got, "Stop transcode alice · The Matrix: ") {
+		t.Errorf("status line = %q", got)
+	}
+}
+
+func TestSelectionFollowsSession(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), fixedState())
+	u.sessions.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	key := u.sessions.selected
+
+	// A new session sorted before it: the selection stays on the same session.
+	st := fixedState()
+	dave := aliceSession()
+	dave.User, dave.SessionKey, dave.ID = "aaron", "20", "ff01"
+	st.Servers[0].Sessions = append(st.Servers[0].Sessions, dave)
+	u.apply(st)
+	if u.sessions.selected != key || u.sessions.rows[u.sessions.selectedIndex()].Key() != key {
+		t.Errorf("selection moved to %q, want %q", u.sessions.selected, key)
+	}
+
+	// The session ends: the details stay, marked ended, actions off.
+	st = fixedState()
+	st.Servers[0].Sessions = st.Servers[0].Sessions[:2] // without alice
+	u.apply(st)
+	d := u.sessions.details
+	if !strings.HasSuffix(d.heading.Text, "(ended)") {
+		t.Errorf("heading = %q, want it marked (ended)", d.heading.Text)
+	}
+	if !d.terminate.Disabled() || !d.stop.Disabled() {
+		t.Error("actions enabled for an ended session")
+	}
+}
+
+func TestSortByHeader(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), fixedState())
+	users := func() string {
+		var out []string
+		for _, s := range u.sessions.rows {
+			out = append(out, s.User)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := users(); got != "alice,bob,carol" {
+		t.Errorf("default order %s, want alice (transcode) first", got)
+	}
+	u.sessions.sortBy(colBandwidth)
+	if got := users(); got != "carol,bob,alice" {
+		t.Errorf("by bandwidth %s, want carol,bob,alice", got)
+	}
+	u.sessions.sortBy(colBandwidth)
+	if got := users(); got != "alice,bob,carol" {
+		t.Errorf("by bandwidth, descending %s, want alice,bob,carol", got)
+	}
+}

@@ -1,0 +1,296 @@
+package ui
+
+import (
+	"context"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// notifyToggles are the notification switches of Settings, one per field
+// of app.Notifications.
+var notifyToggles = []struct {
+	label string
+	field func(*app.Notifications) *bool
+}{
+	{"New sessions", func(n *app.Notifications) *bool { return &n.NewSession }},
+	{"A session starts transcoding", func(n *app.Notifications) *bool { return &n.TranscodeStarted }},
+	{"Results of terminate and stop transcode", func(n *app.Notifications) *bool { return &n.Terminated }},
+	{"A server is lost, and back", func(n *app.Notifications) *bool { return &n.ServerLost }},
+	{"A server rejects its token", func(n *app.Notifications) *bool { return &n.TokenRejected }},
+}
+
+// Autostart hooks, replaced by tests.
+var (
+	setAutostart = app.SetAutostart
+	autostartOn  = app.Autostart
+)
+
+// settingsView is the Settings tab: servers, the add-server form,
+// notification switches and general options.
+type settingsView struct {
+	u *UI
+
+	saveErr      *widget.Label
+	servers      *fyne.Container
+	serverStatus map[string]*widget.Label
+
+	url          *widget.Entry
+	token        *widget.Entry
+	insecure     *widget.Check
+	insecureWarn *widget.Label
+	add          *widget.Button
+	addStatus    *widget.Label
+
+	notify    []*widget.Check
+	autostart *widget.Check
+	paused    *widget.Check
+	syncing   bool // checks are being set from the model: ignore their OnChanged
+
+	cards   *fyne.Container // the page, parent of saveErr
+	addBox  *fyne.Container // the add-server form, parent of its messages
+	content fyne.CanvasObject
+}
+
+func newSettingsView(u *UI) *settingsView {
+	v := &settingsView{u: u, serverStatus: map[string]*widget.Label{}}
+	v.saveErr = newLabel("", widget.DangerImportance)
+	v.saveErr.Wrapping = fyne.TextWrapWord
+	v.saveErr.Hide()
+
+	v.servers = container.NewVBox()
+	v.refreshServers()
+
+	v.cards = container.NewVBox(
+		v.saveErr,
+		widget.NewCard("Servers", "", v.servers),
+		widget.NewCard("Add a server", "", v.newAddForm()),
+		widget.NewCard("Notifications", "Desktop popups. Events that come together are combined into one.", v.newNotifyChecks()),
+		widget.NewCard("General", "", v.newGeneral()),
+	)
+	v.content = container.NewVScroll(v.cards)
+	return v
+}
+
+func (v *settingsView) newAddForm() fyne.CanvasObject {
+	v.url = widget.NewEntry()
+	v.url.SetPlaceHolder("https://192.168.1.10:32400")
+	v.token = widget.NewPasswordEntry()
+	v.token.SetPlaceHolder("X-Plex-Token of the server owner")
+	v.insecureWarn = newLabel("Certificates will not be checked: anyone on the network path could read the token. Use only for a server with a self-signed certificate on your own network.", widget.WarningImportance)
+	v.insecureWarn.Wrapping = fyne.TextWrapWord
+	v.insecureWarn.Hide()
+	v.insecure = widget.NewCheck("Allow insecure TLS (do not verify the certificate)", func(on bool) {
+		setVisible(v.insecureWarn, v.addBox, on)
+	})
+	v.add = widget.NewButtonWithIcon("Add server", theme.ContentAddIcon(), v.addServer)
+	v.add.Importance = widget.HighImportance
+	v.addStatus = widget.NewLabel("")
+	v.addStatus.Wrapping = fyne.TextWrapWord
+	v.addStatus.Hide()
+
+	tokenItem := widget.NewFormItem("Token", v.token)
+	tokenItem.HintText = "In Plex Web, open any item's menu, choose Get Info, then View XML: the address ends in X-Plex-Token=…"
+	form := widget.NewForm(widget.NewFormItem("Server URL", v.url), tokenItem)
+	v.addBox = container.NewVBox(form, v.insecure, v.insecureWarn, container.NewHBox(v.add), v.addStatus)
+	return v.addBox
+}
+
+func (v *settingsView) newNotifyChecks() fyne.CanvasObject {
+	cfg := v.u.b.Config().Notifications
+	box := container.NewVBox()
+	for _, t := range notifyToggles {
+		var check *widget.Check
+		check = widget.NewCheck(t.label, func(on bool) {
+			if v.syncing {
+				return
+			}
+			err := v.u.b.UpdateConfig(func(c *app.Config) { *t.field(&c.Notifications) = on })
+			if err != nil {
+				v.showSaveError("Could not save the notification setting: " + err.Error())
+				v.setChecked(check, !on)
+				return
+			}
+			v.clearSaveError()
+			v.u.notifier.SetConfig(v.u.b.Config().Notifications)
+		})
+		v.setChecked(check, *t.field(&cfg))
+		v.notify = append(v.notify, check)
+		box.Add(check)
+	}
+	return box
+}
+
+func (v *settingsView) newGeneral() fyne.CanvasObject {
+	v.autostart = widget.NewCheck("Start at login", func(on bool) {
+		if v.syncing {
+			return
+		}
+		if err := setAutostart(on); err != nil {
+			v.showSaveError("Could not change starting at login: " + err.Error())
+			v.setChecked(v.autostart, !on)
+			return
+		}
+		if err := v.u.b.UpdateConfig(func(c *app.Config) { c.StartAtLogin = on }); err != nil {
+			v.showSaveError("Starting at login was changed, but the setting could not be saved: " + err.Error())
+			return
+		}
+		v.clearSaveError()
+	})
+	v.setChecked(v.autostart, autostartOn())
+	v.paused = widget.NewCheck("Pause automatic rules", func(on bool) {
+		if v.syncing {
+			return
+		}
+		v.u.setRulesPaused(on)
+	})
+	v.syncPaused()
+	version := v.u.opts.Version
+	if version == "" {
+		version = "development build"
+	}
+	return container.NewVBox(
+		v.autostart,
+		v.paused,
+		newLabel("Theme follows the system.", widget.LowImportance),
+		newLabel("Plex Warden "+version, widget.LowImportance),
+	)
+}
+
+// setChecked sets a check without running its OnChanged.
+func (v *settingsView) setChecked(c *widget.Check, on bool) {
+	v.syncing = true
+	c.SetChecked(on)
+	v.syncing = false
+}
+
+// syncPaused shows the rules' paused state, which the tray can change too.
+func (v *settingsView) syncPaused() {
+	v.setChecked(v.paused, v.u.b.RulesPaused())
+}
+
+func (v *settingsView) showSaveError(text string) {
+	v.saveErr.SetText(text)
+	setVisible(v.saveErr, v.cards, true)
+}
+
+func (v *settingsView) clearSaveError() { setVisible(v.saveErr, v.cards, false) }
+
+// refreshServers lists the configured servers (UI goroutine).
+func (v *settingsView) refreshServers() {
+	v.servers.RemoveAll()
+	v.serverStatus = map[string]*widget.Label{}
+	servers := v.u.b.Config().Servers
+	if len(servers) == 0 {
+		text := "No server configured yet."
+		if v.u.opts.Demo {
+			text += " The demo server is shown until you add yours below."
+		}
+		v.servers.Add(newLabel(text, widget.LowImportance))
+		return
+	}
+	for _, s := range servers {
+		name := s.Name
+		status := newLabel("", widget.LowImportance)
+		v.serverStatus[name] = status
+		info := container.NewVBox(
+			container.NewHBox(widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), status),
+			newLabel(s.URL, widget.LowImportance),
+		)
+		if s.Insecure {
+			warn := newLabel("Insecure TLS: the certificate is not verified.", widget.WarningImportance)
+			info.Add(container.NewHBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), warn))
+		}
+		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.confirmRemove(name) })
+		v.servers.Add(container.NewBorder(nil, nil, nil, container.NewCenter(remove), info))
+	}
+	v.setState(v.u.state)
+}
+
+// setState shows each listed server's connection state (UI goroutine).
+func (v *settingsView) setState(st *app.State) {
+	for _, sn := range st.Servers {
+		if l := v.serverStatus[sn.Server]; l != nil {
+			l.Importance = connImportance(sn.Conn.Status)
+			setText(l, sn.Conn.Status.String())
+		}
+	}
+}
+
+func (v *settingsView) confirmRemove(name string) {
+	dialog.ShowConfirm("Remove server", "Stop watching “"+name+"” and forget its token?", func(ok bool) {
+		if !ok {
+			return
+		}
+		v.u.bg.Add(1)
+		go func() { // stopping a monitor waits for it to end
+			defer v.u.bg.Done()
+			err := v.u.b.RemoveServer(name)
+			fyne.Do(func() {
+				if err != nil {
+					v.showSaveError("Could not remove “" + name + "”: " + err.Error())
+					return
+				}
+				v.clearSaveError()
+				v.refreshServers()
+			})
+		}()
+	}, v.u.win)
+}
+
+// addServer checks the form and runs Backend.AddServer off the UI goroutine.
+func (v *settingsView) addServer() {
+	url, token := strings.TrimSpace(v.url.Text), strings.TrimSpace(v.token.Text)
+	switch {
+	case url == "":
+		v.showAddStatus("Enter the server's address, e.g. https://192.168.1.10:32400.", widget.DangerImportance)
+		return
+	case token == "":
+		v.showAddStatus("Enter the Plex token of the server's owner.", widget.DangerImportance)
+		return
+	}
+	insecure := v.insecure.Checked
+	v.add.Disable()
+	v.showAddStatus("Checking "+url+"…", widget.MediumImportance)
+	v.u.bg.Add(1)
+	go func() {
+		defer v.u.bg.Done()
+		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
+		defer cancel()
+		name, err := v.u.b.AddServer(ctx, url, token, insecure)
+		fyne.Do(func() {
+			v.add.Enable()
+			if err != nil {
+				v.showAddStatus("Could not add the server: "+err.Error(), widget.DangerImportance)
+				return
+			}
+			v.showAddStatus("Added “"+name+"”. Plex Warden is watching it now.", widget.SuccessImportance)
+			v.url.SetText("")
+			v.token.SetText("")
+			v.insecure.SetChecked(false)
+			v.refreshServers()
+		})
+	}()
+}
+
+func (v *settingsView) showAddStatus(text string, imp widget.Importance) {
+	v.addStatus.Importance = imp
+	v.addStatus.SetText(text)
+	setVisible(v.addStatus, v.addBox, true)
+}
+
+// setRulesPaused pauses or resumes the rules from Settings or the tray and
+// shows the new state in both (UI goroutine).
+func (u *UI) setRulesPaused(paused bool) {
+	u.b.SetRulesPaused(paused)
+	u.settings.syncPaused()
+	if u.tray != nil {
+		u.tray.update(u.state)
+	}
+}

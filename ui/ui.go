@@ -1,0 +1,295 @@
+// Package ui is Plex Warden's desktop interface: the main window (sessions,
+// settings), the system tray and desktop notifications, built with Fyne.
+//
+// Threading: widgets change only on Fyne's UI goroutine. Background
+// goroutines hand immutable *app.State values to UI.Post, the one door in;
+// Post coalesces them and applies the newest at most ten times a second.
+// Fyne callbacks (taps, tray menu actions) already run on the UI goroutine.
+// Slow work (HTTP calls to Plex, DBus notifications) runs in goroutines
+// that report back through fyne.Do.
+//
+// The package takes a fyne.App and never imports fyne.io/fyne/v2/app, so its
+// tests run headless with test.NewTempApp (CGO_ENABLED=0, -tags ci).
+package ui
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// Backend is what the UI needs from the domain; app implements it, tests
+// fake it. Terminate, StopTranscode, AddServer and RemoveServer may block
+// and are called off the UI goroutine; the others must return quickly.
+type Backend interface {
+	// Terminate stops session s, showing message to the viewer.
+	Terminate(ctx context.Context, s app.Session, message string) app.Result
+	// StopTranscode kills the transcode of s.
+	StopTranscode(ctx context.Context, s app.Session) app.Result
+	// DefaultMessage is the terminate message prefilled for s.
+	DefaultMessage(s app.Session) string
+	// Config returns the current configuration.
+	Config() app.Config
+	// UpdateConfig changes the configuration with fn and persists it; the
+	// error says clearly what went wrong.
+	UpdateConfig(fn func(*app.Config)) error
+	// AddServer checks the server at url with token, stores the token in
+	// the keyring and starts watching it; it returns the server's name.
+	AddServer(ctx context.Context, url, token string, insecure bool) (name string, err error)
+	// RemoveServer stops watching the server and forgets its token.
+	RemoveServer(name string) error
+	// SetRulesPaused pauses or resumes the automatic rules.
+	SetRulesPaused(paused bool)
+	// RulesPaused reports whether the automatic rules are paused.
+	RulesPaused() bool
+}
+
+// Options configures the UI.
+type Options struct {
+	// Demo: the built-in demo server is running; the window shows a banner
+	// and opens at start even when a tray is available.
+	Demo bool
+	// Version is shown in Settings.
+	Version string
+	// TrayHost: a StatusNotifierWatcher (or the platform's tray) is present
+	// (see TrayHostAvailable). Without one the window opens at start and
+	// closing it quits, because a hidden window could not be reopened.
+	TrayHost bool
+	// Now is the clock for status lines, relative times and notifications;
+	// nil means time.Now. Tests fix it so golden files are stable.
+	Now func() time.Time
+}
+
+// applyInterval bounds how often Post applies a state: at most ten times a
+// second, however busy the feed.
+const applyInterval = 100 * time.Millisecond
+
+// actionTimeout bounds one terminate, stop-transcode or add-server call.
+const actionTimeout = 30 * time.Second
+
+// UI is the window, tray and notifications of one app. Create it with New
+// on the UI goroutine (before fyne.App.Run is fine).
+type UI struct {
+	app    fyne.App
+	b      Backend
+	opts   Options
+	now    func() time.Time
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup // short-lived goroutines and timers of the UI (tests wait on it)
+
+	// Post's hand-over: the newest state, whether a drain is scheduled, and
+	// when the last one ran (unix nanoseconds).
+	pending   atomic.Pointer[app.State]
+	scheduled atomic.Bool
+	lastApply atomic.Int64
+
+	notifier   *app.Notifier
+	notifyRun  sync.Once
+	notifyDone chan struct{} // closed when the notifier goroutine ended
+
+	// Owned by the UI goroutine.
+	state    *app.State
+	gotState bool            // a state from the domain arrived (not just New's empty one)
+	applies  int             // states applied (tests)
+	started  bool            // Start ran
+	busy     map[string]bool // session keys with an action in flight
+	win      fyne.Window
+	tabs     *container.AppTabs
+	sessions *sessionsView
+	settings *settingsView
+	banner   fyne.CanvasObject
+	status   *statusBar
+	tray     *tray // nil when the app has no system tray
+}
+
+// New builds the main window (hidden) and, when a implements desktop.App,
+// the tray. Call it on the UI goroutine, then Start from the app's
+// Lifecycle OnStarted hook.
+func New(a fyne.App, b Backend, opts Options) *UI {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &UI{
+		app:    a,
+		b:      b,
+		opts:   opts,
+		now:    now,
+		ctx:    ctx,
+		cancel: cancel,
+		busy:   map[string]bool{},
+		state:  &app.State{},
+
+		notifyDone: make(chan struct{}),
+	}
+	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
+	u.buildWindow()
+	if desk, ok := a.(desktop.App); ok {
+		u.tray = newTray(u, desk)
+		desk.SetSystemTrayWindow(u.win) // left click shows the window
+		u.setCloseBehaviour()           // SetSystemTrayWindow installed its own
+	}
+	u.render(u.state)
+	return u
+}
+
+// Window returns the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// Start shows the window when there is no tray to open it from (or in demo
+// mode), sets the tray tooltip and starts delivering notifications. Call it
+// once from fyne.App.Lifecycle().SetOnStarted.
+func (u *UI) Start() {
+	if u.started {
+		return
+	}
+	u.started = true
+	if !u.opts.TrayHost || u.opts.Demo {
+		u.win.Show()
+	}
+	if u.tray != nil {
+		u.tray.start()
+	}
+	u.notifyRun.Do(func() {
+		go func() {
+			defer close(u.notifyDone)
+			u.notifier.Run(u.ctx, u.sendNotification)
+		}()
+	})
+}
+
+// Stop ends the UI's background work: it cancels the context of pending
+// actions and waits (up to a second: a DBus call may hang) for the
+// notification goroutine. Call it from fyne.App.Lifecycle().SetOnStopped.
+func (u *UI) Stop() {
+	u.cancel()
+	u.notifyRun.Do(func() { close(u.notifyDone) }) // never started: nothing to wait for
+	select {
+	case <-u.notifyDone:
+	case <-time.After(time.Second):
+	}
+}
+
+// Post hands a new state to the UI. It may be called from any goroutine
+// and never blocks: states posted faster than the UI applies them are
+// coalesced, only the newest is applied, and at most ten per second.
+// st must not be modified afterwards.
+func (u *UI) Post(st *app.State) {
+	if st == nil {
+		return
+	}
+	u.pending.Store(st)
+	if u.scheduled.CompareAndSwap(false, true) {
+		u.scheduleDrain()
+	}
+}
+
+// scheduleDrain queues drain on the UI goroutine, delayed so that applies
+// are at least applyInterval apart. Exactly one drain is outstanding while
+// scheduled is true.
+func (u *UI) scheduleDrain() {
+	wait := applyInterval - time.Duration(time.Now().UnixNano()-u.lastApply.Load())
+	if wait <= 0 {
+		fyne.Do(u.drain)
+		return
+	}
+	u.bg.Add(1)
+	time.AfterFunc(wait, func() {
+		defer u.bg.Done()
+		fyne.Do(u.drain)
+	})
+}
+
+// drain applies the newest posted state (UI goroutine).
+func (u *UI) drain() {
+	u.lastApply.Store(time.Now().UnixNano())
+	if st := u.pending.Swap(nil); st != nil {
+		u.apply(st)
+	}
+	u.scheduled.Store(false)
+	// A Post that came in after the Swap saw scheduled == true and left the
+	// state for us: schedule once more.
+	if u.pending.Load() != nil && u.scheduled.CompareAndSwap(false, true) {
+		u.scheduleDrain()
+	}
+}
+
+// apply shows st everywhere: sessions, status lines, banner, settings and
+// tray. UI goroutine only; tests call it directly.
+func (u *UI) apply(st *app.State) {
+	if st == nil {
+		return
+	}
+	u.gotState = true
+	u.render(st)
+}
+
+// render shows st; New renders its empty initial state with it.
+func (u *UI) render(st *app.State) {
+	u.state = st
+	u.applies++
+	u.sessions.setState(st)
+	u.status.setState(st, u.now())
+	u.settings.setState(st)
+	u.updateBanner()
+	if u.tray != nil {
+		u.tray.update(st)
+	}
+}
+
+// later runs fn on the UI goroutine after d.
+func (u *UI) later(d time.Duration, fn func()) {
+	u.bg.Add(1)
+	time.AfterFunc(d, func() {
+		defer u.bg.Done()
+		fyne.Do(fn)
+	})
+}
+
+// Notify feeds a monitor update to the notifications (any goroutine).
+func (u *UI) Notify(up app.Update) { u.notifier.Update(up) }
+
+// NotifyTerminated reports a terminate that the UI did not start itself,
+// e.g. by an automatic rule named by (any goroutine).
+func (u *UI) NotifyTerminated(s app.Session, by string, res app.Result) {
+	u.notifier.Terminated(s, by, res)
+}
+
+// lookup returns the live session with key from the current state.
+func (u *UI) lookup(key string) (app.Session, bool) {
+	if key == "" {
+		return app.Session{}, false
+	}
+	for _, sn := range u.state.Servers {
+		for i := range sn.Sessions {
+			if sn.Sessions[i].Key() == key {
+				return sn.Sessions[i], true
+			}
+		}
+	}
+	return app.Session{}, false
+}
+
+// showWindow brings the main window up (UI goroutine).
+func (u *UI) showWindow() {
+	u.win.Show()
+	u.win.RequestFocus()
+}
+
+// newLabel returns a label with the given importance, as struct literals
+// of widgets do not initialise their base widget.
+func newLabel(text string, imp widget.Importance) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Importance = imp
+	return l
+}

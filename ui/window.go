@@ -1,0 +1,192 @@
+package ui
+
+import (
+	"image/color"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// windowSize is the main window's initial size.
+var windowSize = fyne.NewSize(1100, 650)
+
+// Tab indexes of the main window.
+const (
+	tabSessions = iota
+	tabSettings
+)
+
+// buildWindow creates the main window, hidden: a demo banner, the tabs
+// (more views such as rules and history slot in here) and the status bar.
+func (u *UI) buildWindow() {
+	u.win = u.app.NewWindow("Plex Warden")
+	u.win.Resize(windowSize)
+	u.sessions = newSessionsView(u)
+	u.settings = newSettingsView(u)
+	u.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Sessions", theme.MediaPlayIcon(), u.sessions.content),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content),
+	)
+	u.banner = u.newBanner()
+	u.status = newStatusBar(u)
+	u.win.SetContent(container.NewBorder(u.banner, u.status.content, nil, nil, u.tabs))
+	u.setCloseBehaviour()
+}
+
+// setCloseBehaviour makes closing the window hide it while a tray can bring
+// it back, and quit the app when none can.
+func (u *UI) setCloseBehaviour() {
+	if u.opts.TrayHost {
+		u.win.SetCloseIntercept(u.win.Hide)
+	} else {
+		u.win.SetCloseIntercept(u.app.Quit)
+	}
+}
+
+// newBanner is the demo strip: it says the sessions are simulated and
+// offers to add a real server.
+func (u *UI) newBanner() fyne.CanvasObject {
+	bg := canvas.NewRectangle(withAlpha(theme.Color(theme.ColorNameWarning), 0x40))
+	text := widget.NewLabelWithStyle("Demo server — these sessions are simulated.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	add := widget.NewButtonWithIcon("Add your Plex server…", theme.ContentAddIcon(), u.openAddServer)
+	add.Importance = widget.HighImportance
+	row := container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.InfoIcon()), text), add)
+	banner := container.NewStack(bg, container.NewPadded(row))
+	banner.Hide()
+	return banner
+}
+
+// updateBanner shows the demo banner while the demo server is among the
+// servers (or before the first state arrives in demo mode).
+func (u *UI) updateBanner() {
+	show := false
+	if u.opts.Demo {
+		show = len(u.state.Servers) == 0
+		for _, sn := range u.state.Servers {
+			show = show || sn.Demo
+		}
+	}
+	setVisible(u.banner, u.win.Content(), show)
+}
+
+// openAddServer shows the add-server form in Settings.
+func (u *UI) openAddServer() {
+	u.showWindow()
+	u.tabs.SelectIndex(tabSettings)
+	u.win.Canvas().Focus(u.settings.url)
+}
+
+// setVisible shows or hides o and lays parent out again when that changed:
+// Fyne recomputes a container's layout only when the container refreshes.
+func setVisible(o, parent fyne.CanvasObject, show bool) {
+	if o.Visible() == show {
+		return
+	}
+	if show {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+	if parent != nil {
+		parent.Refresh()
+	}
+}
+
+func withAlpha(c color.Color, a uint8) color.Color {
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	n.A = a
+	return n
+}
+
+// statusBar is the bottom of the window: the last action's result and one
+// status line per server.
+type statusBar struct {
+	u       *UI
+	result  *widget.Label
+	lines   *fyne.Container
+	icons   []*widget.Icon
+	labels  []*widget.Label
+	ticking bool // a refresh of retry countdowns is scheduled
+	content fyne.CanvasObject
+}
+
+func newStatusBar(u *UI) *statusBar {
+	b := &statusBar{u: u, result: widget.NewLabel(""), lines: container.NewVBox()}
+	b.result.Wrapping = fyne.TextWrapWord
+	b.result.Hide()
+	b.content = container.NewVBox(widget.NewSeparator(), b.result, b.lines)
+	return b
+}
+
+// showResult shows an action's progress or result (UI goroutine).
+func (b *statusBar) showResult(text string, imp widget.Importance) {
+	b.result.Importance = imp
+	b.result.SetText(text)
+	setVisible(b.result, b.content, true)
+}
+
+// setState shows one line per server, coloured by its connection state
+// (UI goroutine).
+func (b *statusBar) setState(st *app.State, now time.Time) {
+	if len(b.labels) != len(st.Servers) {
+		b.lines.RemoveAll()
+		b.icons, b.labels = nil, nil
+		for range st.Servers {
+			icon, label := widget.NewIcon(nil), widget.NewLabel("")
+			label.Truncation = fyne.TextTruncateEllipsis
+			b.icons, b.labels = append(b.icons, icon), append(b.labels, label)
+			b.lines.Add(container.NewBorder(nil, nil, icon, nil, label))
+		}
+	}
+	countdown := false
+	for i, sn := range st.Servers {
+		imp := connImportance(sn.Conn.Status)
+		b.icons[i].SetResource(connIcon(imp))
+		b.labels[i].Importance = imp
+		b.labels[i].SetText(serverLine(sn, now))
+		countdown = countdown || (!sn.Conn.NextRetry.IsZero() && sn.Conn.NextRetry.After(now))
+	}
+	if countdown && !b.ticking && b.u.started {
+		// "retry in 4s" must count down between updates (on a running app:
+		// tests with a fixed clock would tick forever).
+		b.ticking = true
+		b.u.later(time.Second, func() {
+			b.ticking = false
+			b.setState(b.u.state, b.u.now())
+		})
+	}
+}
+
+// connImportance colours a connection state: connected green, on its way
+// orange, needing the admin red.
+func connImportance(c app.ConnStatus) widget.Importance {
+	switch c {
+	case app.Connected:
+		return widget.SuccessImportance
+	case app.Connecting, app.Reconnecting:
+		return widget.WarningImportance
+	case app.Unauthorized, app.Unreachable:
+		return widget.DangerImportance
+	}
+	return widget.LowImportance
+}
+
+// connIcon is a dot in the colour of imp.
+func connIcon(imp widget.Importance) fyne.Resource {
+	dot := theme.MediaRecordIcon()
+	switch imp {
+	case widget.SuccessImportance:
+		return theme.NewSuccessThemedResource(dot)
+	case widget.WarningImportance:
+		return theme.NewWarningThemedResource(dot)
+	case widget.DangerImportance:
+		return theme.NewErrorThemedResource(dot)
+	}
+	return theme.NewDisabledResource(dot)
+}
