@@ -56,7 +56,10 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	a.Lifecycle().SetOnStarted(u.Start)
-	a.Lifecycle().SetOnStopped(cancel)
+	a.Lifecycle().SetOnStopped(func() {
+		cancel()
+		u.Stop()
+	})
 	if err := ctrl.Start(ctx); err != nil {
 		log.Error("starting monitors", "err", err)
 	}

@@ -68,7 +68,7 @@ func newSessionsView(u *UI) *sessionsView {
 
 	v.details = newDetailsPane(u)
 	split := container.NewVSplit(v.area, v.details.content)
-	split.Offset = 0.55
+	split.Offset = 0.6
 
 	top := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), v.count, v.filter)
 	v.content = container.NewBorder(top, nil, nil, nil, split)

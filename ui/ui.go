@@ -107,6 +107,7 @@ type UI struct {
 	sessions *sessionsView
 	settings *settingsView
 	banner   fyne.CanvasObject
+	top      *fyne.Container // banner and notices above the tabs
 	status   *statusBar
 	tray     *tray // nil when the app has no system tray
 }

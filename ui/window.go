@@ -35,7 +35,11 @@ func (u *UI) buildWindow() {
 	)
 	u.banner = u.newBanner()
 	u.status = newStatusBar(u)
-	u.win.SetContent(container.NewBorder(u.banner, u.status.content, nil, nil, u.tabs))
+	u.top = container.NewVBox(u.banner)
+	if !u.opts.TrayHost {
+		u.top.Add(newNoTrayNotice())
+	}
+	u.win.SetContent(container.NewBorder(u.top, u.status.content, nil, nil, u.tabs))
 	u.setCloseBehaviour()
 }
 
@@ -72,7 +76,22 @@ func (u *UI) updateBanner() {
 			show = show || sn.Demo
 		}
 	}
-	setVisible(u.banner, u.win.Content(), show)
+	if setVisible(u.banner, u.top, show) {
+		u.win.Content().Refresh()
+	}
+}
+
+// noTrayText says why the window stays open and what to install.
+const noTrayText = "No system tray found on this desktop, so Plex Warden runs in this window and closing it quits. " +
+	"To keep it in the tray, install a StatusNotifierItem host (GNOME: the AppIndicator extension; other panels: snixembed)."
+
+// newNoTrayNotice is shown when no tray host (StatusNotifierWatcher) is
+// present: a tray-only app would otherwise be invisible.
+func newNoTrayNotice() fyne.CanvasObject {
+	text := widget.NewLabel(noTrayText)
+	text.Wrapping = fyne.TextWrapWord
+	text.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), nil, text)
 }
 
 // openAddServer shows the add-server form in Settings.
@@ -84,9 +103,10 @@ func (u *UI) openAddServer() {
 
 // setVisible shows or hides o and lays parent out again when that changed:
 // Fyne recomputes a container's layout only when the container refreshes.
-func setVisible(o, parent fyne.CanvasObject, show bool) {
+// It reports whether anything changed.
+func setVisible(o, parent fyne.CanvasObject, show bool) bool {
 	if o.Visible() == show {
-		return
+		return false
 	}
 	if show {
 		o.Show()
@@ -96,6 +116,7 @@ func setVisible(o, parent fyne.CanvasObject, show bool) {
 	if parent != nil {
 		parent.Refresh()
 	}
+	return true
 }
 
 func withAlpha(c color.Color, a uint8) color.Color {
