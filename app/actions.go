@@ -114,17 +114,17 @@ func qualityHint(p Player) string {
 	prod := strings.ToLower(p.Product + " " + p.Platform + " " + p.Device)
 	switch {
 	case strings.Contains(prod, "roku"):
-		return "On Roku: Settings → Playback → Remote quality → Original, then play again."
+		return "On Roku: Settings › Playback › Remote quality › Original, then play again."
 	case strings.Contains(prod, "web") || strings.Contains(prod, "chrome") || strings.Contains(prod, "firefox") || strings.Contains(prod, "safari"):
-		return "In Plex Web: Settings → Quality → Remote Streaming → Original (and turn off 'Automatically adjust quality'), then play again."
+		return "In Plex Web: Settings › Quality › Remote Streaming › Original (and turn off 'Automatically adjust quality'), then play again."
 	case strings.Contains(prod, "android"):
-		return "On Android: Settings → Video → Remote quality → Original, then play again."
+		return "On Android: Settings › Video › Remote quality › Original, then play again."
 	case strings.Contains(prod, "ios") || strings.Contains(prod, "iphone") || strings.Contains(prod, "ipad"):
-		return "On iPhone/iPad: Settings → Video quality → Remote streaming → Original, then play again."
+		return "On iPhone/iPad: Settings › Video quality › Remote streaming › Original, then play again."
 	case strings.Contains(prod, "tvos") || strings.Contains(prod, "apple tv"):
-		return "On Apple TV: Settings → Video → Remote quality → Original, then play again."
+		return "On Apple TV: Settings › Video › Remote quality › Original, then play again."
 	case strings.Contains(prod, "tizen") || strings.Contains(prod, "webos") || strings.Contains(prod, "samsung") || strings.Contains(prod, "lg") || strings.Contains(prod, "vizio"):
-		return "On your TV's Plex app: Settings → Video → Remote quality → Original, then play again."
+		return "On your TV's Plex app: Settings › Video › Remote quality › Original, then play again."
 	}
 	return "Set the player's streaming quality to Original (Maximum), then play again."
 }
