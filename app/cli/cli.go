@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -35,6 +36,8 @@ type Env struct {
 	Version string
 	// GUI starts the desktop app; nil when built without one.
 	GUI func(ctx context.Context, opts GUIOptions) error
+	// Secrets holds server tokens; nil means the OS keyring.
+	Secrets app.SecretStore
 }
 
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.
@@ -42,10 +45,18 @@ const usage = `Plex Warden watches your Plex Media Servers and stops the streams
 Usage:
   plexwarden                      start the desktop app (tray + window)
   plexwarden demo                 start the desktop app on the built-in demo server
+  plexwarden login [--no-browser] sign in with Plex in the browser, add the servers you own
+                                  (their tokens go to the system keyring)
+  plexwarden logout               delete the configured servers' tokens from the keyring
   plexwarden sessions [--json]    list live sessions
   plexwarden terminate SESSION_ID [--message TEXT]
                                   stop a session, showing TEXT on the player
   plexwarden stop-transcode KEY   kill a session's transcode (playback breaks, no message)
+  plexwarden local [--json]       list the transcoder processes on this computer
+  plexwarden kill-local PID [--force-after 5s]
+                                  stop a local transcoder process (SIGTERM, then SIGKILL)
+  plexwarden watch [--config FILE] [--dry-run] [--json]
+                                  apply the automatic rules without the desktop app
   plexwarden simulate [--addr 127.0.0.1:32400]
                                   run the simulated Plex server alone
   plexwarden version              print the version
@@ -83,8 +94,18 @@ func Main(ctx context.Context, env Env) int {
 		err = cmdTerminate(ctx, env, rest)
 	case "stop-transcode":
 		err = cmdStopTranscode(ctx, env, rest)
+	case "local":
+		err = cmdLocal(ctx, env, rest)
+	case "kill-local":
+		err = cmdKillLocal(ctx, env, rest)
+	case "watch":
+		err = cmdWatch(ctx, env, rest)
 	case "simulate":
 		err = cmdSimulate(ctx, env, rest)
+	case "login":
+		err = cmdLogin(ctx, env, rest)
+	case "logout":
+		err = cmdLogout(ctx, env, rest)
 	default:
 		fmt.Fprintf(env.Stderr, "plexwarden: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -164,35 +185,118 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// serverFlag adds --server and returns a function building the client.
-func serverFlag(env Env, fs *flag.FlagSet) func() (*plex.Client, error) {
-	server := fs.String("server", "", "Plex server URL, e.g. http://127.0.0.1:32400 (default $PLEX_URL)")
-	return func() (*plex.Client, error) {
-		url := *server
-		if url == "" {
-			url = env.Getenv("PLEX_URL")
-		}
-		if url == "" {
-			return nil, errors.New("no server given: use --server URL or set PLEX_URL (e.g. PLEX_URL=http://127.0.0.1:32400)")
-		}
-		token := env.Getenv("PLEX_TOKEN")
-		if token == "" {
-			return nil, errors.New("no token: set PLEX_TOKEN to the server owner's X-Plex-Token")
-		}
+// target is one server a command acts on.
+type target struct {
+	Name   string
+	Client *plex.Client
+}
+
+// targetsFlag adds --server NAME|URL. A URL (or PLEX_URL) names one server,
+// with PLEX_TOKEN (or the keyring token of the configured server at that
+// address); a name picks a configured server; nothing means every
+// configured server, each with its token from the keyring.
+func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
+	server := fs.String("server", "", "server name (as configured) or URL, e.g. http://127.0.0.1:32400 (default $PLEX_URL, else every configured server)")
+	return func() ([]target, error) {
 		info := plex.ClientInfo{Product: plex.DefaultProduct, Version: env.Version}
-		if dir, err := app.DefaultConfigDir(); err == nil {
+		dir, dirErr := app.DefaultConfigDir()
+		if dirErr == nil {
 			if id, err := app.LoadClientID(dir); err == nil {
 				info.ID = id
 			}
 		}
-		return plex.NewClient(url, token, info)
+		sel := *server
+		if sel == "" {
+			sel = env.Getenv("PLEX_URL")
+		}
+		var cfg app.Config
+		if dirErr == nil {
+			c, err := app.LoadConfig(filepath.Join(dir, "config.json"))
+			if err != nil && (sel == "" || !looksLikeURL(sel)) {
+				return nil, err
+			}
+			cfg = c
+		}
+		envToken := env.Getenv("PLEX_TOKEN")
+		byName := false
+		for _, s := range cfg.Servers {
+			byName = byName || s.Name == sel
+		}
+		if sel != "" && !byName && (looksLikeURL(sel) || len(cfg.Servers) == 0) {
+			token := envToken
+			u, err := plex.ParseBaseURL(sel)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range cfg.Servers {
+				if pu, err := plex.ParseBaseURL(s.URL); err == nil && pu.String() == u.String() && token == "" {
+					token, _ = secretsOf(env).Get(context.Background(), serverKey(s))
+				}
+			}
+			if token == "" {
+				return nil, errors.New("no token: set PLEX_TOKEN to the server owner's X-Plex-Token (or run plexwarden login)")
+			}
+			c, err := plex.NewClient(sel, token, info)
+			if err != nil {
+				return nil, err
+			}
+			return []target{{Name: u.Host, Client: c}}, nil
+		}
+		var out []target
+		for _, s := range cfg.Servers {
+			if sel != "" && s.Name != sel {
+				continue
+			}
+			token, err := secretsOf(env).Get(context.Background(), serverKey(s))
+			if err != nil {
+				if envToken == "" {
+					return nil, fmt.Errorf("server %q: no token in the keyring (%v); run plexwarden login or set PLEX_TOKEN", s.Name, err)
+				}
+				token = envToken
+			}
+			c, err := app.NewServerClient(s, token, info)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, target{Name: s.Name, Client: c})
+		}
+		switch {
+		case len(out) > 0:
+			return out, nil
+		case sel != "":
+			return nil, fmt.Errorf("no configured server is named %q (give a URL, or see plexwarden login)", sel)
+		}
+		return nil, errors.New("no server given: use --server URL or set PLEX_URL (e.g. PLEX_URL=http://127.0.0.1:32400), or run plexwarden login")
 	}
 }
 
+// looksLikeURL tells a server address from a configured server's name.
+func looksLikeURL(s string) bool {
+	return strings.Contains(s, "://") || strings.Contains(s, ":")
+}
+
+// serverKey is the keyring entry of a configured server (as the desktop
+// app stores it).
+func serverKey(s app.ServerConfig) string {
+	if s.MachineID != "" {
+		return s.MachineID
+	}
+	return "url:" + s.URL
+}
+
+// secretsOf returns the environment's secret store: the OS keyring unless
+// a test supplied one.
+func secretsOf(env Env) app.SecretStore {
+	if env.Secrets != nil {
+		return env.Secrets
+	}
+	return app.NewKeyring()
+}
+
 func cmdSessions(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "sessions", "[--json] [--server URL]", "List the sessions playing now, with how each is delivered.")
+	fs := newFlagSet(env, "sessions", "[--json] [--server NAME|URL]", "List the sessions playing now, with how each is delivered.")
 	asJSON := fs.Bool("json", false, "print a JSON array (fields documented in the README)")
-	client := serverFlag(env, fs)
+	targets := targetsFlag(env, fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -201,25 +305,39 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "plexwarden sessions: unexpected argument %q\n", pos[0])
 		return errUsage
 	}
-	c, err := client()
+	ts, err := targets()
 	if err != nil {
 		return err
 	}
-	items, err := c.Sessions(ctx)
-	if err != nil {
-		return fmt.Errorf("cannot list sessions: %w", err)
-	}
-	name := serverName(c)
 	now := time.Now()
-	sessions := make([]app.Session, 0, len(items))
-	for i := range items {
-		s := app.NewSession(name, &items[i], now)
-		if s.Kind == plex.KindTheme {
+	sessions := []app.Session{}
+	var errs []error
+	for _, t := range ts {
+		items, err := t.Client.Sessions(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cannot list sessions of %s: %w", t.Name, err))
 			continue
 		}
-		sessions = append(sessions, s)
+		for i := range items {
+			s := app.NewSession(t.Name, &items[i], now)
+			if s.Kind == plex.KindTheme {
+				continue
+			}
+			sessions = append(sessions, s)
+		}
 	}
-	sort.SliceStable(sessions, func(i, j int) bool { return sessions[i].User < sessions[j].User })
+	if len(errs) == len(ts) {
+		return errors.Join(errs...)
+	}
+	for _, e := range errs { // some servers answered: list them, warn about the rest
+		fmt.Fprintf(env.Stderr, "plexwarden: %s\n", Explain(e))
+	}
+	sort.SliceStable(sessions, func(i, j int) bool {
+		if sessions[i].Server != sessions[j].Server {
+			return sessions[i].Server < sessions[j].Server
+		}
+		return sessions[i].User < sessions[j].User
+	})
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -229,21 +347,22 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 	return nil
 }
 
-func serverName(c *plex.Client) string {
-	u, err := plex.ParseBaseURL(c.BaseURL())
-	if err != nil {
-		return c.BaseURL()
-	}
-	return u.Host
-}
-
 func printSessions(w io.Writer, sessions []app.Session) {
 	if len(sessions) == 0 {
 		fmt.Fprintln(w, "Nothing is playing.")
 		return
 	}
+	servers := map[string]bool{}
+	for _, s := range sessions {
+		servers[s.Server] = true
+	}
+	many := len(servers) > 1
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tTITLE\tPLAYER\tSTATE\tDECISION\tBANDWIDTH\tWHERE")
+	header := "ID\tUSER\tTITLE\tPLAYER\tSTATE\tDECISION\tBANDWIDTH\tWHERE"
+	if many {
+		header = "SERVER\t" + header
+	}
+	fmt.Fprintln(tw, header)
 	for _, s := range sessions {
 		where := "remote"
 		if s.Player.Local {
@@ -251,6 +370,9 @@ func printSessions(w io.Writer, sessions []app.Session) {
 		}
 		if s.Player.Address != "" {
 			where += " " + s.Player.Address
+		}
+		if many {
+			fmt.Fprintf(tw, "%s\t", s.Server)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", orDash(s.ID), s.User, s.Title,
 			strings.TrimSpace(s.Player.Product+" "+s.Player.Platform), s.State, s.Reason, kbps(s.BandwidthKbps), where)
@@ -276,10 +398,10 @@ func kbps(k int64) string {
 }
 
 func cmdTerminate(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "terminate", "SESSION_ID [--message TEXT] [--server URL]",
+	fs := newFlagSet(env, "terminate", "SESSION_ID [--message TEXT] [--server NAME|URL]",
 		"Stop a session. SESSION_ID is the id column of 'plexwarden sessions' (Plex's Session id, not the sessionKey).\nNeeds the owner's token and Plex Pass.")
 	msg := fs.String("message", "The server owner has ended this stream.", "text the player shows")
-	client := serverFlag(env, fs)
+	targets := targetsFlag(env, fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -288,24 +410,43 @@ func cmdTerminate(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c, err := client()
+	ts, err := targets()
 	if err != nil {
 		return err
 	}
-	if err := c.Terminate(ctx, pos[0], *msg); err != nil {
-		if errors.Is(err, plex.ErrNotFound) {
-			return fmt.Errorf("no session with id %q on %s (already ended? ids come from 'plexwarden sessions')", pos[0], c.BaseURL())
+	return onEach(ts, func(t target) error { return t.Client.Terminate(ctx, pos[0], *msg) },
+		func(t target) { fmt.Fprintf(env.Stdout, "Terminated session %s on %s.\n", pos[0], t.Name) },
+		fmt.Sprintf("no session with id %q (already ended? ids come from 'plexwarden sessions')", pos[0]), "cannot terminate")
+}
+
+// onEach runs do on each target until one succeeds: a session or transcode
+// lives on one server, the others answer 404. notFound is the error when
+// every server said 404.
+func onEach(ts []target, do func(target) error, ok func(target), notFound, failed string) error {
+	var errs []error
+	for _, t := range ts {
+		err := do(t)
+		if err == nil {
+			ok(t)
+			return nil
 		}
-		return fmt.Errorf("cannot terminate: %w", err)
+		if !errors.Is(err, plex.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("%s on %s: %w", failed, t.Name, err))
+		}
 	}
-	fmt.Fprintf(env.Stdout, "Terminated session %s.\n", pos[0])
-	return nil
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if len(ts) == 1 {
+		return fmt.Errorf("%s on %s", notFound, ts[0].Client.BaseURL())
+	}
+	return errors.New(notFound)
 }
 
 func cmdStopTranscode(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "stop-transcode", "KEY [--server URL]",
+	fs := newFlagSet(env, "stop-transcode", "KEY [--server NAME|URL]",
 		"Kill a transcode. KEY is the transcodeKey of 'plexwarden sessions --json'. Playback breaks without a message.")
-	client := serverFlag(env, fs)
+	targets := targetsFlag(env, fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -314,18 +455,15 @@ func cmdStopTranscode(ctx context.Context, env Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	c, err := client()
+	ts, err := targets()
 	if err != nil {
 		return err
 	}
-	if err := c.StopTranscode(ctx, pos[0]); err != nil {
-		if errors.Is(err, plex.ErrNotFound) {
-			return fmt.Errorf("no transcode with key %q on %s (already ended?)", pos[0], c.BaseURL())
-		}
-		return fmt.Errorf("cannot stop the transcode: %w", err)
-	}
-	fmt.Fprintf(env.Stdout, "Stopped transcode %s.\n", plex.TranscodeID(pos[0]))
-	return nil
+	return onEach(ts, func(t target) error { return t.Client.StopTranscode(ctx, pos[0]) },
+		func(t target) {
+			fmt.Fprintf(env.Stdout, "Stopped transcode %s on %s.\n", plex.TranscodeID(pos[0]), t.Name)
+		},
+		fmt.Sprintf("no transcode with key %q (already ended?)", pos[0]), "cannot stop the transcode")
 }
 
 func cmdSimulate(ctx context.Context, env Env, args []string) error {
@@ -365,4 +503,13 @@ func Explain(err error) string {
 		return err.Error() + " — the server is too slow or the address is wrong"
 	}
 	return err.Error()
+}
+
+// serverName names a server given by URL: its host:port.
+func serverName(c *plex.Client) string {
+	u, err := plex.ParseBaseURL(c.BaseURL())
+	if err != nil {
+		return c.BaseURL()
+	}
+	return u.Host
 }

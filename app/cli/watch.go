@@ -1,0 +1,274 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/history"
+	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/plex"
+)
+
+// cmdWatch is `plexwarden watch`: the monitors and the rules without the
+// desktop app, printing every session event and rule action until ctx ends
+// (Ctrl-C, SIGTERM). It watches the server of --server or PLEX_URL, else
+// every configured server, under the names the desktop app uses, so a
+// rule's scope.servers means the same in both.
+func cmdWatch(ctx context.Context, env Env, args []string) error {
+	fs := newFlagSet(env, "watch", "[--config FILE] [--dry-run] [--json] [--history DIR] [--server NAME|URL]",
+		"Watch the server and apply the automatic rules without the desktop app, printing every session event\n"+
+			"and rule action. The rules file format is described in docs/RULES.md. Stop with Ctrl-C.")
+	config := fs.String("config", "", "rules file (default <config dir>/"+rules.FileName+")")
+	dryRun := fs.Bool("dry-run", false, "only log what the rules would do; send nothing to the server")
+	asJSON := fs.Bool("json", false, "print one JSON object per line for every event and action")
+	histDir := fs.String("history", "", "history directory (default <config dir>/history); \"off\" keeps none")
+	targets := targetsFlag(env, fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "plexwarden watch: unexpected argument %q\n", pos[0])
+		return errUsage
+	}
+
+	path := *config
+	if path == "" {
+		dir, err := app.DefaultConfigDir()
+		if err != nil {
+			return fmt.Errorf("no configuration directory: %w", err)
+		}
+		path = filepath.Join(dir, rules.FileName)
+	} else if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("rules file %s: %w", path, errors.Unwrap(err))
+	}
+	file, err := rules.Load(path)
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		file.DryRun = true
+	}
+	ts, err := targets()
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		defer t.Client.HTTPClient().CloseIdleConnections()
+	}
+
+	var hist *history.Store
+	if *histDir != "off" {
+		dir := *histDir
+		if dir == "" {
+			cfg, err := app.DefaultConfigDir()
+			if err != nil {
+				return fmt.Errorf("no configuration directory: %w", err)
+			}
+			dir = filepath.Join(cfg, "history")
+		}
+		if hist, err = history.Open(dir); err != nil {
+			return fmt.Errorf("cannot open the history: %w", err)
+		}
+		defer hist.Close()
+	}
+
+	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	out := &watchOutput{w: env.Stdout, json: *asJSON, conn: map[string]app.ConnStatus{}}
+	hub := app.NewHub()
+	engine := rules.NewEngine(rules.Options{Actor: hub, History: teeRecorder{out: out, hist: hist}, Log: log})
+	if err := engine.SetRules(file); err != nil {
+		return err
+	}
+	hub.OnUpdate(engine.Observe) // first: the rules react before anything is printed
+	hub.OnUpdate(out.update)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		_ = engine.Run(ctx)
+	}()
+	st := engine.Status()
+	mode := ""
+	if file.DryRun {
+		mode = ", dry run: nothing will be sent"
+	}
+	if st.Rules == 0 {
+		fmt.Fprintf(env.Stderr, "No rules in %s: only watching (see docs/RULES.md).\n", path)
+	}
+	var names []string
+	mons := make([]*app.Monitor, len(ts))
+	for i, t := range ts {
+		names = append(names, t.Name)
+		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: t.Client.NewFeed(nil), Log: log})
+	}
+	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, mode)
+
+	for i, t := range ts {
+		hub.Start(ctx, mons[i], t.Client)
+	}
+	hub.Wait() // until ctx ends, or every server rejected its token
+	cancel()
+	<-engineDone // Run closes the engine: actions in flight end, history written
+	var errs []error
+	for i, t := range ts {
+		if conn := mons[i].Snapshot().Conn; conn.Status == app.Unauthorized {
+			errs = append(errs, &plex.Error{Op: "watch " + t.Name, Server: t.Client.BaseURL(), Err: plex.ErrUnauthorized, Detail: conn.Err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// teeRecorder prints each rule action and appends it to the history.
+type teeRecorder struct {
+	out  *watchOutput
+	hist *history.Store
+}
+
+// Append prints r, then stores it.
+func (t teeRecorder) Append(r history.Record) error {
+	t.out.action(r)
+	if t.hist == nil {
+		return nil
+	}
+	return t.hist.Append(r)
+}
+
+// watchLine is one line of `watch --json`. Every line has the fields from
+// time to latencyMs; the others appear when they apply.
+type watchLine struct {
+	Time time.Time `json:"time"`
+	// Kind is "session" (Event: started, changed, ended), "connection"
+	// (Event: the new status) or "action" (a rule acted; Action says how).
+	Kind      string  `json:"kind"`
+	Server    string  `json:"server"`
+	SessionID string  `json:"sessionId"`
+	User      string  `json:"user"`
+	Rule      string  `json:"rule"`
+	Action    string  `json:"action"`
+	DryRun    bool    `json:"dryRun"`
+	Outcome   string  `json:"outcome"`
+	LatencyMs float64 `json:"latencyMs"`
+
+	Event      string `json:"event,omitempty"`
+	SessionKey string `json:"sessionKey,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Player     string `json:"player,omitempty"`
+	Decision   string `json:"decision,omitempty"` // sessions: e.g. "Transcode (HEVC 4K→1080p)"
+	State      string `json:"state,omitempty"`
+	Message    string `json:"message,omitempty"`
+	Detail     string `json:"detail,omitempty"`
+}
+
+// watchOutput writes events and actions, one line each, from the
+// monitor's and the engine's goroutines.
+type watchOutput struct {
+	w    io.Writer
+	json bool
+
+	mu   sync.Mutex
+	conn map[string]app.ConnStatus
+}
+
+func (o *watchOutput) update(up app.Update) {
+	sn := up.Snapshot
+	if sn == nil {
+		return
+	}
+	now := time.Now()
+	latency := 0.0
+	if !up.Event.IsZero() {
+		latency = float64(now.Sub(up.Event).Microseconds()) / 1000
+	}
+	var lines []watchLine
+	o.mu.Lock()
+	if prev, ok := o.conn[sn.Server]; !ok || prev != sn.Conn.Status {
+		o.conn[sn.Server] = sn.Conn.Status
+		lines = append(lines, watchLine{Time: now, Kind: "connection", Server: sn.Server, Event: sn.Conn.Status.String(), Detail: sn.Conn.Err})
+	}
+	o.mu.Unlock()
+	for _, ch := range up.Changes {
+		s := ch.Session
+		lines = append(lines, watchLine{Time: now, Kind: "session", Event: ch.Kind.String(), Server: s.Server, SessionID: s.ID,
+			SessionKey: s.SessionKey, User: s.User, Title: s.Title, Player: playerText(s.Player), Decision: s.Short,
+			State: s.State, LatencyMs: latency})
+	}
+	o.write(lines...)
+}
+
+func (o *watchOutput) action(r history.Record) {
+	o.write(watchLine{Time: r.Time, Kind: "action", Server: r.Server, SessionID: r.SessionID, SessionKey: r.SessionKey,
+		User: r.User, Title: r.Title, Player: r.Player, Rule: r.Rule, Action: r.Action, DryRun: r.DryRun,
+		Outcome: r.Outcome, Message: r.Message, Detail: r.Detail, LatencyMs: r.LatencyMs})
+}
+
+func (o *watchOutput) write(lines ...watchLine) {
+	if len(lines) == 0 {
+		return
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		if o.json {
+			j, _ := json.Marshal(l)
+			b.Write(j)
+			b.WriteByte('\n')
+			continue
+		}
+		b.WriteString(humanLine(l))
+		b.WriteByte('\n')
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, _ = io.WriteString(o.w, b.String())
+}
+
+// humanLine is a line of the plain output, e.g.
+// "20:01:02 home  started   alice · Movie (Roku) · Transcode (HEVC 4K→1080p)".
+func humanLine(l watchLine) string {
+	ts := l.Time.Local().Format("15:04:05")
+	switch l.Kind {
+	case "connection":
+		s := fmt.Sprintf("%s %s  %s", ts, l.Server, l.Event)
+		if l.Detail != "" {
+			s += ": " + l.Detail
+		}
+		return s
+	case "session":
+		return fmt.Sprintf("%s %s  %-8s  %s · %s (%s) · %s", ts, l.Server, l.Event, l.User, l.Title, l.Player, l.Decision)
+	}
+	act := l.Action
+	if l.DryRun {
+		act += " [dry run]"
+	}
+	s := fmt.Sprintf("%s %s  rule %q: %s → %s", ts, l.Server, l.Rule, act, l.Outcome)
+	if l.LatencyMs > 0 {
+		s += fmt.Sprintf(" (%.1f ms)", l.LatencyMs)
+	}
+	s += " · " + l.User + " · " + l.Title
+	if l.Detail != "" {
+		s += " · " + l.Detail
+	}
+	return s
+}
+
+func playerText(p app.Player) string {
+	switch {
+	case p.Title != "" && p.Product != "" && p.Title != p.Product:
+		return p.Title + ", " + p.Product
+	case p.Product != "":
+		return p.Product
+	}
+	return p.Title
+}
