@@ -16,6 +16,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/cli"
+	"github.com/plexwarden/plexwarden/app/desktop"
 	"github.com/plexwarden/plexwarden/assets"
 	"github.com/plexwarden/plexwarden/ui"
 )
@@ -43,15 +44,13 @@ func main() {
 // controller's monitors. It returns when the user quits or ctx ends.
 func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctrl, err := app.NewController(app.ControllerOptions{Version: version, Demo: opts.Demo, Log: log})
+	d, err := desktop.New(desktop.Options{Controller: app.ControllerOptions{Version: version, Demo: opts.Demo}, Log: log})
 	if err != nil {
 		return err
 	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
-	u := ui.New(a, ctrl, ui.Options{Demo: ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable()})
-	ctrl.Hub().OnState(u.Post)
-	ctrl.Hub().OnUpdate(u.Notify)
+	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable()})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -60,7 +59,8 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 		cancel()
 		u.Stop()
 	})
-	if err := ctrl.Start(ctx); err != nil {
+	err = d.Start(ctx, desktop.Sinks{State: u.Post, Update: u.Notify, Notify: u.Push})
+	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}
 	go func() { // Ctrl-C or SIGTERM ends the app like Quit
@@ -69,6 +69,6 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	}()
 	a.Run()
 	cancel()
-	ctrl.Hub().Wait()
+	d.Wait()
 	return nil
 }

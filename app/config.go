@@ -41,6 +41,7 @@ type Notifications struct {
 	Terminated       bool `json:"terminated"`
 	ServerLost       bool `json:"serverLost"` // lost and back
 	TokenRejected    bool `json:"tokenRejected"`
+	Diagnostics      bool `json:"diagnostics"` // client-identifier collisions, transcode storms
 }
 
 // Duration is a time.Duration written as "30s" in JSON.
@@ -73,7 +74,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 func DefaultConfig() Config {
 	return Config{
 		Version:       ConfigVersion,
-		Notifications: Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true},
+		Notifications: Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true},
 		Reconcile:     Duration(30 * time.Second),
 	}
 }

@@ -46,6 +46,33 @@ type Controller struct {
 	ctx        context.Context
 	demoCancel context.CancelFunc // stops the demo simulator; nil when not running
 	envOnly    bool               // server from PLEX_URL: not saved
+	hooks      Hooks
+}
+
+// Hooks connect the controller to parts app cannot import (the rules
+// engine and history live in subpackages that import app).
+type Hooks struct {
+	// Manual is told about every terminate or stop-transcode the admin asked
+	// for (action "terminate" or "stopTranscode"), for the history.
+	Manual func(s Session, action, message string, res Result, took time.Duration)
+	// RulesPaused switches the automatic rules off or on.
+	RulesPaused func(paused bool)
+}
+
+// SetHooks installs h; call before Start.
+func (c *Controller) SetHooks(h Hooks) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.hooks = h
+}
+
+func (c *Controller) manual(s Session, action, message string, res Result, took time.Duration) {
+	c.mu.Lock()
+	fn := c.hooks.Manual
+	c.mu.Unlock()
+	if fn != nil {
+		fn(s, action, message, res, took)
+	}
 }
 
 // NewController loads the configuration and client identifier. A broken
@@ -78,6 +105,9 @@ func NewController(opts ControllerOptions) (*Controller, error) {
 	}
 	return &Controller{opts: opts, path: path, cfg: cfg, clientID: id, hub: NewHub(), log: opts.Log}, nil
 }
+
+// ConfigDir returns the directory of config.json, rules.json and history.
+func (c *Controller) ConfigDir() string { return c.opts.ConfigDir }
 
 // Hub returns the hub; register OnState/OnUpdate before Start.
 func (c *Controller) Hub() *Hub { return c.hub }
@@ -235,12 +265,18 @@ func (c *Controller) startServer(s ServerConfig, token string) error {
 
 // Terminate stops a session with message (ui.Backend).
 func (c *Controller) Terminate(ctx context.Context, s Session, message string) Result {
-	return c.hub.Terminate(ctx, s, message)
+	start := time.Now()
+	r := c.hub.Terminate(ctx, s, message)
+	c.manual(s, "terminate", message, r, time.Since(start))
+	return r
 }
 
 // StopTranscode kills a session's transcode (ui.Backend).
 func (c *Controller) StopTranscode(ctx context.Context, s Session) Result {
-	return c.hub.StopTranscode(ctx, s)
+	start := time.Now()
+	r := c.hub.StopTranscode(ctx, s)
+	c.manual(s, "stopTranscode", "", r, time.Since(start))
+	return r
 }
 
 // DefaultMessage is the terminate message prefilled for s (ui.Backend).
@@ -359,6 +395,12 @@ func (c *Controller) RemoveServer(name string) error {
 
 // SetRulesPaused switches all automatic rules off or on, and saves it.
 func (c *Controller) SetRulesPaused(paused bool) {
+	c.mu.Lock()
+	fn := c.hooks.RulesPaused
+	c.mu.Unlock()
+	if fn != nil {
+		fn(paused)
+	}
 	if err := c.UpdateConfig(func(cfg *Config) { cfg.RulesPaused = paused }); err != nil {
 		c.log.Error("saving the rules switch", "err", err)
 		c.mu.Lock()

@@ -23,6 +23,7 @@ const (
 	NotifyServerLost                      // a connected server was lost (Notifications.ServerLost)
 	NotifyServerBack                      // a lost server is connected again (Notifications.ServerLost)
 	NotifyTokenRejected                   // a server rejected its token (Notifications.TokenRejected)
+	NotifyDiagnostic                      // a client-identifier collision or transcode storm (Notifications.Diagnostics)
 	numNotifyKinds
 )
 
@@ -41,6 +42,8 @@ func (k NotifyKind) String() string {
 		return "server back"
 	case NotifyTokenRejected:
 		return "token rejected"
+	case NotifyDiagnostic:
+		return "diagnostic"
 	}
 	return "unknown"
 }
@@ -58,6 +61,8 @@ func notifyEnabled(cfg Notifications, k NotifyKind) bool {
 		return cfg.ServerLost
 	case NotifyTokenRejected:
 		return cfg.TokenRejected
+	case NotifyDiagnostic:
+		return cfg.Diagnostics
 	}
 	return false
 }
@@ -301,6 +306,17 @@ func (n *Notifier) action(s Session, done, failed, by string, res Result) {
 		line:  what + ": " + body,
 		ok:    res.OK(),
 	}, n.opts.Now())
+}
+
+// Push queues a ready-made notification (from the rules engine or the
+// diagnostics detector) under its kind's switch, coalescing and rate limit.
+func (n *Notifier) Push(note Notification) {
+	if note.Kind < 0 || note.Kind >= numNotifyKinds {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.add(note.Kind, notifyItem{key: note.Title, title: note.Title, body: note.Body, line: note.Title + ": " + note.Body, ok: true}, n.opts.Now())
 }
 
 // add queues item for kind k if k is on. Called with mu held.

@@ -81,7 +81,7 @@ func simulate(cfg Notifications, steps []step, end time.Duration) []popup {
 }
 
 func allOn() Notifications {
-	return Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true}
+	return Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true}
 }
 
 func TestNotifier(t *testing.T) {
@@ -349,5 +349,35 @@ func TestShortDuration(t *testing.T) {
 		if got := shortDuration(tt.d); got != tt.want {
 			t.Errorf("shortDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
+	}
+}
+
+func TestNotifierPush(t *testing.T) {
+	note := Notification{Kind: NotifyDiagnostic, Title: "Transcode storm on Den", Body: "Plex for Roku (bob) started 41 transcodes in 2 minutes."}
+	tests := []struct {
+		name string
+		on   bool
+		want int
+	}{
+		{"switched on", true, 1},
+		{"switched off", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := notifyT0
+			cfg := allOn()
+			cfg.Diagnostics = tt.on
+			n := NewNotifier(cfg, NotifierOptions{Now: func() time.Time { return now }})
+			n.Push(note)
+			n.Push(note) // the same finding twice is one popup
+			now = now.Add(time.Minute)
+			got := n.Due()
+			if len(got) != tt.want {
+				t.Fatalf("Due() = %+v, want %d notification(s)", got, tt.want)
+			}
+			if tt.want == 1 && (got[0].Title != note.Title || got[0].Kind != NotifyDiagnostic) {
+				t.Errorf("Due()[0] = %+v, want %+v", got[0], note)
+			}
+		})
 	}
 }

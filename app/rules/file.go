@@ -30,6 +30,9 @@ type File struct {
 	Version int    `json:"version"` // schema version (Version)
 	DryRun  bool   `json:"dryRun"`  // log what the rules would do; send nothing
 	Rules   []Rule `json:"rules"`   // in order; names unique
+	// Local configures the clean-up of this computer's transcoder
+	// processes; nil means every local rule is off.
+	Local *LocalRules `json:"local,omitempty"`
 }
 
 // Kind is what a rule looks for.
@@ -287,6 +290,7 @@ func Parse(b []byte) (File, error) {
 		Version *int              `json:"version"`
 		DryRun  bool              `json:"dryRun"`
 		Rules   []json.RawMessage `json:"rules"`
+		Local   *LocalRules       `json:"local"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -296,7 +300,7 @@ func Parse(b []byte) (File, error) {
 	if dec.More() {
 		return File{}, &FileError{Rule: -1, Err: errors.New("extra data after the JSON object")}
 	}
-	f := File{Version: Version, DryRun: raw.DryRun}
+	f := File{Version: Version, DryRun: raw.DryRun, Local: raw.Local}
 	if raw.Version != nil {
 		switch v := *raw.Version; {
 		case v > Version:
@@ -456,6 +460,11 @@ func writeFileAtomic(path string, b []byte) error {
 func (f *File) Validate() error {
 	if f.Version > Version {
 		return &FileError{Rule: -1, Field: "version", Err: fmt.Errorf("schema %d is newer than this build reads (%d)", f.Version, Version)}
+	}
+	if f.Local != nil {
+		if err := f.Local.validate(); err != nil {
+			return err
+		}
 	}
 	names := map[string]int{}
 	for i := range f.Rules {

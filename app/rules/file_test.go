@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -244,5 +245,46 @@ func TestDocumentedExample(t *testing.T) {
 		if !kinds[k.Kind] {
 			t.Errorf("the example has no %s rule", k.Kind)
 		}
+	}
+}
+
+func TestLocalSection(t *testing.T) {
+	tests := []struct {
+		name, body, wantErr string
+		check               func(File) string
+	}{
+		{"absent: all off", `{"version":1,"rules":[]}`, "", func(f File) string {
+			if p := f.Local.Policy(false); p.Orphan.Enabled || p.Idle.Enabled || p.CPUHog.Enabled || p.MaxConcurrent.Enabled {
+				return fmt.Sprintf("policy %+v has a rule on", p)
+			}
+			return ""
+		}},
+		{"orphan and max", `{"version":1,"dryRun":true,"rules":[],"local":{"orphan":{"enabled":true,"after":"45s"},"maxConcurrent":{"enabled":true,"max":3,"victim":"oldest"}}}`, "", func(f File) string {
+			p := f.Local.Policy(f.DryRun)
+			if !p.DryRun || !p.Orphan.Enabled || p.Orphan.After != 45*time.Second || p.MaxConcurrent.Max != 3 || p.MaxConcurrent.Victim != "oldest" || p.Idle.Enabled {
+				return fmt.Sprintf("policy = %+v", p)
+			}
+			return ""
+		}},
+		{"bad victim", `{"version":1,"rules":[],"local":{"maxConcurrent":{"enabled":true,"victim":"random"}}}`, "local.maxConcurrent.victim", nil},
+		{"negative percent", `{"version":1,"rules":[],"local":{"cpuHog":{"enabled":true,"percent":-5}}}`, "local.cpuHog.percent", nil},
+		{"unknown field", `{"version":1,"rules":[],"local":{"zombie":{}}}`, "zombie", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Parse([]byte(tt.body))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Parse error = %v, want one naming %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.check(f); msg != "" {
+				t.Error(msg)
+			}
+		})
 	}
 }

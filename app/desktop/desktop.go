@@ -1,0 +1,305 @@
+// Package desktop assembles Plex Warden's domain parts for the desktop app:
+// the controller (servers, monitors, actions), the rules engine, the
+// history, the diagnostics detector and the local transcoder scanner with
+// its clean-up policy. It wires them to each other and hands the UI its
+// data through Sinks. It imports nothing from Fyne; main.go connects it to
+// the ui package.
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
+	"github.com/plexwarden/plexwarden/app/history"
+	"github.com/plexwarden/plexwarden/app/local"
+	"github.com/plexwarden/plexwarden/app/rules"
+)
+
+// Options configures New.
+type Options struct {
+	Controller app.ControllerOptions
+	Log        *slog.Logger
+}
+
+// Sinks receive what the UI shows. Every function may be called from any
+// goroutine and must return quickly (the UI's one-door Post methods do).
+type Sinks struct {
+	State  func(*app.State)       // aggregated server state
+	Update func(app.Update)       // session changes (notifications)
+	Notify func(app.Notification) // ready-made notifications (rules, diagnostics, clean-up)
+	Local  func(*local.Scan)      // local transcoder scans
+	Diag   func()                 // diagnostics changed: pull Players/Active
+}
+
+// App is the assembled domain side of the desktop app.
+type App struct {
+	Ctrl    *app.Controller
+	Engine  *rules.Engine
+	History *history.Store
+	Diag    *diag.Detector
+	Policy  *local.Policy
+
+	log      *slog.Logger
+	rulesErr error
+	scanner  *local.Scanner
+	sinks    Sinks
+	wg       sync.WaitGroup
+	ctx      context.Context
+	actMu    sync.Mutex
+	inFlight map[local.ProcID]bool // local clean-up actions under way
+}
+
+// New loads the configuration, the rules file and the history. A broken
+// config file is an error (*app.ConfigError); a broken rules file is not:
+// the app starts with no rules, reports it through RulesError and never
+// replaces the file.
+func New(opts Options) (*App, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	opts.Controller.Log = opts.Log
+	ctrl, err := app.NewController(opts.Controller)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := history.Open(filepath.Join(ctrl.ConfigDir(), "history"))
+	if err != nil {
+		return nil, fmt.Errorf("opening the history: %w", err)
+	}
+	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, inFlight: map[local.ProcID]bool{}}
+	f, err := rules.Load(a.RulesPath())
+	if err != nil {
+		a.rulesErr = err
+		opts.Log.Error("rules file not used", "err", err)
+		f = rules.File{Version: rules.Version}
+	}
+	a.Engine = rules.NewEngine(rules.Options{Actor: ctrl.Hub(), History: hist, Notify: a.notify, Log: opts.Log})
+	if err := a.Engine.SetRules(f); err != nil && a.rulesErr == nil {
+		a.rulesErr = err
+	}
+	a.Engine.SetPaused(ctrl.RulesPaused())
+	a.Policy = local.NewPolicy(f.Local.Policy(f.DryRun), nil)
+	ctrl.SetHooks(app.Hooks{
+		Manual: func(s app.Session, action, message string, res app.Result, took time.Duration) {
+			a.record(rules.ManualRecord(s, rules.Action(action), message, res, took))
+		},
+		RulesPaused: a.Engine.SetPaused,
+	})
+	return a, nil
+}
+
+// RulesPath is the rules file the app reads and the Rules view saves.
+func (a *App) RulesPath() string { return filepath.Join(a.Ctrl.ConfigDir(), rules.FileName) }
+
+// RulesError is the problem with the rules file found at start, or nil.
+func (a *App) RulesError() error { return a.rulesErr }
+
+// SetRules saves f to the rules file and applies it (rules and local
+// clean-up). The old rules stay when f is invalid.
+func (a *App) SetRules(f rules.File) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if err := rules.Save(a.RulesPath(), f); err != nil {
+		return err
+	}
+	if err := a.Engine.SetRules(f); err != nil {
+		return err
+	}
+	a.Policy.SetConfig(f.Local.Policy(f.DryRun))
+	a.rulesErr = nil
+	return nil
+}
+
+func (a *App) notify(n app.Notification) {
+	if a.sinks.Notify != nil {
+		a.sinks.Notify(n)
+	}
+}
+
+func (a *App) record(r history.Record) {
+	if err := a.History.Append(r); err != nil {
+		a.log.Error("writing the history", "err", err)
+	}
+}
+
+// Start wires everything to sinks and starts the monitors, the rules
+// engine and the local scanner under ctx.
+func (a *App) Start(ctx context.Context, sinks Sinks) error {
+	a.sinks, a.ctx = sinks, ctx
+	hub := a.Ctrl.Hub()
+	if sinks.State != nil {
+		hub.OnState(sinks.State)
+	}
+	hub.OnUpdate(a.Engine.Observe)
+	hub.OnUpdate(a.observeDiag)
+	if sinks.Update != nil {
+		hub.OnUpdate(sinks.Update)
+	}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		_ = a.Engine.Run(ctx)
+	}()
+	a.scanner = a.Ctrl.NewLocalScanner(a.onScan)
+	go func() {
+		defer a.wg.Done()
+		_ = a.scanner.Run(ctx)
+	}()
+	return a.Ctrl.Start(ctx)
+}
+
+// Wait blocks until everything started by Start has ended (after ctx).
+func (a *App) Wait() {
+	a.Ctrl.Hub().Wait()
+	a.wg.Wait()
+	a.Engine.Close()
+	_ = a.History.Close()
+}
+
+// observeDiag feeds the detector; each new finding is notified, recorded
+// and shown.
+func (a *App) observeDiag(up app.Update) {
+	found := a.Diag.Observe(up)
+	for _, f := range found {
+		a.notify(app.Notification{Kind: app.NotifyDiagnostic, Title: f.Title(), Body: f.Text()})
+		r := history.Record{Time: f.Time, Kind: "diagnostic", Server: f.Server, User: f.User, Player: f.PlayerID,
+			Action: string(f.Kind), Outcome: "detected", Detail: f.Summary}
+		for _, ev := range f.Evidence {
+			if r.SessionKey == "" {
+				r.SessionKey, r.SessionID, r.Title = ev.SessionKey, ev.SessionID, ev.Title
+			}
+		}
+		a.record(r)
+	}
+	if len(found) > 0 && a.sinks.Diag != nil {
+		a.sinks.Diag()
+	}
+}
+
+// onScan shows a scan and applies the local clean-up policy to it.
+func (a *App) onScan(s *local.Scan) {
+	if a.sinks.Local != nil {
+		a.sinks.Local(s)
+	}
+	if a.Engine.Paused() {
+		return
+	}
+	for _, f := range a.Policy.Evaluate(s) {
+		a.actMu.Lock()
+		busy := a.inFlight[f.Proc]
+		a.inFlight[f.Proc] = true
+		a.actMu.Unlock()
+		if busy {
+			continue
+		}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			defer func() {
+				a.actMu.Lock()
+				delete(a.inFlight, f.Proc)
+				a.actMu.Unlock()
+			}()
+			a.actLocal(f)
+		}()
+	}
+}
+
+// actLocal carries out one clean-up finding: kill the process, or ask Plex
+// to stop the transcode of a live session; then records and notifies.
+func (a *App) actLocal(f local.Finding) {
+	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
+	defer cancel()
+	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Rule: string(f.Rule), Action: string(f.Action),
+		DryRun: f.DryRun, Title: fmt.Sprintf("PID %d %s", f.PID, f.Name), Detail: f.Reason}
+	if f.Session != nil {
+		rec.Server, rec.SessionKey, rec.SessionID, rec.User = f.Session.Server, f.Session.SessionKey, f.Session.ID, f.Session.User
+		rec.Title += " · " + f.Session.Title
+	}
+	if f.DryRun {
+		rec.Outcome = string(app.OutcomeDryRun)
+		a.record(rec)
+		return
+	}
+	start := time.Now()
+	switch f.Action {
+	case local.ActionStopTranscode:
+		s, ok := a.sessionByTranscode(f.Key)
+		if !ok {
+			rec.Outcome = string(app.OutcomeGone)
+			break
+		}
+		res := a.Ctrl.Hub().StopTranscode(ctx, s)
+		rec.Outcome = string(res.Outcome)
+		if res.Err != nil {
+			rec.Detail += "; " + res.Err.Error()
+		}
+	default:
+		res, err := local.Kill(ctx, f.Proc, local.KillOptions{})
+		rec.Outcome = killOutcome(res, err)
+		if err != nil && !errors.Is(err, local.ErrNoProcess) {
+			rec.Detail += "; " + err.Error()
+		}
+	}
+	rec.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
+	a.record(rec)
+	a.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Local transcoder %s: %s", rec.Outcome, rec.Title),
+		Body: capitalize(f.Reason) + " (rule " + string(f.Rule) + ")."})
+	a.scanner.Trigger()
+}
+
+func (a *App) sessionByTranscode(key string) (app.Session, bool) {
+	for _, s := range a.Ctrl.Hub().State().Sessions() {
+		if s.TranscodeKey == key {
+			return s, true
+		}
+	}
+	return app.Session{}, false
+}
+
+func killOutcome(res local.KillResult, err error) string {
+	switch {
+	case errors.Is(err, local.ErrNoProcess) || res.Gone:
+		return string(app.OutcomeGone)
+	case errors.Is(err, local.ErrPermission):
+		return "permission denied"
+	case err != nil:
+		return string(app.OutcomeFailed)
+	case res.Forced:
+		return "killed (SIGKILL)"
+	}
+	return string(app.OutcomeDone)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// KillLocal ends a local transcoder at the admin's request and records it
+// (ui LocalBackend).
+func (a *App) KillLocal(ctx context.Context, id local.ProcID) (local.KillResult, error) {
+	start := time.Now()
+	res, err := a.Ctrl.KillLocal(ctx, id)
+	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Action: "kill", Title: fmt.Sprintf("PID %d %s", id.PID, res.Name),
+		Outcome: killOutcome(res, err), LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		rec.Detail = err.Error()
+	}
+	a.record(rec)
+	if a.scanner != nil {
+		a.scanner.Trigger()
+	}
+	return res, err
+}
