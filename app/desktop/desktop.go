@@ -81,7 +81,7 @@ func New(opts Options) (*App, error) {
 		opts.Log.Error("rules file not used", "err", err)
 		f = rules.File{Version: rules.Version}
 	}
-	a.Engine = rules.NewEngine(rules.Options{Actor: ctrl.Hub(), History: hist, Notify: a.notify, Log: opts.Log})
+	a.Engine = rules.NewEngine(rules.Options{Actor: ctrl.Hub(), History: hist, Notify: a.notify, Log: opts.Log, Diag: a.Diag})
 	if err := a.Engine.SetRules(f); err != nil && a.rulesErr == nil {
 		a.rulesErr = err
 	}
@@ -139,8 +139,10 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 	if sinks.State != nil {
 		hub.OnState(sinks.State)
 	}
-	hub.OnUpdate(a.Engine.Observe)
+	// The detector first: a diagnostic rule then sees the finding the same
+	// update produced.
 	hub.OnUpdate(a.observeDiag)
+	hub.OnUpdate(a.Engine.Observe)
 	if sinks.Update != nil {
 		hub.OnUpdate(sinks.Update)
 	}

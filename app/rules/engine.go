@@ -103,6 +103,8 @@ type Options struct {
 	VerifyAfter time.Duration
 	// ActionTimeout: see DefaultActionTimeout.
 	ActionTimeout time.Duration
+	// Diag answers diagnostic rules (storms, collisions); nil: they never match.
+	Diag DiagSource
 }
 
 // Engine applies rules to monitor updates. Create it with NewEngine, feed
@@ -207,6 +209,7 @@ func (e *Engine) SetRules(f File) error {
 		if err != nil {
 			return err // Validate passed, so this cannot happen
 		}
+		c.diag = e.opts.Diag
 		cs = append(cs, c)
 	}
 	f.Rules = append([]Rule(nil), f.Rules...)
@@ -311,6 +314,11 @@ type PreviewItem struct {
 // st at now, rule by rule in file order, ignoring grace delays and the
 // pause switch. It is pure: the GUI previews unsaved rules with it.
 func Evaluate(f File, st *app.State, now time.Time) ([]PreviewItem, error) {
+	return EvaluateWith(f, st, now, nil)
+}
+
+// EvaluateWith is Evaluate with a source for diagnostic rules' conditions.
+func EvaluateWith(f File, st *app.State, now time.Time, diag DiagSource) ([]PreviewItem, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -327,6 +335,7 @@ func Evaluate(f File, st *app.State, now time.Time) ([]PreviewItem, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.diag = diag
 		hits, _ := c.evaluate(sessions, now)
 		for _, h := range hits {
 			s := sessions[h.i]
@@ -346,7 +355,7 @@ func (e *Engine) Preview(st *app.State) []PreviewItem {
 	e.mu.Lock()
 	f := e.file
 	e.mu.Unlock()
-	items, err := Evaluate(f, st, e.now())
+	items, err := EvaluateWith(f, st, e.now(), e.opts.Diag)
 	if err != nil {
 		return nil // SetRules only accepts valid files
 	}

@@ -50,6 +50,7 @@ const (
 	KindAddress          Kind = "address"          // addresses in deny lists, or outside allow lists
 	KindPlayer           Kind = "player"           // players, platforms or products
 	KindTimeWindow       Kind = "timeWindow"       // any stream during a time window
+	KindDiagnostic       Kind = "diagnostic"       // players in a transcode storm or a client-identifier collision (app/diag)
 )
 
 // Action is what a rule does to a session it matches.
@@ -131,6 +132,9 @@ type Rule struct {
 	DenyNetworks  []string `json:"denyNetworks,omitempty"`
 	// player: player patterns (see Scope.Players).
 	Players []string `json:"players,omitempty"`
+	// diagnostic: "storm" (the player or its user is in a transcode storm)
+	// or "collision" (the player's id is shared with another player).
+	Condition string `json:"condition,omitempty"`
 }
 
 // Scope limits a rule to some sessions; empty lists mean all.
@@ -251,6 +255,8 @@ func DefaultRule(k Kind, name string) Rule {
 		r.DenyNetworks = []string{"198.51.100.0/24"}
 	case KindPlayer:
 		r.Players, r.OnlyTranscodes = []string{"web"}, true
+	case KindDiagnostic:
+		r.Condition, r.Action = ConditionStorm, ActionStopTranscode
 	case KindTimeWindow:
 		r.Schedule = &Schedule{From: "01:00", To: "06:00"}
 	}
@@ -502,6 +508,7 @@ type compiled struct {
 	scopePl     []string // lower-case patterns
 	exemptPl    []string
 	players     []string
+	diag        DiagSource // for KindDiagnostic; nil never matches
 }
 
 var placeholderRE = regexp.MustCompile(`\{[A-Za-z_]+\}`)
@@ -619,6 +626,12 @@ func compile(r Rule) (*compiled, error) {
 	case KindTimeWindow:
 		if r.Schedule == nil {
 			return nil, fail("schedule", "a timeWindow rule needs a schedule ({\"from\": \"23:00\", \"to\": \"06:00\"})")
+		}
+	case KindDiagnostic:
+		switch r.Condition {
+		case ConditionStorm, ConditionCollision:
+		default:
+			return nil, fail("condition", "%q: use \"storm\" or \"collision\"", r.Condition)
 		}
 	}
 	return c, nil

@@ -129,6 +129,28 @@ var kinds = []KindInfo{
 			{Field: "schedule", Label: "When", Type: "schedule", Required: true},
 		},
 	},
+	{
+		Kind: KindDiagnostic, Name: "Storm or collision",
+		Description:    "Players caught in a transcode storm (restarting transcodes over and over) or sharing one client identifier with another player, as the Diagnostics view reports them. Stopping their transcodes protects the server.",
+		DefaultMessage: "Your player was stopped because {reason}. Quit and reopen the Plex app, then play again.",
+		Params: []Param{
+			{Field: "condition", Label: "Condition", Type: "condition", Required: true, Help: "storm or collision"},
+		},
+	},
+}
+
+// Conditions of a diagnostic rule.
+const (
+	ConditionStorm     = "storm"
+	ConditionCollision = "collision"
+)
+
+// DiagSource answers a diagnostic rule's conditions; app/diag's Detector
+// implements it.
+type DiagSource interface {
+	Storming(server, playerID string) bool
+	StormingUser(server, user string) bool
+	Colliding(server, playerID string) bool
 }
 
 // Kinds describes every kind of rule, in the order the GUI offers them.

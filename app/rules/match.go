@@ -137,6 +137,15 @@ func (c *compiled) matches(s *app.Session, now time.Time) (ok bool, wake time.Ti
 		return playerIn(c.players, &s.Player), wake
 	case KindTimeWindow:
 		return true, wake
+	case KindDiagnostic:
+		if c.diag == nil {
+			return false, wake
+		}
+		id := s.Player.MachineIdentifier
+		if c.Condition == ConditionCollision {
+			return id != "" && c.diag.Colliding(s.Server, id), wake
+		}
+		return (id != "" && c.diag.Storming(s.Server, id)) || c.diag.StormingUser(s.Server, s.User), wake
 	}
 	return false, wake
 }
@@ -176,6 +185,11 @@ func (c *compiled) reason(s *app.Session, now time.Time) string {
 		return "player " + playerName(s.Player)
 	case KindTimeWindow:
 		return c.Schedule.String()
+	case KindDiagnostic:
+		if c.Condition == ConditionCollision {
+			return "another player uses the same client identifier"
+		}
+		return "the player keeps restarting its stream (transcode storm)"
 	case KindUserStreams:
 		what := "streams"
 		if c.CountIPs {

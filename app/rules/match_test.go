@@ -376,3 +376,56 @@ func TestEvaluatePreview(t *testing.T) {
 		t.Error("Evaluate accepted an invalid file")
 	}
 }
+
+type fakeDiag struct{ storming, stormingUser, colliding map[string]bool }
+
+func (f fakeDiag) Storming(server, id string) bool      { return f.storming[server+"/"+id] }
+func (f fakeDiag) StormingUser(server, user string) bool { return f.stormingUser[server+"/"+user] }
+func (f fakeDiag) Colliding(server, id string) bool     { return f.colliding[server+"/"+id] }
+
+func TestDiagnosticKind(t *testing.T) {
+	mk := func(user, player string) app.Session {
+		return app.Session{Server: "Den", SessionKey: user + player, ID: user + player, User: user, State: "playing",
+			Player: app.Player{MachineIdentifier: player, Product: "Plex Web"}}
+	}
+	st := &app.State{Servers: []*app.Snapshot{{Server: "Den", Sessions: []app.Session{
+		mk("alice", "p1"), mk("bob", "p2"), mk("carol", "p3"), mk("dave", ""),
+	}}}}
+	d := fakeDiag{
+		storming:     map[string]bool{"Den/p1": true},
+		stormingUser: map[string]bool{"Den/carol": true},
+		colliding:    map[string]bool{"Den/p2": true},
+	}
+	tests := []struct {
+		condition string
+		diag      DiagSource
+		want      []string
+	}{
+		{ConditionStorm, d, []string{"alice", "carol"}},
+		{ConditionCollision, d, []string{"bob"}},
+		{ConditionStorm, nil, nil}, // no detector (watch, previews of unsaved rules): never matches
+	}
+	for _, tt := range tests {
+		r := DefaultRule(KindDiagnostic, "diag")
+		r.Condition = tt.condition
+		items, err := EvaluateWith(File{Version: Version, Rules: []Rule{r}}, st, time.Now(), tt.diag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, it := range items {
+			got = append(got, it.Session.User)
+			if it.Action != ActionStopTranscode {
+				t.Errorf("%s: action = %q, want the default stopTranscode", tt.condition, it.Action)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("condition %s (diag %v): matched %v, want %v", tt.condition, tt.diag != nil, got, tt.want)
+		}
+	}
+	bad := DefaultRule(KindDiagnostic, "bad")
+	bad.Condition = "weather"
+	if err := (&File{Version: Version, Rules: []Rule{bad}}).Validate(); err == nil || !strings.Contains(err.Error(), "condition") {
+		t.Errorf("Validate(condition weather) = %v, want a condition error", err)
+	}
+}
