@@ -379,9 +379,9 @@ func TestEvaluatePreview(t *testing.T) {
 
 type fakeDiag struct{ storming, stormingUser, colliding map[string]bool }
 
-func (f fakeDiag) Storming(server, id string) bool      { return f.storming[server+"/"+id] }
+func (f fakeDiag) Storming(server, id string) bool       { return f.storming[server+"/"+id] }
 func (f fakeDiag) StormingUser(server, user string) bool { return f.stormingUser[server+"/"+user] }
-func (f fakeDiag) Colliding(server, id string) bool     { return f.colliding[server+"/"+id] }
+func (f fakeDiag) Colliding(server, id string) bool      { return f.colliding[server+"/"+id] }
 
 func TestDiagnosticKind(t *testing.T) {
 	mk := func(user, player string) app.Session {
