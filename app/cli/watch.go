@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/rules"
 	"github.com/plexwarden/plexwarden/plex"
@@ -86,11 +87,23 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	out := &watchOutput{w: env.Stdout, json: *asJSON, conn: map[string]app.ConnStatus{}}
 	hub := app.NewHub()
-	engine := rules.NewEngine(rules.Options{Actor: hub, History: teeRecorder{out: out, hist: hist}, Log: log})
+	det := diag.New(diag.Options{})
+	rec := teeRecorder{out: out, hist: hist}
+	engine := rules.NewEngine(rules.Options{Actor: hub, History: rec, Log: log, Diag: det})
 	if err := engine.SetRules(file); err != nil {
 		return err
 	}
-	hub.OnUpdate(engine.Observe) // first: the rules react before anything is printed
+	// The detector first, so diagnostic rules see what this update found;
+	// then the rules react before anything is printed.
+	hub.OnUpdate(func(up app.Update) {
+		for _, f := range det.Observe(up) {
+			out.finding(f)
+			if hist != nil {
+				_ = hist.Append(findingRecord(f))
+			}
+		}
+	})
+	hub.OnUpdate(engine.Observe)
 	hub.OnUpdate(out.update)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -170,6 +183,11 @@ type watchLine struct {
 	State      string `json:"state,omitempty"`
 	Message    string `json:"message,omitempty"`
 	Detail     string `json:"detail,omitempty"`
+	// collision / storm lines (app/diag findings)
+	PlayerID string              `json:"playerId,omitempty"`
+	Remedy   string              `json:"remedy,omitempty"`
+	Evidence []diag.EvidenceItem `json:"evidence,omitempty"`
+	Counts   *diag.Counts        `json:"counts,omitempty"`
 }
 
 // watchOutput writes events and actions, one line each, from the
@@ -206,6 +224,27 @@ func (o *watchOutput) update(up app.Update) {
 			State: s.State, LatencyMs: latency})
 	}
 	o.write(lines...)
+}
+
+// finding prints a collision or storm.
+func (o *watchOutput) finding(f diag.Finding) {
+	l := watchLine{Time: f.Time, Kind: string(f.Kind), Server: f.Server, User: f.User, PlayerID: f.PlayerID,
+		Event: f.Cause, Detail: f.Summary, Remedy: f.Remedy, Evidence: f.Evidence}
+	if f.Kind == diag.KindStorm {
+		c := f.Counts
+		l.Counts = &c
+	}
+	o.write(l)
+}
+
+// findingRecord is the history record of a collision or storm.
+func findingRecord(f diag.Finding) history.Record {
+	r := history.Record{Time: f.Time, Kind: "diagnostic", Server: f.Server, User: f.User, Player: f.PlayerID,
+		Action: string(f.Kind), Outcome: "detected", Detail: f.Summary}
+	if len(f.Evidence) > 0 {
+		r.SessionKey, r.SessionID, r.Title = f.Evidence[0].SessionKey, f.Evidence[0].SessionID, f.Evidence[0].Title
+	}
+	return r
 }
 
 func (o *watchOutput) action(r history.Record) {
@@ -247,6 +286,8 @@ func humanLine(l watchLine) string {
 		return s
 	case "session":
 		return fmt.Sprintf("%s %s  %-8s  %s · %s (%s) · %s", ts, l.Server, l.Event, l.User, l.Title, l.Player, l.Decision)
+	case string(diag.KindCollision), string(diag.KindStorm):
+		return fmt.Sprintf("%s %s  %s: %s — %s", ts, l.Server, l.Kind, l.Detail, l.Remedy)
 	}
 	act := l.Action
 	if l.DryRun {
