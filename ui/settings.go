@@ -66,10 +66,14 @@ func newSettingsView(u *UI) *settingsView {
 
 	v.servers = container.NewVBox()
 	v.refreshServers()
+	servers := fyne.CanvasObject(v.servers)
+	if u.signIn != nil {
+		servers = container.NewVBox(u.signIn.newSettingsRow(), widget.NewSeparator(), v.servers)
+	}
 
 	v.cards = container.NewVBox(
 		v.saveErr,
-		widget.NewCard("Servers", "", v.servers),
+		widget.NewCard("Servers", "", servers),
 		widget.NewCard("Add a server", "", v.newAddForm()),
 		widget.NewCard("Notifications", "Desktop popups. Events that come together are combined into one.", v.newNotifyChecks()),
 		widget.NewCard("General", "", v.newGeneral()),

@@ -191,7 +191,7 @@ func newTray(u *UI, host trayHost) *tray {
 // update computes the tray for st and renders it now or after the
 // debounce interval.
 func (t *tray) update(st *app.State) {
-	t.want = trayView{items: trayMenu(st, t.u.b.RulesPaused()), icon: trayIconFor(st), tooltip: tooltipText(st)}
+	t.want = trayView{items: trayMenu(st, t.u.b.RulesPaused()), icon: trayIconFor(st), tooltip: trayTooltip(st, t.u.localScan)}
 	if t.scheduled || (t.rendered && reflect.DeepEqual(t.want, t.shown)) {
 		return // the scheduled render picks up t.want
 	}
@@ -237,7 +237,7 @@ func (u *UI) trayAction(it trayItem) {
 	switch it.Action {
 	case trayTerminate:
 		u.showWindow()
-		u.tabs.SelectIndex(tabSessions)
+		u.tabs.Select(u.sessionsTab)
 		u.confirmTerminate(it.Key)
 	case trayStopTranscode:
 		u.stopTranscode(it.Key)

@@ -1,11 +1,13 @@
 // Package ui is Plex Warden's desktop interface: the main window (sessions,
 // settings), the system tray and desktop notifications, built with Fyne.
 //
-// Threading: widgets change only on Fyne's UI goroutine. Background
-// goroutines hand immutable *app.State values to UI.Post, the one door in;
-// Post coalesces them and applies the newest at most ten times a second.
-// Fyne callbacks (taps, tray menu actions) already run on the UI goroutine.
-// Slow work (HTTP calls to Plex, DBus notifications) runs in goroutines
+// Threading: widgets change only on Fyne's UI goroutine. Background data
+// comes in through one door per kind: immutable *app.State values through
+// UI.Post, local transcoder scans through UI.PostLocal, and "diagnostics
+// changed" signals through UI.PostDiag. Each door coalesces and applies the
+// newest at most ten times a second. Fyne callbacks (taps, tray menu
+// actions) already run on the UI goroutine. Slow work (HTTP calls to Plex,
+// killing a process, signing in, DBus notifications) runs in goroutines
 // that report back through fyne.Do.
 //
 // The package takes a fyne.App and never imports fyne.io/fyne/v2/app, so its
@@ -15,7 +17,6 @@ package ui
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -24,6 +25,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/local"
 )
 
 // Backend is what the UI needs from the domain; app implements it, tests
@@ -66,13 +68,24 @@ type Options struct {
 	// Now is the clock for status lines, relative times and notifications;
 	// nil means time.Now. Tests fix it so golden files are stable.
 	Now func() time.Time
+	// Local kills local transcoder processes for the Transcoders tab; nil
+	// leaves the tab out (scans given to PostLocal still reach the tray
+	// tooltip).
+	Local LocalBackend
+	// Diag answers the Diagnostics tab (collisions and transcode storms);
+	// nil leaves the tab out.
+	Diag DiagBackend
+	// SignIn signs in with a Plex account and adds its servers; nil leaves
+	// out the "Sign in with Plex…" buttons.
+	SignIn SignInBackend
 }
 
-// applyInterval bounds how often Post applies a state: at most ten times a
-// second, however busy the feed.
+// applyInterval bounds how often a door (Post, PostLocal, PostDiag)
+// applies: at most ten times a second, however busy the feed.
 const applyInterval = 100 * time.Millisecond
 
-// actionTimeout bounds one terminate, stop-transcode or add-server call.
+// actionTimeout bounds one terminate, stop-transcode, add-server or kill
+// call.
 const actionTimeout = 30 * time.Second
 
 // UI is the window, tray and notifications of one app. Create it with New
@@ -86,11 +99,10 @@ type UI struct {
 	cancel context.CancelFunc
 	bg     sync.WaitGroup // short-lived goroutines and timers of the UI (tests wait on it)
 
-	// Post's hand-over: the newest state, whether a drain is scheduled, and
-	// when the last one ran (unix nanoseconds).
-	pending   atomic.Pointer[app.State]
-	scheduled atomic.Bool
-	lastApply atomic.Int64
+	// The doors in (see door): Post, PostLocal and PostDiag.
+	stateDoor door[app.State]
+	localDoor door[local.Scan]
+	diagDoor  door[struct{}]
 
 	notifier   *app.Notifier
 	notifyRun  sync.Once
@@ -110,6 +122,14 @@ type UI struct {
 	top      *fyne.Container // banner and notices above the tabs
 	status   *statusBar
 	tray     *tray // nil when the app has no system tray
+
+	// The optional views (UI goroutine too).
+	sessionsTab, settingsTab *container.TabItem
+	transcodersTab, diagTab  *container.TabItem // nil without Options.Local, Options.Diag
+	localScan                *local.Scan        // the latest scan, nil before the first
+	transcoders              *transcodersView   // nil without Options.Local
+	diag                     *diagView          // nil without Options.Diag
+	signIn                   *signInFlow        // nil without Options.SignIn
 }
 
 // New builds the main window (hidden) and, when a implements desktop.App,
@@ -133,6 +153,9 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 
 		notifyDone: make(chan struct{}),
 	}
+	u.stateDoor = door[app.State]{apply: u.apply, interval: applyInterval, bg: &u.bg}
+	u.localDoor = door[local.Scan]{apply: u.applyLocal, interval: applyInterval, bg: &u.bg}
+	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
 	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
 	if desk, ok := a.(desktop.App); ok {
@@ -185,45 +208,7 @@ func (u *UI) Stop() {
 // and never blocks: states posted faster than the UI applies them are
 // coalesced, only the newest is applied, and at most ten per second.
 // st must not be modified afterwards.
-func (u *UI) Post(st *app.State) {
-	if st == nil {
-		return
-	}
-	u.pending.Store(st)
-	if u.scheduled.CompareAndSwap(false, true) {
-		u.scheduleDrain()
-	}
-}
-
-// scheduleDrain queues drain on the UI goroutine, delayed so that applies
-// are at least applyInterval apart. Exactly one drain is outstanding while
-// scheduled is true.
-func (u *UI) scheduleDrain() {
-	wait := applyInterval - time.Duration(time.Now().UnixNano()-u.lastApply.Load())
-	if wait <= 0 {
-		fyne.Do(u.drain)
-		return
-	}
-	u.bg.Add(1)
-	time.AfterFunc(wait, func() {
-		defer u.bg.Done()
-		fyne.Do(u.drain)
-	})
-}
-
-// drain applies the newest posted state (UI goroutine).
-func (u *UI) drain() {
-	u.lastApply.Store(time.Now().UnixNano())
-	if st := u.pending.Swap(nil); st != nil {
-		u.apply(st)
-	}
-	u.scheduled.Store(false)
-	// A Post that came in after the Swap saw scheduled == true and left the
-	// state for us: schedule once more.
-	if u.pending.Load() != nil && u.scheduled.CompareAndSwap(false, true) {
-		u.scheduleDrain()
-	}
-}
+func (u *UI) Post(st *app.State) { u.stateDoor.post(st) }
 
 // apply shows st everywhere: sessions, status lines, banner, settings and
 // tray. UI goroutine only; tests call it directly.

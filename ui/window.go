@@ -16,7 +16,9 @@ import (
 // windowSize is the main window's initial size.
 var windowSize = fyne.NewSize(1100, 650)
 
-// Tab indexes of the main window.
+// Tab indexes of the main window without the optional tabs (Transcoders
+// and Diagnostics sit between Sessions and Settings when configured). The
+// code selects tabs by item (u.sessionsTab, u.settingsTab).
 const (
 	tabSessions = iota
 	tabSettings
@@ -27,12 +29,26 @@ const (
 func (u *UI) buildWindow() {
 	u.win = u.app.NewWindow("Plex Warden")
 	u.win.Resize(windowSize)
+	if u.opts.SignIn != nil {
+		u.signIn = newSignInFlow(u, u.opts.SignIn)
+	}
 	u.sessions = newSessionsView(u)
 	u.settings = newSettingsView(u)
-	u.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Sessions", theme.MediaPlayIcon(), u.sessions.content),
-		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content),
-	)
+	u.sessionsTab = container.NewTabItemWithIcon("Sessions", theme.MediaPlayIcon(), u.sessions.content)
+	u.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
+	items := []*container.TabItem{u.sessionsTab}
+	if u.opts.Local != nil {
+		u.transcoders = newTranscodersView(u, u.opts.Local)
+		u.transcodersTab = container.NewTabItemWithIcon("Transcoders", theme.ComputerIcon(), u.transcoders.content)
+		items = append(items, u.transcodersTab)
+	}
+	if u.opts.Diag != nil {
+		u.diag = newDiagView(u, u.opts.Diag)
+		u.diagTab = container.NewTabItemWithIcon("Diagnostics", theme.InfoIcon(), u.diag.content)
+		items = append(items, u.diagTab)
+	}
+	u.tabs = container.NewAppTabs(append(items, u.settingsTab)...)
+	u.tabs.OnSelected = u.tabSelected
 	u.banner = u.newBanner()
 	u.status = newStatusBar(u)
 	u.top = container.NewVBox(u.banner)
@@ -60,7 +76,13 @@ func (u *UI) newBanner() fyne.CanvasObject {
 	text := widget.NewLabelWithStyle("Demo server — these sessions are simulated.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	add := widget.NewButtonWithIcon("Add your Plex server…", theme.ContentAddIcon(), u.openAddServer)
 	add.Importance = widget.HighImportance
-	row := container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.InfoIcon()), text), add)
+	buttons := fyne.CanvasObject(add)
+	if u.signIn != nil {
+		// Signing in is the easy way: it leads; adding by URL and token stays.
+		add.Importance = widget.MediumImportance
+		buttons = container.NewHBox(u.signIn.newButton(), add)
+	}
+	row := container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(theme.InfoIcon()), text), buttons)
 	banner := container.NewStack(bg, container.NewPadded(row))
 	banner.Hide()
 	return banner
@@ -97,8 +119,17 @@ func newNoTrayNotice() fyne.CanvasObject {
 // openAddServer shows the add-server form in Settings.
 func (u *UI) openAddServer() {
 	u.showWindow()
-	u.tabs.SelectIndex(tabSettings)
+	u.tabs.Select(u.settingsTab)
 	u.win.Canvas().Focus(u.settings.url)
+}
+
+// tabSelected brings a tab up to date when it is shown (UI goroutine).
+// Diagnostics ages (counts "in the last 2 minutes", findings that lapse)
+// even when no event arrives, so it pulls afresh.
+func (u *UI) tabSelected(item *container.TabItem) {
+	if item != nil && item == u.diagTab {
+		u.applyDiag()
+	}
 }
 
 // setVisible shows or hides o and lays parent out again when that changed:

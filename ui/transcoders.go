@@ -1,0 +1,773 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/local"
+)
+
+// LocalBackend ends transcoder processes on this computer for the
+// Transcoders tab; app implements it with local.Kill, tests fake it.
+type LocalBackend interface {
+	// KillLocal ends the transcoder id: SIGTERM, a wait, then SIGKILL
+	// (TerminateProcess on Windows). It blocks, so the UI calls it off the
+	// UI goroutine. Errors are those of local.Kill: local.ErrNoProcess,
+	// local.ErrNotTranscoder, local.ErrStillRunning and a
+	// *local.PermissionError that names the remedy.
+	KillLocal(ctx context.Context, id local.ProcID) (local.KillResult, error)
+}
+
+// PostLocal hands a new scan of the local transcoders to the UI: the
+// Transcoders tab and the tray tooltip. Like Post it may be called from any
+// goroutine, never blocks, and applies only the newest scan, at most ten
+// per second. Scans are immutable once published.
+func (u *UI) PostLocal(s *local.Scan) { u.localDoor.post(s) }
+
+// applyLocal shows scan s (UI goroutine; tests call it directly).
+func (u *UI) applyLocal(s *local.Scan) {
+	if s == nil {
+		return
+	}
+	u.localScan = s
+	if u.transcoders != nil {
+		u.transcoders.setScan(s)
+	}
+	if u.tray != nil {
+		u.tray.update(u.state)
+	}
+}
+
+// trayTooltip is the tray tooltip: the streams (tooltipText) and, when
+// transcoders run on this computer, how many and their CPU:
+// "Plex Warden — 3 streams, 1 transcoding · 2 local transcoders (135% CPU)".
+func trayTooltip(st *app.State, scan *local.Scan) string {
+	tip := tooltipText(st)
+	if l := localTooltipText(scan); l != "" {
+		tip += " · " + l
+	}
+	return tip
+}
+
+// localTooltipText is "2 local transcoders (135% CPU, 1 orphan)", without
+// the CPU before any transcoder was sampled twice; "" for none.
+func localTooltipText(scan *local.Scan) string {
+	n := scan.Count()
+	if n == 0 {
+		return ""
+	}
+	var notes []string
+	if slices.ContainsFunc(scan.Transcoders, func(t local.Transcoder) bool { return t.CPUSampled }) {
+		notes = append(notes, fmt.Sprintf("%.0f%% CPU", scan.TotalCPU()))
+	}
+	if o := scan.CountLink(local.LinkOrphan); o > 0 {
+		notes = append(notes, plural(o, "orphan", "orphans"))
+	}
+	s := plural(n, "local transcoder", "local transcoders")
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, ", ") + ")"
+	}
+	return s
+}
+
+// tcColumn is a column of the transcoders table.
+type tcColumn int
+
+// The transcoders table's columns, in display order.
+const (
+	tcPID tcColumn = iota
+	tcName
+	tcLink
+	tcCPU
+	tcRSS
+	tcUptime
+	tcOutput
+	tcOwner
+	tcKill // the row's Kill… button
+	numTCColumns
+)
+
+var tcTitles = [numTCColumns]string{"PID", "Name", "Link", "CPU", "Memory", "Uptime", "Output", "Owner", ""}
+
+// tcWidths fit the default window (1092 px inside, 4 px between columns).
+var tcWidths = [numTCColumns]float32{56, 124, 214, 50, 78, 68, 292, 66, 90}
+
+// outputIdleAfter is when output activity reads "idle" instead of "last
+// write …": a playing transcoder writes a segment every few seconds.
+const outputIdleAfter = 30 * time.Second
+
+// linkText says whom a transcoder works for: "alice · The Matrix",
+// "orphan since 12:03", "background: credits detection", "not a Plex job".
+func linkText(t *local.Transcoder) string {
+	switch t.Link {
+	case local.LinkLinked:
+		if s := t.Session; s != nil {
+			if who := joinDot(s.User, s.Title); who != "" {
+				return who
+			}
+			if w := s.Who(); w != "" {
+				return w
+			}
+		}
+		return "linked"
+	case local.LinkOrphan:
+		if t.LinkSince.IsZero() {
+			return "orphan"
+		}
+		return "orphan since " + t.LinkSince.Format("15:04")
+	case local.LinkBackground:
+		if t.Job == "" {
+			return "background job"
+		}
+		return "background: " + t.Job
+	}
+	return t.Link.Text()
+}
+
+// outputText describes what a transcoder writes: "12 segments · 3.2 MiB ·
+// last write 3s ago", "… · idle 45s", or why it is unknown.
+func outputText(o local.Output, now time.Time) string {
+	if !o.Known {
+		if o.Err != "" {
+			return "unknown: " + o.Err
+		}
+		return "unknown"
+	}
+	var parts []string
+	if o.File == "" {
+		parts = append(parts, plural(o.Segments, "segment", "segments"))
+	}
+	parts = append(parts, local.FormatBytes(o.Bytes))
+	switch active := o.LastActive; {
+	case o.Newest.IsZero():
+		parts = append(parts, "nothing written yet")
+	case !active.IsZero() && now.Sub(active) >= outputIdleAfter:
+		parts = append(parts, "idle "+local.FormatUptime(now.Sub(active)))
+	default:
+		parts = append(parts, "last write "+local.FormatUptime(max(0, now.Sub(o.Newest)))+" ago")
+	}
+	return joinDot(parts...)
+}
+
+// cpuText is "87%", or "—" before the second scan measured it.
+func cpuText(t *local.Transcoder) string {
+	if !t.CPUSampled {
+		return "—"
+	}
+	return fmt.Sprintf("%.0f%%", t.CPUPercent)
+}
+
+// tcCellText is the text of one cell.
+func tcCellText(t *local.Transcoder, c tcColumn, now time.Time) string {
+	switch c {
+	case tcPID:
+		return fmt.Sprint(t.PID)
+	case tcName:
+		return t.Name
+	case tcLink:
+		return displayArrows(linkText(t))
+	case tcCPU:
+		return cpuText(t)
+	case tcRSS:
+		return local.FormatBytes(int64(t.RSS))
+	case tcUptime:
+		return local.FormatUptime(t.Uptime)
+	case tcOutput:
+		return outputText(t.Output, now)
+	case tcOwner:
+		return t.Owner
+	}
+	return ""
+}
+
+// tcOrder is how the transcoders table is sorted; the zero value keeps the
+// scan's order (oldest first).
+type tcOrder struct {
+	set  bool
+	col  tcColumn
+	desc bool
+}
+
+// toggle returns the order after a click on the header of c.
+func (o tcOrder) toggle(c tcColumn) tcOrder {
+	if o.set && o.col == c {
+		return tcOrder{set: true, col: c, desc: !o.desc}
+	}
+	return tcOrder{set: true, col: c}
+}
+
+// sortTranscoders sorts list in place by o: numbers where the column shows
+// one, else text without case; ties keep the scan's order.
+func sortTranscoders(list []local.Transcoder, o tcOrder, now time.Time) {
+	if !o.set {
+		return
+	}
+	slices.SortStableFunc(list, func(a, b local.Transcoder) int {
+		var c int
+		switch o.col {
+		case tcPID:
+			c = cmp.Compare(a.PID, b.PID)
+		case tcCPU:
+			c = cmp.Compare(a.CPUPercent, b.CPUPercent)
+		case tcRSS:
+			c = cmp.Compare(a.RSS, b.RSS)
+		case tcUptime:
+			c = cmp.Compare(a.Uptime, b.Uptime)
+		case tcOutput:
+			c = cmp.Compare(a.Output.Bytes, b.Output.Bytes)
+		default:
+			c = cmp.Compare(strings.ToLower(tcCellText(&a, o.col, now)), strings.ToLower(tcCellText(&b, o.col, now)))
+		}
+		if o.desc {
+			c = -c
+		}
+		return c
+	})
+}
+
+// staleText is one stale Plex transcode session:
+// "stale: no process · key 4f2a… · alice · The Matrix · since 12:01".
+func staleText(s local.StaleSession) string {
+	var user, title string
+	if s.Session != nil {
+		user, title = s.Session.User, s.Session.Title
+	}
+	since := ""
+	if !s.Since.IsZero() {
+		since = "since " + s.Since.Format("15:04")
+	}
+	return joinDot("stale: no process", labelled("key", s.Key), user, title, since)
+}
+
+// transcodersView is the Transcoders tab: the transcoder processes on this
+// computer, Plex transcode sessions that have lost theirs, the selected
+// process's details, and a Kill… button per row.
+type transcodersView struct {
+	u    *UI
+	b    LocalBackend
+	scan *local.Scan
+	rows []local.Transcoder // the scan's transcoders, sorted: what the table shows
+
+	order tcOrder
+	// selected is the selected process (zero for none); sel is its latest
+	// copy, kept after it exits so the details stay.
+	selected local.ProcID
+	sel      local.Transcoder
+	selLive  bool
+	busy     map[local.ProcID]bool // kills in flight
+
+	summary   *widget.Label
+	note      *widget.Label   // Plex not asked, or could not be asked
+	result    *widget.Label   // the last kill's result
+	resultBox *fyne.Container // result and its dismiss button
+	table     *widget.Table
+	empty     *widget.Label
+	area      *fyne.Container // table or empty state
+	stale     *fyne.Container // stale sessions, hidden when there are none
+	staleLs   *widget.Label
+	list      *fyne.Container // area and stale
+	top       *fyne.Container // summary, note and result
+
+	heading *widget.Label
+	form    *widget.Form
+	vals    [len(tcDetailFields)]*widget.Label
+	scroll  *container.Scroll
+	content fyne.CanvasObject
+}
+
+// tcDetailFields name the rows of the details form.
+var tcDetailFields = [...]string{"Command line", "Working folder", "Output", "Input", "Transcode key", "Session", "Started", "State"}
+
+// tcDetailValues are the values of tcDetailFields for t.
+func tcDetailValues(t *local.Transcoder) [len(tcDetailFields)]string {
+	dash := func(v string) string {
+		if v == "" {
+			return "—"
+		}
+		return v
+	}
+	cwd := t.Cwd
+	if cwd == "" && t.CwdErr != "" {
+		cwd = "unknown: " + t.CwdErr
+	}
+	out := t.Output.Dir
+	if t.Output.File != "" {
+		out = t.Output.File
+	}
+	var session string
+	if s := t.Session; s != nil {
+		session = joinDot(s.Who(), s.Product, stateText(s.State), s.Server)
+	}
+	started := ""
+	if !t.Started.IsZero() {
+		started = joinDot(t.Started.Format("2006-01-02 15:04:05"), "up "+local.FormatUptime(t.Uptime))
+	}
+	return [len(tcDetailFields)]string{
+		dash(commandLine(t.Cmdline)),
+		dash(cwd),
+		dash(out),
+		dash(t.Input),
+		dash(joinSpace(t.Key, keySourceText(t.KeySource))),
+		dash(joinDot(t.Link.Text(), session)),
+		dash(started),
+		dash(joinDot(t.State, labelled("parent PID", ppid(t.PPID)), labelled("CPU time", cpuSeconds(t.CPUSeconds)))),
+	}
+}
+
+// keySourceText says where the transcode key was found.
+func keySourceText(s local.KeySource) string {
+	switch s {
+	case local.KeySourceProgressURL:
+		return "(from -progressurl)"
+	case local.KeySourceArgs:
+		return "(from the arguments)"
+	case local.KeySourceCwd:
+		return "(from the working folder)"
+	case "":
+		return ""
+	}
+	return "(" + string(s) + ")"
+}
+
+func ppid(p int32) string {
+	if p <= 0 {
+		return ""
+	}
+	return fmt.Sprint(p)
+}
+
+func cpuSeconds(s float64) string {
+	if s <= 0 {
+		return ""
+	}
+	return local.FormatUptime(time.Duration(s * float64(time.Second)))
+}
+
+// commandLine joins arguments for reading and copying, quoting those a
+// shell would split: ffmpeg paths often contain spaces.
+func commandLine(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"'\\$`|&;<>()*?[]#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}
+
+func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
+	v := &transcodersView{u: u, b: b, busy: map[local.ProcID]bool{}}
+	v.summary = newLabel("", widget.MediumImportance)
+	v.summary.TextStyle.Bold = true
+	v.note = newLabel("", widget.LowImportance)
+	v.note.Wrapping = fyne.TextWrapWord
+	v.note.Hide()
+	v.result = widget.NewLabel("")
+	v.result.Wrapping = fyne.TextWrapWord
+	v.result.Selectable = true // a permission remedy names commands to copy
+	dismiss := widget.NewButtonWithIcon("", theme.CancelIcon(), func() { setVisible(v.resultBox, v.top, false) })
+	dismiss.Importance = widget.LowImportance
+	v.resultBox = container.NewBorder(nil, nil, nil, container.NewVBox(dismiss), v.result)
+	v.resultBox.Hide()
+	v.top = container.NewVBox(v.summary, v.note, v.resultBox)
+
+	v.table = &widget.Table{
+		Length:        func() (int, int) { return len(v.rows), int(numTCColumns) },
+		CreateCell:    newTCCell,
+		UpdateCell:    v.updateCell,
+		ShowHeaderRow: true,
+		CreateHeader:  newHeaderButton,
+		UpdateHeader:  v.updateHeader,
+		OnSelected:    v.onSelected,
+	}
+	v.table.ExtendBaseWidget(v.table)
+	for c, w := range tcWidths {
+		v.table.SetColumnWidth(c, w)
+	}
+
+	v.empty = widget.NewLabel("Looking for transcoder processes…")
+	v.empty.Alignment = fyne.TextAlignCenter
+	v.empty.Wrapping = fyne.TextWrapWord
+	v.empty.Importance = widget.LowImportance
+	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
+	v.table.Hide()
+
+	v.staleLs = newLabel("", widget.WarningImportance)
+	v.staleLs.Selectable = true
+	staleHead := widget.NewLabelWithStyle("Plex transcode sessions without a process", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.stale = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil,
+		widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, staleHead), v.staleLs)
+	v.stale.Hide()
+	v.list = container.NewBorder(nil, v.stale, nil, nil, v.area)
+
+	v.heading = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.heading.Truncation = fyne.TextTruncateEllipsis
+	v.form = widget.NewForm()
+	for i, name := range tcDetailFields {
+		v.vals[i] = widget.NewLabel("")
+		v.vals[i].Selectable = true // paths and the command line are for copying
+		v.vals[i].Wrapping = fyne.TextWrapWord
+		v.form.Append(name, v.vals[i])
+	}
+	v.scroll = container.NewVScroll(v.form)
+	details := container.NewBorder(container.NewVBox(widget.NewSeparator(), v.heading), nil, nil, nil, v.scroll)
+
+	split := container.NewVSplit(v.list, details)
+	split.Offset = 0.55
+	v.content = container.NewBorder(v.top, nil, nil, nil, split)
+	v.showDetails()
+	return v
+}
+
+// newTCCell is the template of a cell: a text cell and a Kill… button,
+// one of them shown (only the last column has the button).
+func newTCCell() fyne.CanvasObject {
+	kill := widget.NewButtonWithIcon("Kill…", theme.CancelIcon(), nil)
+	return container.NewStack(newTableCell(), kill)
+}
+
+// setScan shows scan s (UI goroutine).
+func (v *transcodersView) setScan(s *local.Scan) {
+	v.scan = s
+	setText(v.summary, localSummary(s))
+	note := ""
+	if s.Count() > 0 { // with none, the empty state says it
+		note = plexNote(s)
+	}
+	setText(v.note, note)
+	setVisible(v.note, v.top, note != "")
+	v.refreshRows()
+
+	var stale []string
+	for _, ss := range s.Stale {
+		stale = append(stale, staleText(ss))
+	}
+	setText(v.staleLs, strings.Join(stale, "\n"))
+	setVisible(v.stale, v.list, len(stale) > 0)
+}
+
+// localSummary is the line above the table: "2 local transcoders · 135%
+// CPU · 1 orphan · scanned 12:05:00".
+func localSummary(s *local.Scan) string {
+	scanned := ""
+	if !s.Time.IsZero() {
+		scanned = "scanned " + s.Time.Format("15:04:05")
+	}
+	if s.Count() == 0 {
+		return capitalize(joinDot("no local transcoders", scanned))
+	}
+	return joinDot(s.Summary(), scanned)
+}
+
+// plexNote says when transcoders cannot be tied to Plex sessions.
+func plexNote(s *local.Scan) string {
+	switch {
+	case !s.Plex.Asked:
+		return "Plex Warden watches no Plex server on this computer, so these processes are not tied to sessions."
+	case s.Plex.Err != "":
+		return "Plex could not be asked which sessions these transcoders serve: " + s.Plex.Err
+	}
+	return ""
+}
+
+// emptyLocalText is shown instead of the table when no transcoder runs.
+func emptyLocalText(s *local.Scan) string {
+	const none = "No transcoder processes on this computer."
+	if !s.Plex.Asked {
+		return none + "\nYour Plex server is not on this computer, so its transcoders do not show here."
+	}
+	return none
+}
+
+// refreshRows recomputes the rows after a scan or a sort, keeps the
+// selection on the same process and refreshes the table.
+func (v *transcodersView) refreshRows() {
+	if v.scan == nil {
+		return
+	}
+	now := v.u.now()
+	oldIndex := v.selectedIndex()
+	v.rows = slices.Clone(v.scan.Transcoders)
+	sortTranscoders(v.rows, v.order, now)
+	v.table.Refresh()
+
+	v.selLive = false
+	for i := range v.rows {
+		if v.rows[i].ID() == v.selected {
+			v.sel, v.selLive = v.rows[i], true
+			break
+		}
+	}
+	switch idx := v.selectedIndex(); {
+	case idx < 0:
+		v.table.UnselectAll()
+	case idx != oldIndex:
+		v.table.Select(widget.TableCellID{Row: idx, Col: 0})
+	}
+	v.showDetails()
+
+	if len(v.rows) == 0 {
+		setText(v.empty, emptyLocalText(v.scan))
+	}
+	setVisible(v.table, v.area, len(v.rows) > 0)
+	setVisible(v.empty, v.area, len(v.rows) == 0)
+}
+
+// selectedIndex is the row of the selected process, or -1.
+func (v *transcodersView) selectedIndex() int {
+	if v.selected == (local.ProcID{}) {
+		return -1
+	}
+	for i := range v.rows {
+		if v.rows[i].ID() == v.selected {
+			return i
+		}
+	}
+	return -1
+}
+
+func (v *transcodersView) onSelected(id widget.TableCellID) {
+	if id.Row < 0 || id.Row >= len(v.rows) {
+		return
+	}
+	v.selected, v.sel, v.selLive = v.rows[id.Row].ID(), v.rows[id.Row], true
+	v.showDetails()
+}
+
+func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
+	objs := o.(*fyne.Container).Objects
+	cell, kill := objs[0].(*tableCell), objs[1].(*widget.Button)
+	if id.Row < 0 || id.Row >= len(v.rows) || id.Col < 0 || id.Col >= int(numTCColumns) {
+		cell.set("", false)
+		kill.Hide()
+		return
+	}
+	t, col := &v.rows[id.Row], tcColumn(id.Col)
+	if col != tcKill {
+		kill.Hide()
+		cell.Show()
+		cell.set(tcCellText(t, col, v.u.now()), col == tcLink && t.Link == local.LinkOrphan)
+		return
+	}
+	cell.Hide()
+	kill.Show()
+	pid := t.ID() // cells are reused: the button names its process, set on every update
+	kill.OnTapped = func() { v.confirmKill(pid) }
+	if v.busy[pid] {
+		kill.Disable()
+	} else {
+		kill.Enable()
+	}
+}
+
+func (v *transcodersView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
+	b := o.(*widget.Button)
+	if id.Col < 0 || id.Col >= int(numTCColumns) || tcColumn(id.Col) == tcKill {
+		b.Text, b.Icon, b.OnTapped = "", nil, nil
+		b.Refresh()
+		return
+	}
+	col := tcColumn(id.Col)
+	b.Text = tcTitles[col]
+	b.Icon = nil
+	if v.order.set && v.order.col == col {
+		b.Icon = theme.MenuDropDownIcon()
+		if !v.order.desc {
+			b.Icon = theme.MenuDropUpIcon()
+		}
+	}
+	b.OnTapped = func() { v.sortBy(col) }
+	b.Refresh()
+}
+
+// sortBy toggles the sort on column c (header tap).
+func (v *transcodersView) sortBy(c tcColumn) {
+	v.order = v.order.toggle(c)
+	v.refreshRows()
+}
+
+// showDetails fills the details from the selection.
+func (v *transcodersView) showDetails() {
+	if v.selected == (local.ProcID{}) {
+		setText(v.heading, "Select a transcoder to see its command line and files.")
+		setVisible(v.form, v.scroll, false)
+		return
+	}
+	setVisible(v.form, v.scroll, true)
+	t := &v.sel
+	heading := joinDot(fmt.Sprintf("PID %d", t.PID), t.Name, displayArrows(linkText(t)))
+	if !v.selLive {
+		heading += " (exited)"
+	}
+	setText(v.heading, heading)
+	for i, val := range tcDetailValues(t) {
+		setText(v.vals[i], val)
+	}
+}
+
+// showResult shows a kill's progress or result above the table.
+func (v *transcodersView) showResult(text string, imp widget.Importance) {
+	v.result.Importance = imp
+	v.result.SetText(text)
+	setVisible(v.resultBox, v.top, true)
+}
+
+// find returns the transcoder id of the latest scan, or nil.
+func (v *transcodersView) find(id local.ProcID) *local.Transcoder {
+	if v.scan == nil {
+		return nil
+	}
+	for i := range v.scan.Transcoders {
+		if v.scan.Transcoders[i].ID() == id {
+			return &v.scan.Transcoders[i]
+		}
+	}
+	return nil
+}
+
+// confirmKill asks before killing process id (Kill… tap, UI goroutine). It
+// looks the process up now: rows are reused between scans.
+func (v *transcodersView) confirmKill(id local.ProcID) {
+	t := v.find(id)
+	if t == nil {
+		v.showResult(fmt.Sprintf("PID %d has already exited.", id.PID), widget.WarningImportance)
+		return
+	}
+	tc := *t
+	text := widget.NewLabel(killQuestion(&tc))
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Kill transcoder", "Kill", "Cancel", text, func(ok bool) {
+		if ok {
+			v.kill(tc)
+		}
+	}, v.u.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(540, 250))
+	d.Show()
+}
+
+// killHow explains how a process is ended on this system.
+func killHow() string {
+	if runtime.GOOS == "windows" {
+		return "Windows ends it at once (TerminateProcess): it cannot clean up."
+	}
+	return fmt.Sprintf("Plex Warden sends SIGTERM so it can exit cleanly and, if it is still running after %d seconds, SIGKILL.",
+		int(local.DefaultForceAfter/time.Second))
+}
+
+// killQuestion is the confirmation text: which process, whose stream it
+// serves, and how it will be ended.
+func killQuestion(t *local.Transcoder) string {
+	q := fmt.Sprintf("Kill PID %d (%s)", t.PID, t.Name)
+	if t.Owner != "" {
+		q += ", run by " + t.Owner
+	}
+	q += "?\n\n"
+	switch t.Link {
+	case local.LinkLinked:
+		if t.Session != nil && t.Session.Who() != "" {
+			q += "It transcodes " + displayArrows(t.Session.Who()) + ": that stream stops."
+		} else {
+			q += "It transcodes a live Plex session: that stream stops."
+		}
+	case local.LinkOrphan:
+		q += "No Plex session uses it any more (" + linkText(t) + ")."
+	case local.LinkBackground:
+		q += "It is a Plex background job (" + displayArrows(strings.TrimPrefix(linkText(t), "background: ")) + "); Plex may start it again."
+	case local.LinkExternal:
+		q += "It is not a Plex job."
+	default:
+		q += "Plex could not say which session it serves (" + t.Link.Text() + ")."
+	}
+	q += "\n\n" + killHow()
+	if !t.CanKill && t.Owner != "" {
+		q += " It belongs to " + t.Owner + ": the system may refuse unless Plex Warden runs as that user or as an administrator."
+	}
+	return q
+}
+
+// kill runs LocalBackend.KillLocal off the UI goroutine and shows the
+// result above the table.
+func (v *transcodersView) kill(t local.Transcoder) {
+	id := t.ID()
+	if v.busy[id] {
+		return
+	}
+	v.busy[id] = true
+	v.table.Refresh()
+	v.showResult(fmt.Sprintf("Stopping PID %d (%s)…", t.PID, t.Name), widget.MediumImportance)
+	v.u.bg.Add(1)
+	go func() {
+		defer v.u.bg.Done()
+		// SIGTERM, up to DefaultForceAfter, SIGKILL and its wait fit well
+		// within actionTimeout.
+		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
+		defer cancel()
+		res, err := v.b.KillLocal(ctx, id)
+		fyne.Do(func() {
+			delete(v.busy, id)
+			v.table.Refresh()
+			text, imp := killResultText(t.PID, t.Name, res, err)
+			v.showResult(text, imp)
+		})
+	}()
+}
+
+// killResultText words a kill's outcome: done, already gone, permission
+// denied with the remedy, not a transcoder, or another failure.
+func killResultText(pid int32, name string, res local.KillResult, err error) (string, widget.Importance) {
+	who := fmt.Sprintf("PID %d (%s)", pid, name)
+	var pe *local.PermissionError
+	switch {
+	case err == nil && res.Gone:
+		return res.Text(), widget.MediumImportance
+	case err == nil:
+		if res.Name == "" {
+			res.Name = name
+		}
+		return res.Text(), widget.SuccessImportance
+	case errors.Is(err, local.ErrNoProcess):
+		return who + " is already gone.", widget.MediumImportance
+	case errors.As(err, &pe):
+		// "Permission denied: … runs as bob." on one line, the remedy on the next.
+		text := capitalize(pe.Error())
+		if pe.Self != "" {
+			at := "runs as " + pe.Self + ". "
+			text = strings.Replace(text, at, strings.TrimSuffix(at, " ")+"\n", 1)
+		}
+		return text, widget.DangerImportance
+	case errors.Is(err, local.ErrPermission):
+		return "Could not kill " + who + ": " + err.Error(), widget.DangerImportance
+	case errors.Is(err, local.ErrNotTranscoder):
+		return "Did not kill " + who + ": " + err.Error() + ".", widget.DangerImportance
+	case errors.Is(err, local.ErrStillRunning):
+		return who + " is still running after SIGKILL: it is stuck in the kernel, usually waiting for a disk or network share. " +
+			"It ends when that wait does.", widget.DangerImportance
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Gave up waiting for " + who + " to exit: " + err.Error(), widget.DangerImportance
+	}
+	return "Could not kill " + who + ": " + err.Error(), widget.DangerImportance
+}
+
+// capitalize upper-cases the first letter of an error message for a
+// sentence on its own.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
