@@ -50,7 +50,8 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
-	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable()})
+	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
+		Local: d, Diag: d.Diag, SignIn: d.Ctrl})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -59,7 +60,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 		cancel()
 		u.Stop()
 	})
-	err = d.Start(ctx, desktop.Sinks{State: u.Post, Update: u.Notify, Notify: u.Push})
+	err = d.Start(ctx, desktop.Sinks{State: u.Post, Update: u.Notify, Notify: u.Push, Local: u.PostLocal, Diag: u.PostDiag})
 	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}

@@ -36,7 +36,7 @@ type Sinks struct {
 	Update func(app.Update)       // session changes (notifications)
 	Notify func(app.Notification) // ready-made notifications (rules, diagnostics, clean-up)
 	Local  func(*local.Scan)      // local transcoder scans
-	Diag   func()                 // diagnostics changed: pull Players/Active
+	Diag   func()                 // diagnostics may have changed: pull Players/Active (called on every update)
 }
 
 // App is the assembled domain side of the desktop app.
@@ -182,8 +182,8 @@ func (a *App) observeDiag(up app.Update) {
 		}
 		a.record(r)
 	}
-	if len(found) > 0 && a.sinks.Diag != nil {
-		a.sinks.Diag()
+	if a.sinks.Diag != nil {
+		a.sinks.Diag() // timelines change with every update; the UI coalesces
 	}
 }
 
