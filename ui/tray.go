@@ -21,6 +21,7 @@ const (
 	trayStopTranscode                   // stop the transcode of Key
 	trayToggleRules                     // pause or resume the automatic rules
 	trayOpen                            // show the main window
+	trayQuit                            // quit the app
 )
 
 // trayItem is one entry of the tray menu model. The model holds no Fyne
@@ -44,7 +45,9 @@ const maxTrayTitle = 40
 
 // trayMenu is the tray menu for st: a summary, servers that need
 // attention, one entry per live session (transcodes first) with its
-// actions, then the rules switch and "Open Plex Warden". Fyne appends Quit.
+// actions, then the rules switch, "Open Plex Warden" and Quit. (Fyne 2.8.1
+// appends its own Quit to a tray menu only after rendering it, so a menu
+// rebuilt from scratch, as ours is, would never show it.)
 func trayMenu(st *app.State, paused bool) []trayItem {
 	summary := "No server yet"
 	if len(st.Servers) > 0 {
@@ -73,6 +76,8 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 		trayItem{Separator: true},
 		trayItem{Label: "Pause automatic rules", Checked: paused, Action: trayToggleRules},
 		trayItem{Label: "Open Plex Warden", Action: trayOpen},
+		trayItem{Separator: true},
+		trayItem{Label: "Quit", Action: trayQuit},
 	)
 }
 
@@ -138,6 +143,7 @@ func menuItems(items []trayItem, act func(trayItem)) []*fyne.MenuItem {
 		}
 		mi := fyne.NewMenuItem(it.Label, nil)
 		mi.Disabled, mi.Checked = it.Disabled, it.Checked
+		mi.IsQuit = it.Action == trayQuit // Fyne then adds no second Quit
 		if it.Action != trayNone {
 			mi.Action = func() { act(it) }
 		}
@@ -243,7 +249,12 @@ func (u *UI) trayAction(it trayItem) {
 		u.stopTranscode(it.Key)
 	case trayToggleRules:
 		u.setRulesPaused(!u.b.RulesPaused())
+		if u.rules != nil {
+			u.rules.syncPaused()
+		}
 	case trayOpen:
 		u.showWindow()
+	case trayQuit:
+		u.app.Quit()
 	}
 }

@@ -20,6 +20,8 @@ func TestTrayMenu(t *testing.T) {
 			{Separator: true},
 			{Label: pauseLabel, Checked: paused, Action: trayToggleRules},
 			{Label: "Open Plex Warden", Action: trayOpen},
+			{Separator: true},
+			{Label: "Quit", Action: trayQuit},
 		}
 	}
 	with := func(head []trayItem, paused bool) []trayItem { return append(head, tail(paused)...) }
@@ -75,9 +77,9 @@ func TestTrayMenuLimits(t *testing.T) {
 		sessions = append(sessions, s)
 	}
 	items := trayMenu(stateOf(app.Connected, sessions...), false)
-	// summary + 15 sessions + "… and 5 more" + separator, pause, open
-	if len(items) != 1+maxTraySessions+1+3 {
-		t.Fatalf("%d items, want %d", len(items), 1+maxTraySessions+1+3)
+	// summary + 15 sessions + "… and 5 more" + separator, pause, open, separator, quit
+	if len(items) != 1+maxTraySessions+1+5 {
+		t.Fatalf("%d items, want %d", len(items), 1+maxTraySessions+1+5)
 	}
 	if got, want := items[1+maxTraySessions].Label, "… and 5 more (open Plex Warden)"; got != want {
 		t.Errorf("overflow item %q, want %q", got, want)
@@ -130,7 +132,7 @@ func TestFyneMenu(t *testing.T) {
 		}
 		return out
 	}
-	want := []string{"1 stream, 1 transcoding", "alice · The Matrix · Transcode (HEVC 4K→1080p)", "---", "Pause automatic rules", "Open Plex Warden"}
+	want := []string{"1 stream, 1 transcoding", "alice · The Matrix · Transcode (HEVC 4K→1080p)", "---", "Pause automatic rules", "Open Plex Warden", "---", "Quit"}
 	if l := labels(m.Items); !reflect.DeepEqual(l, want) {
 		t.Fatalf("menu %q, want %q", l, want)
 	}
@@ -237,7 +239,7 @@ func TestTrayDebounce(t *testing.T) {
 		t.Error("trayToggleRules did not pause the rules and tick the Settings check")
 	}
 	last := host.menus[len(host.menus)-1]
-	if item := last.Items[len(last.Items)-2]; item.Label != "Pause automatic rules" || !item.Checked {
+	if item := last.Items[len(last.Items)-4]; item.Label != "Pause automatic rules" || !item.Checked {
 		t.Errorf("tray pause item %+v, want checked", item)
 	}
 }
