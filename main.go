@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -51,7 +52,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
 	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
-		Local: d, Diag: d.Diag, SignIn: d.Ctrl})
+		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -64,6 +65,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}
+	go u.WatchTrayHost(ctx, ui.TrayHostAvailable, 2*time.Second, 2*time.Minute)
 	go func() { // Ctrl-C or SIGTERM ends the app like Quit
 		<-ctx.Done()
 		fyne.Do(a.Quit)

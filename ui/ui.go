@@ -78,6 +78,12 @@ type Options struct {
 	// SignIn signs in with a Plex account and adds its servers; nil leaves
 	// out the "Sign in with Plex…" buttons.
 	SignIn SignInBackend
+	// Rules reads, previews and saves the automatic rules for the Rules
+	// tab; nil leaves the tab out.
+	Rules RulesBackend
+	// History answers the History tab (every action, manual or by a rule)
+	// and exports it; nil leaves the tab out.
+	History HistoryBackend
 }
 
 // applyInterval bounds how often a door (Post, PostLocal, PostDiag)
@@ -130,6 +136,9 @@ type UI struct {
 	transcoders              *transcodersView   // nil without Options.Local
 	diag                     *diagView          // nil without Options.Diag
 	signIn                   *signInFlow        // nil without Options.SignIn
+	rulesTab, historyTab     *container.TabItem // nil without Options.Rules, Options.History
+	rules                    *rulesView         // nil without Options.Rules
+	history                  *historyView       // nil without Options.History
 }
 
 // New builds the main window (hidden) and, when a implements desktop.App,
@@ -227,6 +236,9 @@ func (u *UI) render(st *app.State) {
 	u.sessions.setState(st)
 	u.status.setState(st, u.now())
 	u.settings.setState(st)
+	if u.rules != nil {
+		u.rules.setState(st)
+	}
 	u.updateBanner()
 	if u.tray != nil {
 		u.tray.update(st)

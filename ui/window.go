@@ -47,6 +47,16 @@ func (u *UI) buildWindow() {
 		u.diagTab = container.NewTabItemWithIcon("Diagnostics", theme.InfoIcon(), u.diag.content)
 		items = append(items, u.diagTab)
 	}
+	if u.opts.Rules != nil {
+		u.rules = newRulesView(u, u.opts.Rules)
+		u.rulesTab = container.NewTabItemWithIcon("Rules", theme.ListIcon(), u.rules.content)
+		items = append(items, u.rulesTab)
+	}
+	if u.opts.History != nil {
+		u.history = newHistoryView(u, u.opts.History)
+		u.historyTab = container.NewTabItemWithIcon("History", theme.HistoryIcon(), u.history.content)
+		items = append(items, u.historyTab)
+	}
 	u.tabs = container.NewAppTabs(append(items, u.settingsTab)...)
 	u.tabs.OnSelected = u.tabSelected
 	u.banner = u.newBanner()
@@ -125,10 +135,17 @@ func (u *UI) openAddServer() {
 
 // tabSelected brings a tab up to date when it is shown (UI goroutine).
 // Diagnostics ages (counts "in the last 2 minutes", findings that lapse)
-// even when no event arrives, so it pulls afresh.
+// even when no event arrives, so it pulls afresh. Rules shows the pause
+// switch that Settings may have changed; History reads the files again.
 func (u *UI) tabSelected(item *container.TabItem) {
-	if item != nil && item == u.diagTab {
+	switch {
+	case item == nil:
+	case item == u.diagTab:
 		u.applyDiag()
+	case item == u.rulesTab:
+		u.rules.shown()
+	case item == u.historyTab:
+		u.history.query()
 	}
 }
 
