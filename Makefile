@@ -109,12 +109,13 @@ fuzz:
 	  done; \
 	done
 
-# A Linux archive (binary, icon, .desktop entry) through the fyne CLI.
-# fyne package bumps Build in FyneApp.toml; the file is restored afterwards.
+# A Linux archive (binary, icon, .desktop entry) through the fyne CLI; the
+# version comes from FyneApp.toml. fyne package bumps Build in
+# FyneApp.toml; the file is restored afterwards.
 package: deps-build
 	mkdir -p dist
 	cp FyneApp.toml .FyneApp.toml.keep
-	$(GO) tool fyne package --os linux --release --tags migrated_fynedo --app-version "$$(echo $(VERSION) | sed 's/^v//; s/-.*//; s/^[^0-9].*/0.1.0/')" || { mv .FyneApp.toml.keep FyneApp.toml; exit 1; }
+	$(GO) tool fyne package --os linux --release --tags migrated_fynedo || { mv .FyneApp.toml.keep FyneApp.toml; exit 1; }
 	mv .FyneApp.toml.keep FyneApp.toml
 	mv "Plex Warden.tar.xz" dist/plexwarden-linux-amd64.tar.xz
 	@echo "dist/plexwarden-linux-amd64.tar.xz"
