@@ -17,6 +17,11 @@ func (c *Controller) KillLocal(ctx context.Context, id local.ProcID) (local.Kill
 	return local.Kill(ctx, id, local.KillOptions{})
 }
 
+// KillLocalMatching is KillLocal for processes named as m says.
+func (c *Controller) KillLocalMatching(ctx context.Context, id local.ProcID, m local.Matcher) (local.KillResult, error) {
+	return local.Kill(ctx, id, local.KillOptions{Matcher: m})
+}
+
 // LocalLive links local transcoders to the sessions of the servers running
 // on this computer, from the hub's latest snapshots (no extra requests).
 // Sessions of remote servers are left out: their keys would make every
@@ -50,8 +55,9 @@ func (c *Controller) LocalLive() local.LiveSource {
 	})
 }
 
-// NewLocalScanner returns the scanner of this computer's transcoders,
+// NewLocalScanner returns the scanner of this computer's transcoders
+// (m: which process names count; the zero Matcher means the defaults),
 // linked to local servers' sessions; onScan receives every scan.
-func (c *Controller) NewLocalScanner(onScan func(*local.Scan)) *local.Scanner {
-	return local.NewScanner(local.Options{Matcher: local.DefaultMatcher(), Live: c.LocalLive(), OnScan: onScan, Fast: 2 * time.Second})
+func (c *Controller) NewLocalScanner(m local.Matcher, onScan func(*local.Scan)) *local.Scanner {
+	return local.NewScanner(local.Options{Matcher: m, Live: c.LocalLive(), OnScan: onScan, Fast: 2 * time.Second})
 }

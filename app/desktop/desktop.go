@@ -27,6 +27,9 @@ import (
 type Options struct {
 	Controller app.ControllerOptions
 	Log        *slog.Logger
+	// LocalMatcher says which processes are transcoders; the zero value
+	// means the default names (Plex Transcoder, ffmpeg).
+	LocalMatcher local.Matcher
 }
 
 // Sinks receive what the UI shows. Every function may be called from any
@@ -48,6 +51,7 @@ type App struct {
 	Policy  *local.Policy
 
 	log      *slog.Logger
+	matcher  local.Matcher
 	rulesErr error
 	scanner  *local.Scanner
 	sinks    Sinks
@@ -74,7 +78,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the history: %w", err)
 	}
-	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, inFlight: map[local.ProcID]bool{}}
+	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher, inFlight: map[local.ProcID]bool{}}
 	f, err := rules.Load(a.RulesPath())
 	if err != nil {
 		a.rulesErr = err
@@ -151,7 +155,7 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 		defer a.wg.Done()
 		_ = a.Engine.Run(ctx)
 	}()
-	a.scanner = a.Ctrl.NewLocalScanner(a.onScan)
+	a.scanner = a.Ctrl.NewLocalScanner(a.matcher, a.onScan)
 	go func() {
 		defer a.wg.Done()
 		_ = a.scanner.Run(ctx)
@@ -246,7 +250,7 @@ func (a *App) actLocal(f local.Finding) {
 			rec.Detail += "; " + res.Err.Error()
 		}
 	default:
-		res, err := local.Kill(ctx, f.Proc, local.KillOptions{})
+		res, err := local.Kill(ctx, f.Proc, local.KillOptions{Matcher: a.matcher})
 		rec.Outcome = killOutcome(res, err)
 		if err != nil && !errors.Is(err, local.ErrNoProcess) {
 			rec.Detail += "; " + err.Error()
@@ -293,7 +297,7 @@ func capitalize(s string) string {
 // (ui LocalBackend).
 func (a *App) KillLocal(ctx context.Context, id local.ProcID) (local.KillResult, error) {
 	start := time.Now()
-	res, err := a.Ctrl.KillLocal(ctx, id)
+	res, err := a.Ctrl.KillLocalMatching(ctx, id, a.matcher)
 	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Action: "kill", Title: fmt.Sprintf("PID %d %s", id.PID, res.Name),
 		Outcome: killOutcome(res, err), LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
