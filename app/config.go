@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -121,6 +122,20 @@ func LoadConfig(path string) (Config, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
 		return Config{}, &ConfigError{Path: path, Err: describeJSONError(b, err)}
+	}
+	end := int(dec.InputOffset())
+	if _, err := dec.Token(); err != io.EOF {
+		// A second value or a stray bracket: the next save would drop it.
+		end += len(b[end:]) - len(bytes.TrimLeft(b[end:], " \t\r\n"))
+		line, col := 1, 1
+		for _, c := range b[:end] {
+			if c == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return Config{}, &ConfigError{Path: path, Err: fmt.Errorf("line %d, column %d: extra data after the JSON object", line, col)}
 	}
 	if cfg.Version > ConfigVersion {
 		return Config{}, &ConfigError{Path: path, Err: fmt.Errorf("written by a newer Plex Warden (schema %d, this build reads up to %d)", cfg.Version, ConfigVersion)}

@@ -51,6 +51,7 @@ type Monitor struct {
 	// owned by the run goroutine
 	sessions  map[string]Session // by Key()
 	conn      Conn
+	feedUp    bool // the event stream is open (or there is none): fetches alone can restore Connected
 	seq       uint64
 	fetching  bool
 	again     bool
@@ -160,6 +161,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			feedDone <- f.Run(ctx)
 		}()
 	} else {
+		m.feedUp = true
 		m.setConn(Conn{Status: Connected})
 	}
 
@@ -236,12 +238,14 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 	now := m.cfg.Now()
 	switch {
 	case msg.connect:
+		m.feedUp = true
 		c := m.conn
 		if c.Status != Connected {
 			m.setConn(Conn{Status: Connected, LastEvent: c.LastEvent})
 		}
 		return time.Time{}, true // resync: Plex does not replay missed events
 	case msg.state != nil:
+		m.feedUp = false
 		s := msg.state
 		c := Conn{Status: Reconnecting, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
 		if s.Err != nil {
@@ -363,7 +367,13 @@ func (m *Monitor) merge(r fetchResult) {
 		m.setConn(c)
 		return
 	}
-	if m.conn.Err != "" && m.conn.Status == Connected {
+	switch {
+	case m.feedUp && m.conn.Status != Connected:
+		// A failed fetch marked the server unreachable or the token
+		// rejected while the event stream stayed open; this fetch worked,
+		// so the server is back (an open stream never says so itself).
+		m.conn = Conn{Status: Connected, LastEvent: m.conn.LastEvent, Since: now}
+	case m.conn.Err != "" && m.conn.Status == Connected:
 		m.conn.Err = ""
 	}
 	fresh := make(map[string]Session, len(r.items))

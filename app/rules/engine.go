@@ -34,6 +34,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/history"
+	"github.com/plexwarden/plexwarden/plex"
 )
 
 // Actor carries out actions on live sessions; *app.Hub implements it.
@@ -63,6 +64,12 @@ const (
 	DefaultVerifyAfter = 15 * time.Second
 	// DefaultActionTimeout bounds one terminate or stop-transcode call.
 	DefaultActionTimeout = 30 * time.Second
+	// DefaultRetryAfter is how long after a terminate or stop-transcode
+	// that failed for a reason that may pass (a server error, no answer,
+	// the server unreachable, the token rejected) the rule acts again on a
+	// stream that still matches. Without it one lost answer would leave
+	// the stream playing for good: a rule acts at most once per stream.
+	DefaultRetryAfter = 10 * time.Second
 	// noIDWait is how long a terminate without a Session id waits for the
 	// resync that may bring one (docs/plex-api.md §6.3 step 1).
 	noIDWait = 2 * time.Second
@@ -103,6 +110,8 @@ type Options struct {
 	VerifyAfter time.Duration
 	// ActionTimeout: see DefaultActionTimeout.
 	ActionTimeout time.Duration
+	// RetryAfter: see DefaultRetryAfter.
+	RetryAfter time.Duration
 	// Diag answers diagnostic rules (storms, collisions); nil: they never match.
 	Diag DiagSource
 }
@@ -179,6 +188,9 @@ func NewEngine(opts Options) *Engine {
 	}
 	if opts.ActionTimeout <= 0 {
 		opts.ActionTimeout = DefaultActionTimeout
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = DefaultRetryAfter
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Engine{
@@ -710,6 +722,9 @@ func (e *Engine) act(j job) {
 		rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
 		e.write(rec)
 		e.notifyResult(j, "Transcode stopped", "Could not stop the transcode", res)
+		if transient(res) {
+			e.retryLater(j)
+		}
 	default:
 		e.terminate(j)
 	}
@@ -748,8 +763,51 @@ func (e *Engine) terminate(j job) {
 		if c := j.rule; c.FallbackStopTranscode && res.Outcome != app.OutcomeUnauthorized {
 			e.escalate(j, s, "fallback: the server refused to terminate ("+string(res.Outcome)+")")
 		}
+		if transient(res) {
+			e.retryLater(j)
+		}
 	default:
 		e.notifyResult(j, "Terminated", "Could not terminate", res)
+		if transient(res) {
+			e.retryLater(j)
+		}
+	}
+}
+
+// transient reports a failure that may pass: the server erred, did not
+// answer or could not be reached, or it rejected the token (while the
+// monitor runs, the server takes the token again or the monitor stops).
+func transient(res app.Result) bool {
+	switch res.Outcome {
+	case app.OutcomeUnauthorized:
+		return true
+	case app.OutcomeFailed:
+		return errors.Is(res.Err, plex.ErrServer) || errors.Is(res.Err, plex.ErrTimeout) || errors.Is(res.Err, plex.ErrUnreachable)
+	}
+	return false
+}
+
+// retryLater forgets that j's rule acted on its stream, which was not
+// stopped, so the rule acts again after RetryAfter if the stream still
+// matches then (as after a grace delay of RetryAfter); it still acts at
+// most once successfully.
+func (e *Engine) retryLater(j job) {
+	id := ident(j.s)
+	k := actKey{j.rule.Name, id}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	delete(e.acted, k)
+	if j.rule.Action == ActionTerminate {
+		delete(e.claimed, id)
+	}
+	e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger}
+	e.mu.Unlock()
+	select {
+	case e.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -303,7 +303,7 @@ func Parse(b []byte) (File, error) {
 	if err := dec.Decode(&raw); err != nil {
 		return File{}, jsonError(b, err, -1, "")
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More misses a stray ] or }
 		return File{}, &FileError{Rule: -1, Err: errors.New("extra data after the JSON object")}
 	}
 	f := File{Version: Version, DryRun: raw.DryRun, Local: raw.Local}

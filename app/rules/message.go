@@ -182,11 +182,18 @@ func render(r Rule, s app.Session, reason string) string {
 	if product == "" {
 		product = "this player"
 	}
-	rep := strings.NewReplacer(
-		"{user}", s.User, "{title}", s.Title, "{player}", player, "{platform}", s.Player.Platform,
-		"{product}", product, "{quality}", Hint(s), "{rule}", r.Name, "{reason}", reason,
-	)
-	msg := rep.Replace(template(r, s))
+	vals := map[string]string{
+		"{user}": s.User, "{title}": s.Title, "{player}": player, "{platform}": s.Player.Platform,
+		"{product}": product, "{quality}": Hint(s), "{rule}": r.Name, "{reason}": reason,
+	}
+	// Placeholders are case-insensitive, as the rules file's check is:
+	// {User} is filled in, never shown to the viewer as is.
+	msg := placeholderRE.ReplaceAllStringFunc(template(r, s), func(p string) string {
+		if v, ok := vals[strings.ToLower(p)]; ok {
+			return v
+		}
+		return p
+	})
 	msg = strings.Join(strings.Fields(msg), " ") // empty placeholders leave no double spaces
 	return strings.ReplaceAll(msg, " ()", "")
 }
