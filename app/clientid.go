@@ -28,7 +28,7 @@ func LoadClientID(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("saving client identifier: %w", err)
 	}
-	if err := writeFileAtomic(path, []byte(id+"\n")); err != nil {
+	if err := WriteFileAtomic(path, []byte(id+"\n")); err != nil {
 		return "", fmt.Errorf("saving client identifier: %w", err)
 	}
 	return id, nil

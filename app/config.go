@@ -204,16 +204,17 @@ func SaveConfig(path string, cfg Config) error {
 		return err
 	}
 	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, b) {
-		if err := writeFileAtomic(path+".bak", old); err != nil {
+		if err := WriteFileAtomic(path+".bak", old); err != nil {
 			return fmt.Errorf("keeping a backup of %s: %w", path, err)
 		}
 	}
-	return writeFileAtomic(path, b)
+	return WriteFileAtomic(path, b)
 }
 
-// writeFileAtomic writes b to path through a synced temporary file in the
-// same directory, so a crash leaves either the old or the new file.
-func writeFileAtomic(path string, b []byte) error {
+// WriteFileAtomic writes b to path (mode 0600) through a synced temporary
+// file in the same directory, so a crash leaves either the old or the new
+// file. The rules file and the settings share it.
+func WriteFileAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {

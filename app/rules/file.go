@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -418,47 +419,11 @@ func Save(path string, f File) error {
 		return err
 	}
 	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, b) {
-		if err := writeFileAtomic(path+".bak", old); err != nil {
+		if err := app.WriteFileAtomic(path+".bak", old); err != nil {
 			return fmt.Errorf("keeping a backup of %s: %w", path, err)
 		}
 	}
-	return writeFileAtomic(path, b)
-}
-
-// writeFileAtomic writes b to path through a synced temporary file in the
-// same directory, so a crash leaves either the old or the new file. (The
-// same pattern as app's config writer, which is unexported.)
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return app.WriteFileAtomic(path, b)
 }
 
 // Validate checks every rule; the error is a *FileError naming the rule
