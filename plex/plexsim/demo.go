@@ -14,10 +14,21 @@ type DemoOptions struct {
 	Tick        time.Duration // mean time between changes; default 3 s (each wait is Tick×[0.5,1.5))
 	MinSessions int           // default 3
 	MaxSessions int           // default 9
+	// Opening is when the scripted first arrival happens: a remote viewer
+	// starts a 4K HEVC film that the server transcodes, so whoever tries
+	// the demo sees a "new session" and a "transcode started" popup soon
+	// after start instead of whenever chance brings one. It comes after
+	// the app's quiet period for sessions found at connect (10 s).
+	// Default DefaultDemoOpening; negative: no scripted arrival.
+	Opening time.Duration
 }
 
+// DefaultDemoOpening is when the demo's scripted first arrival happens.
+const DefaultDemoOpening = 15 * time.Second
+
 // RunDemo plays the demo scenario on s until ctx ends: the six sessions of
-// DemoCast, then every few seconds (randomised by seed) offsets advance,
+// DemoCast, a scripted arrival after DefaultDemoOpening (a remote 4K
+// transcode), then every few seconds (randomised by seed) offsets advance,
 // players pause and resume, seek, sessions end and new ones start, keeping
 // between 3 and 9 sessions.
 func RunDemo(ctx context.Context, s *Server, seed int64) {
@@ -168,6 +179,15 @@ func RunDemoOptions(ctx context.Context, s *Server, o DemoOptions) {
 	for _, spec := range DemoCast() {
 		s.AddSession(spec)
 	}
+	if o.Opening == 0 {
+		o.Opening = DefaultDemoOpening
+	}
+	var opening <-chan time.Time
+	if o.Opening > 0 {
+		t := time.NewTimer(o.Opening)
+		defer t.Stop()
+		opening = t.C
+	}
 	last := time.Now()
 	timer := time.NewTimer(d.wait())
 	defer timer.Stop()
@@ -175,6 +195,10 @@ func RunDemoOptions(ctx context.Context, s *Server, o DemoOptions) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-opening:
+			opening = nil
+			d.arrive()
+			continue
 		case <-timer.C:
 		}
 		now := time.Now()
@@ -242,6 +266,30 @@ func (d *demo) step() {
 			_ = d.s.SetState(key, StateBuffering)
 		}
 	}
+}
+
+// arrive is the scripted arrival: bob on Firefox, outside the LAN, starts
+// a 4K HEVC film that is transcoded to 1080p. When that browser is already
+// playing (or the demo is full) an ordinary random arrival happens instead.
+func (d *demo) arrive() {
+	sessions := d.s.Sessions()
+	if len(sessions) >= d.o.MaxSessions {
+		return
+	}
+	p := demoPlayers[7] // bob, Firefox, remote
+	for _, m := range sessions {
+		if m.Player != nil && string(m.Player.MachineIdentifier) == p.player.MachineID {
+			d.startOne(sessions)
+			return
+		}
+	}
+	mv := demoMovies[6] // Hollow Crown Protocol, 4K HEVC
+	d.s.AddSession(SessionSpec{
+		User: p.user, Player: p.player, Local: p.local, Address: p.address,
+		Type: "movie", Title: mv.title, Year: mv.year, DurationMs: int64(mv.minutes) * 60000,
+		Resolution: mv.res, VideoCodec: mv.vcodec, AudioCodec: mv.ac, BitrateKbps: mv.bitrate,
+		Transcode: &TranscodeSpec{Video: DecisionTranscode, Audio: DecisionTranscode, HW: true, TargetHeight: 1080},
+	})
 }
 
 func (d *demo) endOne(sessions []plex.Metadata) {

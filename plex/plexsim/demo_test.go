@@ -129,3 +129,54 @@ func TestRunDemoDeterministicCast(t *testing.T) {
 		t.Errorf("sessions after RunDemo with a done context = %d, want %d", n, len(plexsim.DemoCast()))
 	}
 }
+
+// TestRunDemoOpening checks the scripted arrival: at Opening a remote
+// viewer starts a 4K film that is transcoded, and nothing else changes in
+// between (Tick is far away).
+func TestRunDemoOpening(t *testing.T) {
+	tests := []struct {
+		name    string
+		opening time.Duration
+		want    int // sessions after the wait
+	}{
+		{"scripted arrival", 50 * time.Millisecond, len(plexsim.DemoCast()) + 1},
+		{"disabled", -1, len(plexsim.DemoCast())},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := plexsim.New(plexsim.Options{})
+			defer s.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			stopped := make(chan struct{})
+			go func() {
+				defer close(stopped)
+				plexsim.RunDemoOptions(ctx, s, plexsim.DemoOptions{Seed: 3, Tick: time.Hour, Opening: tc.opening})
+			}()
+			time.Sleep(300 * time.Millisecond)
+			cancel()
+			<-stopped
+			if got := s.SessionCount(); got != tc.want {
+				t.Fatalf("sessions = %d, want %d", got, tc.want)
+			}
+			if tc.want == len(plexsim.DemoCast()) {
+				return
+			}
+			var found bool
+			for _, m := range s.Sessions() {
+				if m.User == nil || m.User.Title != "bob" || m.Player == nil || m.Player.Product != "Plex Web" {
+					continue
+				}
+				found = true
+				if m.TranscodeSession == nil || m.TranscodeSession.VideoDecision != "transcode" {
+					t.Errorf("bob's arrival: transcode = %+v, want a video transcode", m.TranscodeSession)
+				}
+				if m.Player.Local {
+					t.Errorf("bob's arrival is local, want remote")
+				}
+			}
+			if !found {
+				t.Errorf("no session of bob on Plex Web after the opening: %d sessions", s.SessionCount())
+			}
+		})
+	}
+}
