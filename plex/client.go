@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,7 +33,7 @@ const MaxBody = 64 << 20
 
 // Client calls one Plex Media Server. It is safe for concurrent use.
 type Client struct {
-	base    *url.URL
+	base    atomic.Pointer[url.URL] // swapped by SetBaseURL; never modified in place
 	token   string
 	info    ClientInfo
 	http    *http.Client
@@ -87,7 +88,8 @@ func NewClient(baseURL, token string, info ClientInfo, opts ...Option) (*Client,
 	if info.Product == "" {
 		info.Product = DefaultProduct
 	}
-	c := &Client{base: u, token: token, info: info, http: &http.Client{}, timeout: 10 * time.Second}
+	c := &Client{token: token, info: info, http: &http.Client{}, timeout: 10 * time.Second}
+	c.base.Store(u)
 	for _, o := range opts {
 		o(c)
 	}
@@ -95,7 +97,19 @@ func NewClient(baseURL, token string, info ClientInfo, opts ...Option) (*Client,
 }
 
 // BaseURL returns the server address (no token in it).
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string { return c.base.Load().String() }
+
+// SetBaseURL moves the client to another address of the same server (a
+// re-probe found a better one); calls already under way finish on the old
+// one. Feeds made by NewFeed follow on their next attempt.
+func (c *Client) SetBaseURL(raw string) error {
+	u, err := ParseBaseURL(raw)
+	if err != nil {
+		return err
+	}
+	c.base.Store(u)
+	return nil
+}
 
 // HTTPClient returns the underlying HTTP client (for the event stream).
 func (c *Client) HTTPClient() *http.Client { return c.http }
@@ -138,13 +152,17 @@ func platformName() string {
 
 // URL returns the absolute URL of path with query q. It never carries the token.
 func (c *Client) URL(path string, q url.Values) string {
-	u := *c.base
-	u.Path = c.base.Path + path
+	base := c.base.Load()
+	u := *base
+	u.Path = base.Path + path
 	u.RawQuery = q.Encode()
 	return u.String()
 }
 
-func (c *Client) server() string { return c.base.Scheme + "://" + c.base.Host }
+func (c *Client) server() string {
+	base := c.base.Load()
+	return base.Scheme + "://" + base.Host
+}
 
 // do sends one request and returns the body of a 2xx answer.
 func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) ([]byte, int, error) {

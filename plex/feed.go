@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +43,10 @@ type FeedState struct {
 // The callbacks run on the goroutine that called Run and must not block for
 // long; set them before Run.
 type Feed struct {
-	URL     string
+	URL string
+	// URLFunc, when set, gives the URL before every attempt instead of URL
+	// (NewFeed sets it so the feed follows Client.SetBaseURL).
+	URLFunc func() string
 	Header  http.Header // X-Plex-* headers, token included; never logged
 	HTTP    *http.Client
 	Silence time.Duration // no event for this long = dead stream (default 45 s; Plex pings every ~10 s)
@@ -62,6 +66,39 @@ type Feed struct {
 	OnBadEvent func(name string, err error)
 
 	events atomic.Int64
+
+	kickMu sync.Mutex
+	kick   chan struct{} // Reconnect's signal; made on first use
+}
+
+// kicker returns the channel Reconnect signals on.
+func (f *Feed) kicker() chan struct{} {
+	f.kickMu.Lock()
+	defer f.kickMu.Unlock()
+	if f.kick == nil {
+		f.kick = make(chan struct{}, 1)
+	}
+	return f.kick
+}
+
+// Reconnect asks a running feed to drop its stream (or its pending retry)
+// and connect again at once, to the URL it gets now: after the client
+// moved to another address. It does not block; signals collapse.
+func (f *Feed) Reconnect() {
+	select {
+	case f.kicker() <- struct{}{}:
+	default:
+	}
+}
+
+// errKicked marks a stream dropped by Reconnect.
+var errKicked = errors.New("switching to another address of the server")
+
+func (f *Feed) url() string {
+	if f.URLFunc != nil {
+		return f.URLFunc()
+	}
+	return f.URL
 }
 
 // NewFeed returns a feed for the server of c with the given event filters
@@ -70,7 +107,8 @@ func (c *Client) NewFeed(filters []string) *Feed {
 	if filters == nil {
 		filters = DefaultFilters
 	}
-	return &Feed{URL: c.EventsURL(filters), Header: c.Headers(), HTTP: c.HTTPClient()}
+	return &Feed{URL: c.EventsURL(filters), URLFunc: func() string { return c.EventsURL(filters) },
+		Header: c.Headers(), HTTP: c.HTTPClient()}
 }
 
 // Events returns how many events (pings included) the feed has received.
@@ -93,13 +131,19 @@ func (f *Feed) Run(ctx context.Context) error {
 	b.RandomizationFactor = 0.2
 	b.MaxElapsedTime = 0 // forever
 	b.Reset()
+	kick := f.kicker()
 	defer f.state(FeedState{Status: FeedStopped})
 	f.state(FeedState{Status: FeedConnecting})
 	for {
 		start := time.Now()
-		err := f.connectOnce(ctx, silence)
+		err := f.connectOnce(ctx, silence, kick)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, errKicked) {
+			b.Reset()
+			f.state(FeedState{Status: FeedReconnecting, Err: err, NextRetry: time.Now()})
+			continue
 		}
 		if errors.Is(err, ErrUnauthorized) {
 			f.state(FeedState{Status: FeedUnauthorized, Err: err})
@@ -118,6 +162,9 @@ func (f *Feed) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-kick:
+			t.Stop()
+			b.Reset()
 		case <-t.C:
 		}
 	}
@@ -137,14 +184,25 @@ func (f *Feed) state(s FeedState) {
 }
 
 // connectOnce opens the stream once and reads it until it ends. It returns
-// nil on a clean EOF, errSilence when the watchdog fired, or the error.
-func (f *Feed) connectOnce(ctx context.Context, silence time.Duration) error {
+// nil on a clean EOF, errSilence when the watchdog fired, errKicked after a
+// Reconnect, or the error.
+func (f *Feed) connectOnce(ctx context.Context, silence time.Duration, kick <-chan struct{}) error {
 	connCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	watchdog := time.AfterFunc(silence, func() { cancel(errSilence) })
 	defer watchdog.Stop()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-kick:
+			cancel(errKicked)
+		case <-done:
+		}
+	}()
 
-	c := sse.NewClient(f.URL, sse.ClientMaxBufferSize(MaxEventSize))
+	target := f.url()
+	c := sse.NewClient(target, sse.ClientMaxBufferSize(MaxEventSize))
 	if f.HTTP != nil {
 		c.Connection = f.HTTP
 	}
@@ -190,8 +248,8 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration) error {
 			f.OnEvent(ev)
 		}
 	})
-	if cause := context.Cause(connCtx); errors.Is(cause, errSilence) && ctx.Err() == nil {
-		return errSilence
+	if cause := context.Cause(connCtx); ctx.Err() == nil && (errors.Is(cause, errSilence) || errors.Is(cause, errKicked)) {
+		return cause
 	}
 	if err != nil {
 		var pe *Error
@@ -199,7 +257,7 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration) error {
 			return pe
 		}
 		detail, sentinel := transportError(connCtx, err)
-		return &Error{Op: "event stream", Server: serverOf(f.URL), Err: sentinel, Detail: detail}
+		return &Error{Op: "event stream", Server: serverOf(target), Err: sentinel, Detail: detail}
 	}
 	return nil
 }

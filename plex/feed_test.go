@@ -349,3 +349,72 @@ func TestTokenOnlyInHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedFollowsSetBaseURL moves a client to another address of the
+// server, as a re-probe does, in both situations: while the stream is open
+// and while the feed waits out a long backoff after losing the old one.
+// Reconnect makes the feed go to the new address at once; without it the
+// backoff (10 s) would outlast the test's deadline.
+func TestFeedFollowsSetBaseURL(t *testing.T) {
+	tests := []struct {
+		name     string
+		loseOldA bool // close the first server before switching
+	}{
+		{"while connected", false},
+		{"while waiting to retry", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := startSim(t, plexsim.Options{})
+			b := startSim(t, plexsim.Options{})
+			c := newClient(t, a, testToken)
+			f := c.NewFeed(nil)
+			f.MinBackoff, f.MaxBackoff = 10*time.Second, 10*time.Second
+			var r recorder
+			r.attach(f)
+			runFeed(t, f)
+			waitFor(t, "first connect", 3*time.Second, func() bool { return r.connects.Load() == 1 && a.StreamCount() == 1 })
+			if tc.loseOldA {
+				a.Close()
+				waitFor(t, "the feed to notice", 3*time.Second, func() bool {
+					r.mu.Lock()
+					defer r.mu.Unlock()
+					last := r.states[len(r.states)-1]
+					return last.Status == plex.FeedReconnecting
+				})
+			}
+			if err := c.SetBaseURL(b.URL()); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := c.BaseURL(), b.URL(); got != want {
+				t.Errorf("BaseURL() = %q, want %q", got, want)
+			}
+			f.Reconnect()
+			waitFor(t, "a stream on the new address", 3*time.Second, func() bool { return b.StreamCount() == 1 && r.connects.Load() == 2 })
+			if n := a.StreamCount(); n != 0 {
+				t.Errorf("streams left on the old address = %d, want 0", n)
+			}
+			// Calls go to the new address too.
+			if _, err := c.Sessions(context.Background()); err != nil {
+				t.Fatalf("Sessions after the move: %v", err)
+			}
+		})
+	}
+}
+
+// TestClientSetBaseURLRejectsBadAddress keeps the old address when the new
+// one is not a server address.
+func TestClientSetBaseURLRejectsBadAddress(t *testing.T) {
+	c, err := plex.NewClient("http://127.0.0.1:32400", testToken, plex.ClientInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "ftp://x", "http://h:1/?X-Plex-Token=" + testToken} {
+		if err := c.SetBaseURL(bad); err == nil {
+			t.Errorf("SetBaseURL(%q) = nil, want an error", bad)
+		}
+		if got := c.BaseURL(); got != "http://127.0.0.1:32400" {
+			t.Errorf("after SetBaseURL(%q): BaseURL() = %q, want the old address", bad, got)
+		}
+	}
+}
