@@ -33,6 +33,18 @@ type ServerConfig struct {
 	MachineID string `json:"machineId,omitempty"` // keyring entry key once known
 	Insecure  bool   `json:"insecure,omitempty"`  // skip TLS verification (shown as a warning)
 	CAFile    string `json:"caFile,omitempty"`
+	// Connections are the server's addresses as plex.tv lists them (set by
+	// sign-in); when the one in URL stops answering, the monitor probes
+	// these and moves to the best that answers. Empty for servers added
+	// by URL.
+	Connections []ServerConnection `json:"connections,omitempty"`
+}
+
+// ServerConnection is one address of a server as plex.tv lists it.
+type ServerConnection struct {
+	URI   string `json:"uri"`
+	Local bool   `json:"local,omitempty"` // on the server's LAN
+	Relay bool   `json:"relay,omitempty"` // through plex.tv's relay
 }
 
 // Notifications switches each kind of desktop notification on or off.

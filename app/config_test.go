@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ func TestConfigRoundTripAndMode(t *testing.T) {
 	if len(cfg.Servers) != 0 || !cfg.Notifications.NewSession {
 		t.Errorf("default config = %+v", cfg)
 	}
-	cfg.Servers = []ServerConfig{{Name: "Den", URL: "http://10.0.0.2:32400", MachineID: "m1"}}
+	cfg.Servers = []ServerConfig{{Name: "Den", URL: "http://10.0.0.2:32400", MachineID: "m1",
+		Connections: []ServerConnection{{URI: "http://10.0.0.2:32400", Local: true}, {URI: "https://relay.example:8443", Relay: true}}}}
 	cfg.Reconcile = Duration(45 * time.Second)
 	if err := SaveConfig(path, cfg); err != nil {
 		t.Fatal(err)
@@ -34,7 +36,7 @@ func TestConfigRoundTripAndMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Servers[0] != cfg.Servers[0] || got.Reconcile != cfg.Reconcile || got.Version != ConfigVersion {
+	if !reflect.DeepEqual(got.Servers[0], cfg.Servers[0]) || got.Reconcile != cfg.Reconcile || got.Version != ConfigVersion {
 		t.Errorf("loaded %+v, want %+v", got, cfg)
 	}
 	b, _ := os.ReadFile(path)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type ControllerOptions struct {
 	// Getenv reads PLEX_URL / PLEX_TOKEN (default os.Getenv).
 	Getenv func(string) string
 	Log    *slog.Logger
+	// Reprobe tunes how servers signed in through plex.tv move between
+	// their addresses.
+	Reprobe ReprobeOptions
 }
 
 // Controller is the desktop app's domain side: configuration, secrets, the
@@ -57,6 +61,11 @@ type Hooks struct {
 	Manual func(s Session, action, message string, res Result, took time.Duration)
 	// RulesPaused switches the automatic rules off or on.
 	RulesPaused func(paused bool)
+	// Moved is told when a server moved to another of its addresses
+	// because the one in use failed or a better one answers again; how
+	// says what kind of address it is now ("local network", "remote,
+	// secure", "remote", "plex.tv relay, limited bandwidth").
+	Moved func(server, from, to, how string)
 }
 
 // SetHooks installs h; call before Start.
@@ -255,12 +264,37 @@ func (c *Controller) startServer(s ServerConfig, token string) error {
 	c.mu.Lock()
 	ctx, reconcile := c.ctx, time.Duration(c.cfg.Reconcile)
 	c.mu.Unlock()
+	feed := client.NewFeed(nil)
 	mon := NewMonitor(MonitorConfig{
 		Server: s.Name, URL: client.BaseURL(), Demo: s.Name == DemoServerName && c.Demo(),
-		Source: client, Feed: client.NewFeed(nil), Reconcile: reconcile, Log: c.log,
+		Source: client, Feed: feed, Reconcile: reconcile, Log: c.log,
 	})
+	if watch := NewAddressWatch(AddressWatchConfig{Server: s, Client: client, Feed: feed, Monitor: mon,
+		Options: c.opts.Reprobe, Info: c.ClientInfo(), Log: c.log, Moved: c.moved}); watch != nil {
+		c.hub.Start(ctx, mon, client, watch)
+		return nil
+	}
 	c.hub.Start(ctx, mon, client)
 	return nil
+}
+
+// moved saves a server's new address and passes the news on (Hooks.Moved).
+func (c *Controller) moved(server, from, to, how string) {
+	if err := c.UpdateConfig(func(cfg *Config) {
+		for i := range cfg.Servers {
+			if cfg.Servers[i].Name == server {
+				cfg.Servers[i].URL = to
+			}
+		}
+	}); err != nil {
+		c.log.Warn("saving the server's new address", "server", server, "err", err)
+	}
+	c.mu.Lock()
+	hook := c.hooks.Moved
+	c.mu.Unlock()
+	if hook != nil {
+		hook(server, from, to, how)
+	}
 }
 
 // Terminate stops a session with message (ui.Backend).
@@ -306,16 +340,31 @@ func (c *Controller) UpdateConfig(fn func(*Config)) error {
 	return nil
 }
 
-// AddServer checks the server at url with token (GET /), stores the token
-// in the keyring under the server's machine identifier, saves the server
-// and starts monitoring it. The demo server stops once a real one is added.
-// If the keyring is unavailable the server still runs for this session, and
-// the returned error (wrapping ErrKeyringUnavailable) says so.
-func (c *Controller) AddServer(ctx context.Context, url, token string, insecure bool) (string, error) {
+// NewServer is a server the admin adds by hand (or sign-in found).
+type NewServer struct {
+	URL   string
+	Token string // the server owner's X-Plex-Token; kept in the keyring only
+	// Insecure skips TLS verification (a visible warning in the window).
+	Insecure bool
+	// CAFile is a PEM file of extra certificate authorities to trust, for a
+	// server behind a private CA; plex.direct addresses need none.
+	CAFile string
+	// Connections are every address plex.tv knows for the server (sign-in
+	// only); the monitor moves to another when the chosen one fails.
+	Connections []ServerConnection
+}
+
+// AddServer checks the server at ns.URL with ns.Token (GET /), stores the
+// token in the keyring under the server's machine identifier, saves the
+// server and starts monitoring it. The demo server stops once a real one is
+// added. If the keyring is unavailable the server still runs for this
+// session, and the returned error (wrapping ErrKeyringUnavailable) says so.
+func (c *Controller) AddServer(ctx context.Context, ns NewServer) (string, error) {
+	token := ns.Token
 	if token == "" {
 		return "", errors.New("enter the server's token (X-Plex-Token)")
 	}
-	sc := ServerConfig{URL: url, Insecure: insecure}
+	sc := ServerConfig{URL: strings.TrimSpace(ns.URL), Insecure: ns.Insecure, CAFile: strings.TrimSpace(ns.CAFile), Connections: ns.Connections}
 	client, err := NewServerClient(sc, token, c.ClientInfo())
 	if err != nil {
 		return "", err
@@ -391,6 +440,35 @@ func (c *Controller) RemoveServer(name string) error {
 		}
 	}
 	return nil
+}
+
+// SignOut stops watching every configured server and deletes their tokens
+// from the keyring. The servers stay in the configuration, so signing in
+// again (or adding the token again) resumes them; until then a start
+// reports them as having no token. It returns how many servers it signed
+// out of. When the keyring cannot be used the servers are still stopped
+// and their in-memory tokens dropped, and the error says the stored ones
+// could not be removed.
+func (c *Controller) SignOut(ctx context.Context) (int, error) {
+	var errs []error
+	servers := c.Config().Servers
+	for _, s := range servers {
+		c.hub.Remove(s.Name)
+		if err := c.opts.Secrets.Delete(ctx, secretKey(s)); err != nil {
+			errs = append(errs, fmt.Errorf("%q: %w", s.Name, err))
+		}
+	}
+	// FallbackStore reports an unavailable keyring as a successful Delete
+	// (of its in-memory copy); ask it before claiming anything was removed.
+	if u, ok := c.opts.Secrets.(interface{ Unavailable() error }); ok && len(servers) > 0 {
+		if err := u.Unavailable(); err != nil {
+			return len(servers), fmt.Errorf("stopped watching the servers, but %w, so their stored tokens were not removed. %s", err, KeyringHelp)
+		}
+	}
+	if len(errs) > 0 {
+		return len(servers), fmt.Errorf("some tokens could not be removed from the keyring: %w", errors.Join(errs...))
+	}
+	return len(servers), nil
 }
 
 // SetRulesPaused switches all automatic rules off or on, and saves it.

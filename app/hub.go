@@ -43,34 +43,59 @@ func (h *Hub) OnState(fn func(*State)) { h.onState = append(h.onState, fn) }
 func (h *Hub) OnUpdate(fn func(Update)) { h.onUpdate = append(h.onUpdate, fn) }
 
 // Start runs mon under ctx; term stops its sessions. A server of the same
-// name is replaced.
-func (h *Hub) Start(ctx context.Context, mon *Monitor, term Terminator) {
-	h.Remove(mon.Server())
+// name is replaced in place (it keeps its position). Each companion runs
+// beside the monitor with the same context (cancelled by Remove) and is
+// waited for like it: the connection watcher of a server with several
+// addresses is one.
+func (h *Hub) Start(ctx context.Context, mon *Monitor, term Terminator, companions ...func(context.Context)) {
+	name := mon.Server()
+	at := h.remove(name)
 	ctx, cancel := context.WithCancel(ctx)
 	s := &hubServer{mon: mon, term: term, cancel: cancel, done: make(chan struct{})}
 	mon.Subscribe(func(up Update) { h.deliver(up) })
 	h.mu.Lock()
-	h.servers[mon.Server()] = s
-	h.order = append(h.order, mon.Server())
+	h.servers[name] = s
+	if at >= 0 && at <= len(h.order) {
+		h.order = append(h.order[:at:at], append([]string{name}, h.order[at:]...)...)
+	} else {
+		h.order = append(h.order, name)
+	}
 	h.mu.Unlock()
+	var wg sync.WaitGroup
 	h.wg.Add(1)
+	wg.Add(1 + len(companions))
 	go func() {
 		defer h.wg.Done()
 		defer close(s.done)
+		wg.Wait()
+	}()
+	go func() {
+		defer wg.Done()
 		s.err = mon.Run(ctx)
 	}()
+	for _, fn := range companions {
+		go func() {
+			defer wg.Done()
+			fn(ctx)
+		}()
+	}
 	h.publishState()
 }
 
 // Remove stops and forgets the server name (no-op if unknown) and waits for
-// its monitor to end.
-func (h *Hub) Remove(name string) {
+// its monitor and companions to end.
+func (h *Hub) Remove(name string) { h.remove(name) }
+
+// remove is Remove; it returns the server's position, or -1 if unknown.
+func (h *Hub) remove(name string) int {
+	at := -1
 	h.mu.Lock()
 	s, ok := h.servers[name]
 	if ok {
 		delete(h.servers, name)
 		for i, n := range h.order {
 			if n == name {
+				at = i
 				h.order = append(h.order[:i:i], h.order[i+1:]...)
 				break
 			}
@@ -82,6 +107,7 @@ func (h *Hub) Remove(name string) {
 		<-s.done
 		h.publishState()
 	}
+	return at
 }
 
 // Wait blocks until every monitor has ended (after ctx of Start ended).

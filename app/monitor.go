@@ -43,7 +43,8 @@ type Monitor struct {
 	subs []func(Update)
 
 	events    chan feedMsg
-	overflow  atomic.Bool // an event was dropped: fetch to catch up
+	url       atomic.Pointer[string] // display URL; SetURL changes it
+	overflow  atomic.Bool            // an event was dropped: fetch to catch up
 	last      atomic.Pointer[Snapshot]
 	fetches   atomic.Int64
 	badEvents atomic.Int64
@@ -95,8 +96,17 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	}
 	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{}}
 	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
+	m.url.Store(&cfg.URL)
 	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})
 	return m
+}
+
+// SetURL records that the server is now reached at url (its Source and
+// Feed moved there) and re-reads its sessions; the next snapshot shows it
+// (any goroutine).
+func (m *Monitor) SetURL(url string) {
+	m.url.Store(&url)
+	m.Resync()
 }
 
 // Subscribe registers fn to receive every update, on the monitor's
@@ -460,7 +470,7 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 		}
 		return list[i].Key() < list[j].Key()
 	})
-	snap := &Snapshot{Server: m.cfg.Server, URL: m.cfg.URL, Demo: m.cfg.Demo, Sessions: list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
+	snap := &Snapshot{Server: m.cfg.Server, URL: *m.url.Load(), Demo: m.cfg.Demo, Sessions: list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
 	m.last.Store(snap)
 	up := Update{Snapshot: snap, Changes: changes, Event: eventTime}
 	for _, fn := range m.subs {

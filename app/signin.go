@@ -54,7 +54,7 @@ func (c *Controller) SignIn(ctx context.Context, showURL func(authURL, code stri
 			failed = append(failed, fmt.Sprintf("%s (%v)", p.Resource.Name, p.Err))
 			continue
 		}
-		name, err := c.AddServer(ctx, p.Connection.URI, p.Resource.AccessToken, false)
+		name, err := c.AddServer(ctx, NewServer{URL: p.Connection.URI, Token: p.Resource.AccessToken, Connections: ConnectionsOf(p.Resource)})
 		switch {
 		case errors.Is(err, ErrKeyringUnavailable):
 			keyErr = err
@@ -75,4 +75,15 @@ func (c *Controller) SignIn(ctx context.Context, showURL func(authURL, code stri
 		return added, fmt.Errorf("not reachable from here: %s", strings.Join(failed, "; "))
 	}
 	return added, nil
+}
+
+// ConnectionsOf returns the addresses of res worth keeping for a later
+// re-probe (plextv.Candidates: most preferred first; others' LAN addresses
+// and plain HTTP to a secure-only server left out).
+func ConnectionsOf(res plextv.Resource) []ServerConnection {
+	var out []ServerConnection
+	for _, c := range plextv.Candidates(res) {
+		out = append(out, ServerConnection{URI: c.URI, Local: c.Local, Relay: c.Relay})
+	}
+	return out
 }

@@ -111,6 +111,9 @@ func (c *Client) SetBaseURL(raw string) error {
 	return nil
 }
 
+// Info returns the X-Plex-* identity the client sends (no token in it).
+func (c *Client) Info() ClientInfo { return c.info }
+
 // HTTPClient returns the underlying HTTP client (for the event stream).
 func (c *Client) HTTPClient() *http.Client { return c.http }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,8 +25,10 @@ type fakeBackend struct {
 	terminated []terminateCall
 	stopped    []app.Session
 	result     app.Result
-	added      []string
+	added      []app.NewServer
 	addErr     error
+	signOuts   int   // SignOut calls
+	signOutErr error // returned by SignOut
 	removed    []string
 	paused     bool
 }
@@ -73,24 +76,44 @@ func (f *fakeBackend) UpdateConfig(fn func(*app.Config)) error {
 	return nil
 }
 
-func (f *fakeBackend) AddServer(_ context.Context, url, token string, insecure bool) (string, error) {
+func (f *fakeBackend) AddServer(_ context.Context, ns app.NewServer) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.addErr != nil {
 		return "", f.addErr
 	}
-	if token == "" {
+	if ns.Token == "" {
 		return "", errors.New("no token")
 	}
-	f.added = append(f.added, url)
-	f.cfg.Servers = append(f.cfg.Servers, app.ServerConfig{Name: "Home", URL: url, Insecure: insecure})
+	f.added = append(f.added, ns)
+	f.cfg.Servers = append(f.cfg.Servers, app.ServerConfig{Name: "Home", URL: ns.URL, Insecure: ns.Insecure, CAFile: ns.CAFile})
 	return "Home", nil
+}
+
+// SignOut records the call and signs out of every configured server, or
+// fails with signOutErr (after signing out of none).
+func (f *fakeBackend) SignOut(context.Context) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signOuts++
+	if f.signOutErr != nil {
+		return 0, f.signOutErr
+	}
+	return len(f.cfg.Servers), nil
+}
+
+// signOutCalls is how many times SignOut ran.
+func (f *fakeBackend) signOutCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.signOuts
 }
 
 func (f *fakeBackend) RemoveServer(name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.removed = append(f.removed, name)
+	f.cfg.Servers = slices.DeleteFunc(f.cfg.Servers, func(s app.ServerConfig) bool { return s.Name == name })
 	return nil
 }
 

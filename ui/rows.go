@@ -31,9 +31,13 @@ var columnTitles = [numColumns]string{
 	"User", "Title", "Player", "State", "Progress", "Quality", "Decision", "Bandwidth", "Location", "Server",
 }
 
-// columnWidths are the initial widths; the user can drag header dividers.
-// Without the Server column they fit the default window.
+// columnWidths are the initial widths without the Server column; the user
+// can drag header dividers. They fit the default window.
 var columnWidths = [numColumns]float32{80, 138, 125, 76, 140, 130, 160, 78, 133, 110}
+
+// serverColumnWidths are the initial widths with the Server column (several
+// servers): narrower text columns, so that it too fits the default window.
+var serverColumnWidths = [numColumns]float32{72, 116, 106, 76, 140, 118, 150, 78, 104, 96}
 
 // visibleColumns are the columns shown for a number of servers: the Server
 // column only when there are several (with one, the status line names it).
@@ -111,10 +115,40 @@ func filterSessions(list []app.Session, query string) []app.Session {
 	return out
 }
 
+// filterServer keeps, in place, the sessions of server; "" keeps all.
+func filterServer(list []app.Session, server string) []app.Session {
+	if server == "" {
+		return list
+	}
+	return slices.DeleteFunc(list, func(s app.Session) bool { return s.Server != server })
+}
+
 // sortSessions sorts list in place by o. Ties fall back to the user and
 // then the session key, so rows never swap places between updates.
-func sortSessions(list []app.Session, o sortOrder) {
+func sortSessions(list []app.Session, o sortOrder) { sortGrouped(list, o, nil) }
+
+// sortGrouped is sortSessions for the table: with several servers, the
+// default order groups the sessions by server, in the order of servers
+// (the status lines' order; servers not listed come last, by name), and
+// sorts each group as sortSessions does. A clicked header sorts across
+// servers.
+func sortGrouped(list []app.Session, o sortOrder, servers []string) {
+	grouped := !o.set && len(servers) > 1
+	group := func(s *app.Session) int {
+		if i := slices.Index(servers, s.Server); i >= 0 {
+			return i
+		}
+		return len(servers)
+	}
 	slices.SortStableFunc(list, func(a, b app.Session) int {
+		if grouped {
+			if c := cmp.Compare(group(&a), group(&b)); c != 0 {
+				return c
+			}
+			if c := cmp.Compare(a.Server, b.Server); c != 0 { // servers not listed
+				return c
+			}
+		}
 		if !o.set {
 			if c := cmp.Compare(rank(&a), rank(&b)); c != 0 {
 				return c

@@ -138,3 +138,59 @@ func TestVisibleColumns(t *testing.T) {
 		t.Errorf("visibleColumns(2) = %v, want all, Server last", got)
 	}
 }
+
+func TestSortGrouped(t *testing.T) {
+	on := func(s app.Session, server, user, key string) app.Session {
+		s.Server, s.User, s.SessionKey = server, user, key
+		return s
+	}
+	homeT := on(aliceSession(), "Home", "alice", "1")   // transcode
+	homeD := on(bobSession(), "Home", "bob", "2")       // direct play
+	cabinT := on(aliceSession(), "Cabin", "dave", "3")  // transcode
+	cabinD := on(carolSession(), "Cabin", "carol", "4") // direct stream
+	denD := on(bobSession(), "Den", "erin", "5")        // a server the order does not list
+	tests := []struct {
+		name    string
+		order   sortOrder
+		servers []string
+		want    string
+	}{
+		{"one server: not grouped", sortOrder{}, []string{"Home"}, "alice,dave,bob,carol,erin"},
+		{"no order: not grouped", sortOrder{}, nil, "alice,dave,bob,carol,erin"},
+		{"grouped in the servers' order, unlisted last", sortOrder{}, []string{"Home", "Cabin"}, "alice,bob,dave,carol,erin"},
+		{"other order of servers", sortOrder{}, []string{"Cabin", "Den", "Home"}, "dave,carol,erin,alice,bob"},
+		{"a header sorts across servers", sortOrder{set: true, col: colUser}, []string{"Home", "Cabin"}, "alice,bob,carol,dave,erin"},
+		{"server header: by name", sortOrder{set: true, col: colServer}, []string{"Home", "Cabin"}, "carol,dave,erin,alice,bob"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list := []app.Session{denD, cabinD, homeD, cabinT, homeT}
+			sortGrouped(list, tt.order, tt.servers)
+			if got := users(list); got != tt.want {
+				t.Errorf("sortGrouped(%+v, %q) = %s, want %s", tt.order, tt.servers, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestFilterServer(t *testing.T) {
+	mk := func(server, user string) app.Session {
+		s := bobSession()
+		s.Server, s.User = server, user
+		return s
+	}
+	tests := []struct {
+		server, want string
+	}{
+		{"", "a,b,c"},
+		{"Home", "a,c"},
+		{"Cabin", "b"},
+		{"Den", ""},
+	}
+	for _, tt := range tests {
+		list := []app.Session{mk("Home", "a"), mk("Cabin", "b"), mk("Home", "c")}
+		if got := users(filterServer(list, tt.server)); got != tt.want {
+			t.Errorf("filterServer(%q) = %s, want %s", tt.server, got, tt.want)
+		}
+	}
+}

@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -16,26 +19,30 @@ import (
 // sessionsView is the Sessions tab: a filter, the sessions table (or an
 // empty state) and the selected session's details with its actions.
 type sessionsView struct {
-	u     *UI
-	all   []app.Session // every live session of the latest state
-	rows  []app.Session // all, filtered and sorted: what the table shows
-	order sortOrder
-	query string
-	cols  []column // the columns shown (Server only with several servers)
+	u       *UI
+	all     []app.Session // every live session of the latest state
+	rows    []app.Session // all, filtered and sorted: what the table shows
+	order   sortOrder
+	query   string
+	server  string   // the server chosen in the selector; "" for all
+	servers []string // the servers of the latest state, in order
+	cols    []column // the columns shown (Server only with several servers)
 
-	// selected is the Key of the selected session ("" for none); sel is
-	// its latest copy, kept after the session ends so the details stay.
-	selected string
-	sel      app.Session
-	selLive  bool
+	// The selected session: selected is its Key ("" for none), sel its
+	// latest copy, kept after the session ends so the details stay.
+	tableSelection[string, app.Session]
 
-	filter  *widget.Entry
-	count   *widget.Label
-	table   *widget.Table
-	empty   *widget.Label
-	area    *fyne.Container // table or empty state
-	details *detailsPane
-	content fyne.CanvasObject
+	filter    *widget.Entry
+	serverSel *widget.Select  // "All servers" and each server; shown with several
+	serverBox *fyne.Container // serverSel at a fixed width
+	syncing   bool            // serverSel is being set from the state: ignore its OnChanged
+	top       *fyne.Container // filter, selector and count
+	count     *widget.Label
+	table     *widget.Table
+	empty     *widget.Label
+	area      *fyne.Container // table or empty state
+	details   *detailsPane
+	content   fyne.CanvasObject
 }
 
 func newSessionsView(u *UI) *sessionsView {
@@ -47,6 +54,19 @@ func newSessionsView(u *UI) *sessionsView {
 		v.refreshRows()
 	}
 	v.count = newLabel("", widget.LowImportance)
+	v.serverSel = widget.NewSelect([]string{allServers}, func(string) {
+		if v.syncing {
+			return
+		}
+		v.server = ""
+		if i := v.serverSel.SelectedIndex(); i > 0 {
+			v.server = v.serverSel.Options[i]
+		}
+		v.refreshRows()
+	})
+	v.serverSel.Selected = allServers
+	v.serverBox = container.NewGridWrap(serverSelSize(v.serverSel), v.serverSel)
+	v.serverBox.Hide()
 
 	v.table = &widget.Table{
 		Length:        func() (int, int) { return len(v.rows), len(v.cols) },
@@ -67,12 +87,37 @@ func newSessionsView(u *UI) *sessionsView {
 	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
 
 	v.details = newDetailsPane(u)
+	v.tableSelection = tableSelection[string, app.Session]{
+		table:    v.table,
+		rows:     func() []app.Session { return v.rows },
+		keyOf:    (*app.Session).Key,
+		onChange: func() { v.details.show(v) },
+	}
 	split := container.NewVSplit(v.area, v.details.content)
 	split.Offset = 0.6
 
-	top := container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), v.count, v.filter)
-	v.content = container.NewBorder(top, nil, nil, nil, split)
+	v.top = container.NewBorder(nil, nil, widget.NewIcon(theme.SearchIcon()), container.NewHBox(v.serverBox, v.count), v.filter)
+	v.content = container.NewBorder(v.top, nil, nil, nil, split)
 	return v
+}
+
+// Bounds of the server selector's width: it fits the longest server name
+// within them (longer ones are shortened with an ellipsis).
+const (
+	serverSelMinWidth = 150
+	serverSelMaxWidth = 240
+)
+
+// serverSelSize is the server selector's size for its options: wide
+// enough for the longest, so the filter beside it does not jump when the
+// selection changes.
+func serverSelSize(sel *widget.Select) fyne.Size {
+	label := sel.MinSize().Width - fyne.MeasureText(sel.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width
+	w := float32(0)
+	for _, o := range sel.Options {
+		w = max(w, fyne.MeasureText(o, theme.TextSize(), fyne.TextStyle{}).Width)
+	}
+	return fyne.NewSize(min(max(w+label, serverSelMinWidth), serverSelMaxWidth), sel.MinSize().Height)
 }
 
 // setState shows the sessions of st (UI goroutine).
@@ -82,39 +127,59 @@ func (v *sessionsView) setState(st *app.State) {
 		v.cols = cols
 		v.setColumnWidths()
 	}
+	v.setServers(st)
 	v.refreshRows()
+}
+
+// setServers offers the servers of st in the selector, shown only with
+// several. The choice falls back to all servers when its server is gone
+// (or the selector is hidden).
+func (v *sessionsView) setServers(st *app.State) {
+	names := make([]string, 0, len(st.Servers))
+	for _, sn := range st.Servers {
+		names = append(names, sn.Server)
+	}
+	several := len(names) > 1
+	v.syncing = true
+	defer func() { v.syncing = false }()
+	resized := false
+	if !slices.Equal(names, v.servers) {
+		v.servers = names
+		v.serverSel.SetOptions(append([]string{allServers}, names...))
+		size := serverSelSize(v.serverSel)
+		resized = size != v.serverBox.MinSize()
+		v.serverBox.Layout = layout.NewGridWrapLayout(size)
+	}
+	if v.server != "" && (!several || !slices.Contains(names, v.server)) {
+		v.server = ""
+	}
+	if want := cmp.Or(v.server, allServers); v.serverSel.Selected != want {
+		v.serverSel.SetSelected(want)
+	}
+	if !setVisible(v.serverBox, v.top, several) && resized && several {
+		v.top.Refresh() // the selector's new width
+	}
 }
 
 // setColumnWidths applies the initial widths of the shown columns.
 func (v *sessionsView) setColumnWidths() {
+	widths := &columnWidths
+	if slices.Contains(v.cols, colServer) {
+		widths = &serverColumnWidths
+	}
 	for i, c := range v.cols {
-		v.table.SetColumnWidth(i, columnWidths[c])
+		v.table.SetColumnWidth(i, widths[c])
 	}
 }
 
 // refreshRows recomputes the visible rows after a new state, filter or
 // sort, keeps the selection on the same session, and refreshes the table.
 func (v *sessionsView) refreshRows() {
-	oldIndex := v.selectedIndex()
-	v.rows = filterSessions(v.all, v.query)
-	sortSessions(v.rows, v.order)
-	v.table.Refresh()
-
 	// Follow the selected session by key: rows are reordered and reused.
-	v.selLive = false
-	for i := range v.all {
-		if v.all[i].Key() == v.selected {
-			v.sel, v.selLive = v.all[i], true
-			break
-		}
-	}
-	switch idx := v.selectedIndex(); {
-	case idx < 0:
-		v.table.UnselectAll()
-	case idx != oldIndex:
-		v.table.Select(widget.TableCellID{Row: idx, Col: 0}) // scrolls only when the row moved
-	}
-	v.details.show(v)
+	v.follow(func() {
+		v.rows = filterServer(filterSessions(v.all, v.query), v.server)
+		sortGrouped(v.rows, v.order, v.servers)
+	}, func() []app.Session { return v.all })
 
 	v.updateEmpty()
 }
@@ -127,40 +192,27 @@ func (v *sessionsView) updateEmpty() {
 		v.empty.SetText("Connecting…")
 	case len(v.all) == 0:
 		v.empty.SetText(emptyText(v.u.state))
+	case len(v.rows) == 0 && v.server != "" && strings.TrimSpace(v.query) != "":
+		v.empty.SetText(fmt.Sprintf("No session on %s matches “%s”.", v.server, v.query))
+	case len(v.rows) == 0 && v.server != "":
+		v.empty.SetText("Nothing is playing on " + v.server + ".")
 	case len(v.rows) == 0:
 		v.empty.SetText(fmt.Sprintf("No session matches “%s”.", v.query))
 	}
 	setVisible(v.table, v.area, len(v.rows) > 0)
 	setVisible(v.empty, v.area, len(v.rows) == 0)
+	count := ""
 	switch {
 	case len(v.all) == 0:
-		v.count.SetText("")
 	case len(v.rows) == len(v.all):
-		v.count.SetText(plural(len(v.all), "session", "sessions"))
+		count = plural(len(v.all), "session", "sessions")
 	default:
-		v.count.SetText(fmt.Sprintf("%d of %s", len(v.rows), plural(len(v.all), "session", "sessions")))
+		count = fmt.Sprintf("%d of %s", len(v.rows), plural(len(v.all), "session", "sessions"))
 	}
-}
-
-// selectedIndex is the row of the selected session, or -1.
-func (v *sessionsView) selectedIndex() int {
-	if v.selected == "" {
-		return -1
+	if count != v.count.Text {
+		v.count.SetText(count)
+		v.top.Refresh() // the count's width changed: lay the filter bar out again
 	}
-	for i := range v.rows {
-		if v.rows[i].Key() == v.selected {
-			return i
-		}
-	}
-	return -1
-}
-
-func (v *sessionsView) onSelected(id widget.TableCellID) {
-	if id.Row < 0 || id.Row >= len(v.rows) {
-		return
-	}
-	v.selected, v.sel, v.selLive = v.rows[id.Row].Key(), v.rows[id.Row], true
-	v.details.show(v)
 }
 
 func (v *sessionsView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,5 +203,214 @@ func TestSortByHeader(t *testing.T) {
 	u.sessions.sortBy(colBandwidth)
 	if got := users(); got != "alice,bob,carol" {
 		t.Errorf("by bandwidth, descending %s, want alice,bob,carol", got)
+	}
+}
+
+// twoServerState has two servers: Home with alice (a transcode) and bob,
+// Cabin with carol and dave (a transcode).
+func twoServerState() *app.State {
+	home, cabin := fixedState().Servers[0], fixedState().Servers[0]
+	home.Server, home.Demo = "Home", false
+	cabin.Server, cabin.Demo = "Cabin", false
+	home.Sessions = []app.Session{bobSession(), aliceSession()}
+	dave := aliceSession()
+	dave.User, dave.ID, dave.SessionKey, dave.Title = "dave", "d4v3", "40", "Arrival"
+	cabin.Sessions = []app.Session{carolSession(), dave}
+	for _, sn := range []*app.Snapshot{home, cabin} {
+		for i := range sn.Sessions {
+			sn.Sessions[i].Server = sn.Server
+		}
+	}
+	return &app.State{Servers: []*app.Snapshot{home, cabin}, Time: testNow}
+}
+
+// rowUsers lists the users of the table's rows, in order.
+func rowUsers(v *sessionsView) string {
+	var out []string
+	for _, s := range v.rows {
+		out = append(out, s.User)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestServerSelector(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), fixedState())
+	v := u.sessions
+	if v.serverBox.Visible() {
+		t.Error("server selector shown with one server")
+	}
+
+	u.apply(twoServerState())
+	if !v.serverBox.Visible() {
+		t.Fatal("server selector hidden with two servers")
+	}
+	if got, want := v.serverSel.Options, []string{allServers, "Home", "Cabin"}; !slices.Equal(got, want) {
+		t.Errorf("selector options %q, want %q", got, want)
+	}
+	if v.serverSel.Selected != allServers {
+		t.Errorf("selector shows %q, want %q", v.serverSel.Selected, allServers)
+	}
+	// Grouped by server in the state's order, transcodes first within each.
+	if got, want := rowUsers(v), "alice,bob,dave,carol"; got != want {
+		t.Errorf("default order %s, want %s", got, want)
+	}
+
+	steps := []struct {
+		server, query string
+		users, count  string
+	}{
+		{"Cabin", "", "dave,carol", "2 of 4 sessions"},
+		{"Home", "", "alice,bob", "2 of 4 sessions"},
+		{"Home", "Roku", "bob", "1 of 4 sessions"},
+		{"Cabin", "Roku", "", "0 of 4 sessions"},
+		{allServers, "Roku", "bob", "1 of 4 sessions"},
+		{allServers, "", "alice,bob,dave,carol", "4 sessions"},
+	}
+	for _, st := range steps {
+		v.serverSel.SetSelected(st.server)
+		v.filter.SetText(st.query)
+		if got := rowUsers(v); got != st.users {
+			t.Errorf("%s, filter %q: rows %s, want %s", st.server, st.query, got, st.users)
+		}
+		if got := v.count.Text; got != st.count {
+			t.Errorf("%s, filter %q: count %q, want %q", st.server, st.query, got, st.count)
+		}
+	}
+}
+
+func TestServerSelectorEmptyText(t *testing.T) {
+	st := twoServerState()
+	st.Servers[1].Sessions = nil
+	u := newTestUI(t, newFakeBackend(), st)
+	v := u.sessions
+	v.serverSel.SetSelected("Cabin")
+	if got, want := v.empty.Text, "Nothing is playing on Cabin."; got != want || !v.empty.Visible() {
+		t.Errorf("empty state %q (visible %v), want %q", got, v.empty.Visible(), want)
+	}
+	v.serverSel.SetSelected("Home")
+	v.filter.SetText("nobody")
+	if got, want := v.empty.Text, "No session on Home matches “nobody”."; got != want {
+		t.Errorf("empty state %q, want %q", got, want)
+	}
+}
+
+func TestServerSelectorFallsBack(t *testing.T) {
+	tests := []struct {
+		name    string
+		next    func() *app.State
+		visible bool
+		users   string
+	}{
+		{"server gone, two left", func() *app.State {
+			st := twoServerState()
+			st.Servers[1].Server = "Den" // Cabin is gone, Den came
+			for i := range st.Servers[1].Sessions {
+				st.Servers[1].Sessions[i].Server = "Den"
+			}
+			return st
+		}, true, "alice,bob,dave,carol"},
+		{"only the other server left", func() *app.State {
+			st := twoServerState()
+			st.Servers = st.Servers[:1]
+			return st
+		}, false, "alice,bob"},
+		{"only the chosen server left", func() *app.State {
+			st := twoServerState()
+			st.Servers = st.Servers[1:]
+			return st
+		}, false, "dave,carol"},
+		{"no server left", func() *app.State { return &app.State{} }, false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := newTestUI(t, newFakeBackend(), twoServerState())
+			v := u.sessions
+			v.serverSel.SetSelected("Cabin")
+			if got := rowUsers(v); got != "dave,carol" {
+				t.Fatalf("Cabin selected: rows %s, want dave,carol", got)
+			}
+			u.apply(tt.next())
+			if v.serverSel.Selected != allServers || v.server != "" {
+				t.Errorf("selector shows %q (filter %q), want %q", v.serverSel.Selected, v.server, allServers)
+			}
+			if v.serverBox.Visible() != tt.visible {
+				t.Errorf("selector visible %v, want %v", v.serverBox.Visible(), tt.visible)
+			}
+			if got := rowUsers(v); got != tt.users {
+				t.Errorf("rows %s, want %s", got, tt.users)
+			}
+		})
+	}
+}
+
+func TestServerSelectorKeepsChoice(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), twoServerState())
+	v := u.sessions
+	v.serverSel.SetSelected("Cabin")
+	st := twoServerState()
+	erin := carolSession()
+	erin.Server, erin.User, erin.SessionKey, erin.ID = "Cabin", "erin", "41", "e41"
+	st.Servers[1].Sessions = append(st.Servers[1].Sessions, erin)
+	u.apply(st)
+	if v.serverSel.Selected != "Cabin" {
+		t.Errorf("selector shows %q after an update, want Cabin kept", v.serverSel.Selected)
+	}
+	if got, want := rowUsers(v), "dave,carol,erin"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+}
+
+func TestServerSelectorHidesSelection(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), twoServerState())
+	v := u.sessions
+	v.table.Select(widget.TableCellID{Row: 0, Col: 0}) // alice on Home
+	if v.selected != "Home/12" {
+		t.Fatalf("selected %q, want Home/12", v.selected)
+	}
+	v.serverSel.SetSelected("Cabin")
+	if idx := v.selectedIndex(); idx != -1 {
+		t.Errorf("alice's row %d while Cabin is shown, want -1", idx)
+	}
+	// Still live, only filtered out: the details stay, actions on.
+	if h := v.details.heading.Text; h != "alice · The Matrix" {
+		t.Errorf("details heading %q, want alice's session (not ended)", h)
+	}
+	if v.details.terminate.Disabled() {
+		t.Error("Terminate… disabled for a live session filtered out of the table")
+	}
+	v.serverSel.SetSelected(allServers)
+	if idx := v.selectedIndex(); idx != 0 {
+		t.Errorf("alice's row %d with all servers shown, want 0", idx)
+	}
+}
+
+func TestSortByHeaderSeveralServers(t *testing.T) {
+	u := newTestUI(t, newFakeBackend(), twoServerState())
+	v := u.sessions
+	steps := []struct {
+		col  column
+		want string
+	}{
+		// Across servers; ties by user.
+		{colBandwidth, "carol,bob,alice,dave"},
+		{colBandwidth, "alice,dave,bob,carol"},
+		{colServer, "carol,dave,alice,bob"},
+		{colUser, "alice,bob,carol,dave"},
+	}
+	for _, st := range steps {
+		v.sortBy(st.col)
+		if got := rowUsers(v); got != st.want {
+			t.Errorf("after a tap on %s (order %+v): %s, want %s", columnTitles[st.col], v.order, got, st.want)
+		}
+	}
+	if got, want := v.cols[len(v.cols)-1], colServer; got != want {
+		t.Errorf("last column %v, want Server", got)
+	}
+	// The Server column fits the default window: no scrolling to see it.
+	header := findButton(t, v.table, "Server")
+	d := fyne.CurrentApp().Driver()
+	right := d.AbsolutePositionForObject(header).X + header.Size().Width
+	if tableRight := d.AbsolutePositionForObject(v.table).X + v.table.Size().Width; right > tableRight {
+		t.Errorf("Server header ends at x=%v, beyond the table's right edge at %v", right, tableRight)
 	}
 }

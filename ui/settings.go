@@ -2,11 +2,14 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -43,10 +46,17 @@ type settingsView struct {
 
 	url          *widget.Entry
 	token        *widget.Entry
+	caFile       *widget.Entry // the source of truth; Browse… only fills it in
+	caBrowse     *widget.Button
 	insecure     *widget.Check
 	insecureWarn *widget.Label
 	add          *widget.Button
 	addStatus    *widget.Label
+
+	signOut       *widget.Button
+	signOutStatus *widget.Label
+	signOutBox    *fyne.Container // the Sign out row, parent of signOutStatus
+	signedOut     bool            // signed out in this run: servers without a monitor say so
 
 	notify    []*widget.Check
 	autostart *widget.Check
@@ -65,10 +75,11 @@ func newSettingsView(u *UI) *settingsView {
 	v.saveErr.Hide()
 
 	v.servers = container.NewVBox()
+	v.newSignOutRow()
 	v.refreshServers()
-	servers := fyne.CanvasObject(v.servers)
+	servers := container.NewVBox(v.servers, v.signOutBox)
 	if u.signIn != nil {
-		servers = container.NewVBox(u.signIn.newSettingsRow(), widget.NewSeparator(), v.servers)
+		servers = container.NewVBox(u.signIn.newSettingsRow(), widget.NewSeparator(), v.servers, v.signOutBox)
 	}
 
 	v.cards = container.NewVBox(
@@ -101,7 +112,12 @@ func (v *settingsView) newAddForm() fyne.CanvasObject {
 
 	tokenItem := widget.NewFormItem("Token", v.token)
 	tokenItem.HintText = "In Plex Web, open any item's menu, choose Get Info, then View XML: the address ends in X-Plex-Token=…"
-	form := widget.NewForm(widget.NewFormItem("Server URL", v.url), tokenItem)
+	v.caFile = widget.NewEntry()
+	v.caFile.SetPlaceHolder("Optional, e.g. /etc/ssl/certs/home-ca.pem")
+	v.caBrowse = widget.NewButtonWithIcon("Browse…", theme.FolderOpenIcon(), v.browseCAFile)
+	caItem := widget.NewFormItem("CA file", container.NewBorder(nil, nil, nil, v.caBrowse, v.caFile))
+	caItem.HintText = "PEM file of a private certificate authority; not needed for plex.direct addresses"
+	form := widget.NewForm(widget.NewFormItem("Server URL", v.url), tokenItem, caItem)
 	v.addBox = container.NewVBox(form, v.insecure, v.insecureWarn, container.NewHBox(v.add), v.addStatus)
 	return v.addBox
 }
@@ -192,6 +208,7 @@ func (v *settingsView) refreshServers() {
 	v.serverStatus = map[string]*widget.Label{}
 	servers := v.u.b.Config().Servers
 	if len(servers) == 0 {
+		v.signOut.Disable()
 		text := "No server configured yet."
 		if v.u.opts.Demo {
 			text += " The demo server is shown until you add yours below."
@@ -199,30 +216,73 @@ func (v *settingsView) refreshServers() {
 		v.servers.Add(newLabel(text, widget.LowImportance))
 		return
 	}
-	for _, s := range servers {
+	v.signOut.Enable()
+	for i, s := range servers {
 		name := s.Name
 		status := newLabel("", widget.LowImportance)
 		v.serverStatus[name] = status
+		// The address and its notes in one label: its lines sit closer
+		// than separate labels would.
+		details := newLabel(strings.Join(append([]string{s.URL}, serverNotes(s)...), "\n"), widget.LowImportance)
+		details.Wrapping = fyne.TextWrapWord // a CA file's path can be long
 		info := container.NewVBox(
 			container.NewHBox(widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), status),
-			newLabel(s.URL, widget.LowImportance),
+			details,
 		)
 		if s.Insecure {
 			warn := newLabel("Insecure TLS: the certificate is not verified.", widget.WarningImportance)
 			info.Add(container.NewHBox(widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), warn))
 		}
 		remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.confirmRemove(name) })
+		if i > 0 {
+			v.servers.Add(widget.NewSeparator())
+		}
 		v.servers.Add(container.NewBorder(nil, nil, nil, container.NewCenter(remove), info))
 	}
 	v.setState(v.u.state)
 }
 
-// setState shows each listed server's connection state (UI goroutine).
+// serverNotes are the lines under a listed server's address: the CA file
+// it trusts and, when plex.tv listed several, how many addresses it knows.
+func serverNotes(s app.ServerConfig) []string {
+	var notes []string
+	if s.CAFile != "" {
+		notes = append(notes, "Trusts CA file "+s.CAFile)
+	}
+	if n := len(s.Connections); n > 1 {
+		notes = append(notes, fmt.Sprintf("%d addresses known; switches to another when this one fails", n))
+	}
+	return notes
+}
+
+// notWatched is the status of a listed server the hub does not watch:
+// signed out, or not started in this run (the app runs on PLEX_URL or the
+// demo server).
+func (v *settingsView) notWatched() string {
+	if v.signedOut {
+		return "signed out"
+	}
+	return "not watched"
+}
+
+// setState shows each listed server's connection state (UI goroutine). A
+// server missing from st is not watched (see notWatched); before the first
+// state nothing is known yet.
 func (v *settingsView) setState(st *app.State) {
+	conn := make(map[string]app.ConnStatus, len(st.Servers))
 	for _, sn := range st.Servers {
-		if l := v.serverStatus[sn.Server]; l != nil {
-			l.Importance = connImportance(sn.Conn.Status)
-			setText(l, sn.Conn.Status.String())
+		conn[sn.Server] = sn.Conn.Status
+	}
+	for name, l := range v.serverStatus {
+		text, imp := "", widget.LowImportance
+		if c, ok := conn[name]; ok {
+			text, imp = c.String(), connImportance(c)
+		} else if v.u.gotState {
+			text, imp = v.notWatched(), widget.WarningImportance
+		}
+		if l.Text != text || l.Importance != imp {
+			l.Text, l.Importance = text, imp
+			l.Refresh()
 		}
 	}
 }
@@ -248,6 +308,125 @@ func (v *settingsView) confirmRemove(name string) {
 	}, v.u.win)
 }
 
+// browseCAFile picks the CA file with Fyne's file dialog, starting in the
+// folder of the one entered (Browse… tap). The entry stays the source of
+// truth: the dialog only fills it in.
+func (v *settingsView) browseCAFile() {
+	d := dialog.NewFileOpen(v.caFileChosen, v.u.win)
+	if cur := strings.TrimSpace(v.caFile.Text); cur != "" {
+		if dir, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(cur))); err == nil {
+			d.SetLocation(dir)
+		}
+	}
+	d.Show()
+}
+
+// caFileChosen is the file dialog's answer: the chosen file's path goes
+// into the entry; nil is a cancel.
+func (v *settingsView) caFileChosen(r fyne.URIReadCloser, err error) {
+	if err != nil {
+		v.showAddStatus("Could not open the CA file: "+err.Error(), widget.DangerImportance)
+		return
+	}
+	if r == nil {
+		return
+	}
+	_ = r.Close() // only its path is kept; the backend reads the file
+	v.caFile.SetText(r.URI().Path())
+}
+
+// newSignOutRow builds the Sign out button under the servers, with its
+// result (enabled by refreshServers when a server is configured).
+func (v *settingsView) newSignOutRow() {
+	v.signOut = widget.NewButtonWithIcon("Sign out", theme.LogoutIcon(), v.confirmSignOut)
+	v.signOut.Disable()
+	hint := newLabel("Removes the servers' tokens from the system keyring; the servers stay listed.", widget.LowImportance)
+	hint.Wrapping = fyne.TextWrapWord
+	v.signOutStatus = widget.NewLabel("")
+	v.signOutStatus.Wrapping = fyne.TextWrapWord
+	v.signOutStatus.Selectable = true // the keyring help names commands
+	v.signOutStatus.Hide()
+	v.signOutBox = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil, v.signOut, nil, hint), v.signOutStatus)
+}
+
+// signOutQuestion asks before signing out of n servers.
+func signOutQuestion(n int, signIn bool) string {
+	tokens := "the tokens of " + plural(n, "server", "servers")
+	them, resume := "them", "sign in again to resume."
+	if n == 1 {
+		tokens, them = "the token of 1 server", "it"
+	}
+	if !signIn {
+		resume = "add the token again below to resume."
+		if n > 1 {
+			resume = "add their tokens again below to resume."
+		}
+	}
+	listed := "The servers stay listed; "
+	if n == 1 {
+		listed = "The server stays listed; "
+	}
+	return "Remove " + tokens + " from the system keyring and stop watching " + them + "? " + listed + resume
+}
+
+// signOutResult words a sign-out's outcome and its colour.
+func signOutResult(n int, err error) (string, widget.Importance) {
+	if err != nil {
+		return err.Error(), widget.DangerImportance
+	}
+	removed := "their tokens were removed from the keyring."
+	if n == 1 {
+		removed = "its token was removed from the keyring."
+	}
+	return "Signed out of " + plural(n, "server", "servers") + "; " + removed +
+		" Plex Warden stays listed under Authorized Devices in your Plex account until you remove it there.", widget.SuccessImportance
+}
+
+// confirmSignOut asks, then runs Backend.SignOut off the UI goroutine and
+// shows its result under the button (Sign out tap).
+func (v *settingsView) confirmSignOut() {
+	n := len(v.u.b.Config().Servers)
+	if n == 0 {
+		return
+	}
+	text := widget.NewLabel(signOutQuestion(n, v.u.signIn != nil))
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Sign out", "Sign out", "Cancel", text, func(ok bool) {
+		if ok {
+			v.runSignOut()
+		}
+	}, v.u.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(480, 200))
+	d.Show()
+}
+
+func (v *settingsView) runSignOut() {
+	v.signOut.Disable()
+	v.showSignOutStatus("Signing out…", widget.MediumImportance)
+	v.u.bg.Add(1)
+	go func() {
+		defer v.u.bg.Done()
+		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
+		defer cancel()
+		n, err := v.u.b.SignOut(ctx)
+		fyne.Do(func() {
+			if n > 0 {
+				v.signedOut = true
+			}
+			text, imp := signOutResult(n, err)
+			v.showSignOutStatus(text, imp)
+			v.refreshServers() // enables the button again
+		})
+	}()
+}
+
+func (v *settingsView) showSignOutStatus(text string, imp widget.Importance) {
+	v.signOutStatus.Importance = imp
+	v.signOutStatus.SetText(text)
+	setVisible(v.signOutStatus, v.signOutBox, true)
+}
+
 // addServer checks the form and runs Backend.AddServer off the UI goroutine.
 func (v *settingsView) addServer() {
 	url, token := strings.TrimSpace(v.url.Text), strings.TrimSpace(v.token.Text)
@@ -259,7 +438,7 @@ func (v *settingsView) addServer() {
 		v.showAddStatus("Enter the Plex token of the server's owner.", widget.DangerImportance)
 		return
 	}
-	insecure := v.insecure.Checked
+	insecure, caFile := v.insecure.Checked, strings.TrimSpace(v.caFile.Text)
 	v.add.Disable()
 	v.showAddStatus("Checking "+url+"…", widget.MediumImportance)
 	v.u.bg.Add(1)
@@ -267,7 +446,7 @@ func (v *settingsView) addServer() {
 		defer v.u.bg.Done()
 		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
 		defer cancel()
-		name, err := v.u.b.AddServer(ctx, url, token, insecure)
+		name, err := v.u.b.AddServer(ctx, app.NewServer{URL: url, Token: token, Insecure: insecure, CAFile: caFile})
 		fyne.Do(func() {
 			v.add.Enable()
 			if err != nil {
@@ -277,6 +456,7 @@ func (v *settingsView) addServer() {
 			v.showAddStatus("Added “"+name+"”. Plex Warden is watching it now.", widget.SuccessImportance)
 			v.url.SetText("")
 			v.token.SetText("")
+			v.caFile.SetText("")
 			v.insecure.SetChecked(false)
 			v.refreshServers()
 		})

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +77,139 @@ func TestTerminateFlowAgainstSimulator(t *testing.T) {
 	}
 	if c := calls[0]; c.Kind != plexsim.CallTerminate || c.SessionID != ref.ID || c.Reason != msg {
 		t.Errorf("call = %+v, want terminate of %s with %q", c, ref.ID, msg)
+	}
+	if got := u.status.result.Text; !strings.Contains(got, "Done") {
+		t.Errorf("status = %q, want Done", got)
+	}
+}
+
+// TestTwoSimulatedServersInTheWindow drives two simulated servers through
+// the real controller: both servers' sessions reach one table with the
+// Server column and the server selector, the selector narrows the table to
+// one server, and a terminate from the window reaches only the server the
+// session is on.
+func TestTwoSimulatedServersInTheWindow(t *testing.T) {
+	type server struct {
+		name, token string
+		sim         *plexsim.Server
+	}
+	servers := []*server{{name: "Alpha", token: "alpha-token"}, {name: "Beta", token: "beta-token"}}
+	for _, s := range servers {
+		s.sim = plexsim.New(plexsim.Options{Token: s.token, MachineID: strings.ToLower(s.name) + "-machine",
+			FriendlyName: s.name, PlexPass: true, PingInterval: 200 * time.Millisecond})
+		if err := s.sim.Start("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.sim.Close() })
+	}
+	alpha, beta := servers[0].sim, servers[1].sim
+	alpha.AddSession(plexsim.SessionSpec{User: "ann", Title: "Night Harbour",
+		Player:    plexsim.PlayerSpec{Product: "Plex Web", Platform: "Chrome", Title: "Ann's laptop"},
+		Transcode: &plexsim.TranscodeSpec{Video: "transcode", Audio: "copy"}})
+	beta.AddSession(plexsim.SessionSpec{User: "ben", Title: "Paper Moons", Local: true,
+		Player: plexsim.PlayerSpec{Product: "Plex for Roku", Platform: "Roku", Title: "Den"}})
+	bea := beta.AddSession(plexsim.SessionSpec{User: "bea", Title: "Glass Meridian",
+		Player:    plexsim.PlayerSpec{Product: "Plex for Roku", Platform: "Roku", Title: "Bedroom"},
+		Transcode: &plexsim.TranscodeSpec{Video: "transcode", Audio: "copy"}})
+
+	ctrl, err := app.NewController(app.ControllerOptions{ConfigDir: t.TempDir(), Secrets: app.NewMemoryStore(),
+		Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	u := New(a, ctrl, Options{TrayHost: true})
+	u.Window().Resize(windowSize)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		ctrl.Hub().Wait()
+		u.Stop()
+		u.bg.Wait()
+	})
+	if err := ctrl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !ctrl.Demo() {
+		t.Fatal("with no server configured the demo server did not start")
+	}
+	for _, s := range servers {
+		name, err := ctrl.AddServer(ctx, app.NewServer{URL: s.sim.URL(), Token: s.token})
+		if err != nil {
+			t.Fatalf("adding %s: %v", s.name, err)
+		}
+		if name != s.name {
+			t.Errorf("added server named %q, want %q", name, s.name)
+		}
+	}
+
+	// The test driver runs fyne.Do inline, so states are applied here.
+	perServer := func() map[string]int {
+		n := map[string]int{}
+		for _, s := range u.sessions.all {
+			n[s.Server]++
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for n := perServer(); n["Alpha"] != 1 || n["Beta"] != 2 || len(n) != 2; n = perServer() {
+		if time.Now().After(deadline) {
+			t.Fatalf("sessions per server %v, want Alpha 1 and Beta 2 (and the demo gone)", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+		u.apply(ctrl.Hub().State())
+	}
+
+	v := u.sessions
+	if got, want := v.cols[len(v.cols)-1], colServer; got != want {
+		t.Errorf("last column %s, want Server", columnTitles[got])
+	}
+	var shown []string
+	for i := range v.rows {
+		shown = append(shown, cellText(&v.rows[i], colServer))
+	}
+	// Grouped by server in the order they were added.
+	if got, want := strings.Join(shown, ","), "Alpha,Beta,Beta"; got != want {
+		t.Errorf("Server column %s, want %s", got, want)
+	}
+	if !v.serverBox.Visible() {
+		t.Error("server selector hidden with two servers")
+	}
+	if got, want := v.serverSel.Options, []string{allServers, "Alpha", "Beta"}; !slices.Equal(got, want) {
+		t.Errorf("selector options %q, want %q", got, want)
+	}
+
+	v.serverSel.SetSelected("Beta")
+	if got, want := rowUsers(v), "bea,ben"; got != want {
+		t.Errorf("Beta selected: rows %s, want %s (transcode first)", got, want)
+	}
+	if got, want := v.count.Text, "2 of 3 sessions"; got != want {
+		t.Errorf("count %q, want %q", got, want)
+	}
+
+	v.table.Select(widget.TableCellID{Row: 0, Col: 1}) // bea on Beta
+	if s := v.sel; s.Server != "Beta" || s.User != "bea" {
+		t.Fatalf("selected %s on %s, want bea on Beta", s.User, s.Server)
+	}
+	test.Tap(v.details.terminate)
+	overlay := u.Window().Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("Terminate… opened no dialog")
+	}
+	msg := "Bedroom Roku: please set Remote quality to Original."
+	findMultiLineEntry(t, overlay).SetText(msg)
+	test.Tap(findButton(t, overlay, "Terminate"))
+	u.bg.Wait()
+
+	if calls := alpha.Calls(); len(calls) != 0 {
+		t.Errorf("Alpha received %d calls, want none: %+v", len(calls), calls)
+	}
+	calls := beta.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("Beta received %d calls, want 1: %+v", len(calls), calls)
+	}
+	if c := calls[0]; c.Kind != plexsim.CallTerminate || c.SessionID != bea.ID || c.Reason != msg {
+		t.Errorf("Beta's call = %+v, want terminate of %s with %q", c, bea.ID, msg)
 	}
 	if got := u.status.result.Text; !strings.Contains(got, "Done") {
 		t.Errorf("status = %q, want Done", got)

@@ -262,12 +262,10 @@ type transcodersView struct {
 	rows []local.Transcoder // the scan's transcoders, sorted: what the table shows
 
 	order tcOrder
-	// selected is the selected process (zero for none); sel is its latest
+	// The selected process (selected is zero for none); sel is its latest
 	// copy, kept after it exits so the details stay.
-	selected local.ProcID
-	sel      local.Transcoder
-	selLive  bool
-	busy     map[local.ProcID]bool // kills in flight
+	tableSelection[local.ProcID, local.Transcoder]
+	busy map[local.ProcID]bool // kills in flight
 
 	summary   *widget.Label
 	note      *widget.Label   // Plex not asked, or could not be asked
@@ -395,6 +393,12 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 		OnSelected:    v.onSelected,
 	}
 	v.table.ExtendBaseWidget(v.table)
+	v.tableSelection = tableSelection[local.ProcID, local.Transcoder]{
+		table:    v.table,
+		rows:     func() []local.Transcoder { return v.rows },
+		keyOf:    (*local.Transcoder).ID,
+		onChange: v.showDetails,
+	}
 	for c, w := range tcWidths {
 		v.table.SetColumnWidth(c, w)
 	}
@@ -499,53 +503,16 @@ func (v *transcodersView) refreshRows() {
 	if v.scan == nil {
 		return
 	}
-	now := v.u.now()
-	oldIndex := v.selectedIndex()
-	v.rows = slices.Clone(v.scan.Transcoders)
-	sortTranscoders(v.rows, v.order, now)
-	v.table.Refresh()
-
-	v.selLive = false
-	for i := range v.rows {
-		if v.rows[i].ID() == v.selected {
-			v.sel, v.selLive = v.rows[i], true
-			break
-		}
-	}
-	switch idx := v.selectedIndex(); {
-	case idx < 0:
-		v.table.UnselectAll()
-	case idx != oldIndex:
-		v.table.Select(widget.TableCellID{Row: idx, Col: 0})
-	}
-	v.showDetails()
+	v.follow(func() {
+		v.rows = slices.Clone(v.scan.Transcoders)
+		sortTranscoders(v.rows, v.order, v.u.now())
+	}, nil)
 
 	if len(v.rows) == 0 {
 		setText(v.empty, emptyLocalText(v.scan))
 	}
 	setVisible(v.table, v.area, len(v.rows) > 0)
 	setVisible(v.empty, v.area, len(v.rows) == 0)
-}
-
-// selectedIndex is the row of the selected process, or -1.
-func (v *transcodersView) selectedIndex() int {
-	if v.selected == (local.ProcID{}) {
-		return -1
-	}
-	for i := range v.rows {
-		if v.rows[i].ID() == v.selected {
-			return i
-		}
-	}
-	return -1
-}
-
-func (v *transcodersView) onSelected(id widget.TableCellID) {
-	if id.Row < 0 || id.Row >= len(v.rows) {
-		return
-	}
-	v.selected, v.sel, v.selLive = v.rows[id.Row].ID(), v.rows[id.Row], true
-	v.showDetails()
 }
 
 func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {

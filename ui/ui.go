@@ -29,8 +29,9 @@ import (
 )
 
 // Backend is what the UI needs from the domain; app implements it, tests
-// fake it. Terminate, StopTranscode, AddServer and RemoveServer may block
-// and are called off the UI goroutine; the others must return quickly.
+// fake it. Terminate, StopTranscode, AddServer, RemoveServer and SignOut
+// may block and are called off the UI goroutine; the others must return
+// quickly.
 type Backend interface {
 	// Terminate stops session s, showing message to the viewer.
 	Terminate(ctx context.Context, s app.Session, message string) app.Result
@@ -43,11 +44,16 @@ type Backend interface {
 	// UpdateConfig changes the configuration with fn and persists it; the
 	// error says clearly what went wrong.
 	UpdateConfig(fn func(*app.Config)) error
-	// AddServer checks the server at url with token, stores the token in
-	// the keyring and starts watching it; it returns the server's name.
-	AddServer(ctx context.Context, url, token string, insecure bool) (name string, err error)
+	// AddServer checks the server at ns.URL with ns.Token, stores the
+	// token in the keyring and starts watching it; it returns the server's
+	// name.
+	AddServer(ctx context.Context, ns app.NewServer) (name string, err error)
 	// RemoveServer stops watching the server and forgets its token.
 	RemoveServer(name string) error
+	// SignOut stops watching every configured server and deletes their
+	// tokens from the keyring; the servers stay configured. It returns how
+	// many servers it signed out of; an unavailable keyring is an error.
+	SignOut(ctx context.Context) (int, error)
 	// SetRulesPaused pauses or resumes the automatic rules.
 	SetRulesPaused(paused bool)
 	// RulesPaused reports whether the automatic rules are paused.

@@ -99,11 +99,13 @@ func (u *UI) newBanner() fyne.CanvasObject {
 }
 
 // updateBanner shows the demo banner while the demo server is among the
-// servers (or before the first state arrives in demo mode).
+// servers (or before the first state arrives in demo mode). Once a state
+// came without it, the demo has stopped (a server was added, then perhaps
+// signed out of): no banner.
 func (u *UI) updateBanner() {
 	show := false
 	if u.opts.Demo {
-		show = len(u.state.Servers) == 0
+		show = !u.gotState
 		for _, sn := range u.state.Servers {
 			show = show || sn.Demo
 		}

@@ -38,6 +38,9 @@ type Env struct {
 	GUI func(ctx context.Context, opts GUIOptions) error
 	// Secrets holds server tokens; nil means the OS keyring.
 	Secrets app.SecretStore
+	// Reprobe tunes how watch moves a server between its addresses (zero:
+	// the defaults; tests shorten it).
+	Reprobe app.ReprobeOptions
 }
 
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.
@@ -189,6 +192,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 type target struct {
 	Name   string
 	Client *plex.Client
+	Config app.ServerConfig // a configured server's settings (addresses for re-probing); zero for --server URL
 }
 
 // targetsFlag adds --server NAME|URL. A URL (or PLEX_URL) names one server,
@@ -258,7 +262,7 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, target{Name: s.Name, Client: c})
+			out = append(out, target{Name: s.Name, Client: c, Config: s})
 		}
 		switch {
 		case len(out) > 0:

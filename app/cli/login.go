@@ -175,19 +175,6 @@ func tvError(what string, err error) error {
 	return fmt.Errorf("%s: %v", what, err)
 }
 
-// connectionKind says in words how a connection reaches the server.
-func connectionKind(c plextv.Connection) string {
-	switch {
-	case c.Relay:
-		return "plex.tv relay, limited bandwidth"
-	case c.Local:
-		return "local network"
-	case c.PlexDirect():
-		return "remote, secure"
-	}
-	return "remote"
-}
-
 // printServers lists the account's servers, owned first, with whether
 // Plex Warden can terminate streams on them and how each is reached.
 func printServers(w io.Writer, servers []plextv.Resource, found []loginServer) {
@@ -210,7 +197,7 @@ func printServers(w io.Writer, servers []plextv.Resource, found []loginServer) {
 		} else if f := byID[r.ClientIdentifier]; f.err != nil {
 			where = "not added: no address answered"
 		} else {
-			where = fmt.Sprintf("%s (%s)", f.conn.URI, connectionKind(f.conn))
+			where = fmt.Sprintf("%s (%s)", f.conn.URI, f.conn.Kind())
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", r.Name, owner, terminate, where)
 	}
@@ -265,7 +252,7 @@ func saveServers(ctx context.Context, env Env, path string, found []loginServer)
 		if name == "" {
 			name = f.res.ClientIdentifier
 		}
-		toSave = append(toSave, app.ServerConfig{Name: name, URL: f.conn.URI, MachineID: f.res.ClientIdentifier})
+		toSave = append(toSave, app.ServerConfig{Name: name, URL: f.conn.URI, MachineID: f.res.ClientIdentifier, Connections: app.ConnectionsOf(f.res)})
 	}
 	if len(toSave) == 0 {
 		if len(failed) > 0 {

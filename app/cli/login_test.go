@@ -209,8 +209,9 @@ func TestLoginEndToEnd(t *testing.T) {
 	got := readConfig(t, dir).Servers
 	want := []app.ServerConfig{
 		{Name: "Attic", URL: "http://192.0.2.1:32400", MachineID: "attic-1"},
-		{Name: "Home", URL: home.URL(), MachineID: "home-1"},
-		{Name: "Cabin", URL: cabin.URL(), MachineID: "cabin-1"},
+		// Every address is kept, most preferred first, for re-probing.
+		{Name: "Home", URL: home.URL(), MachineID: "home-1", Connections: []app.ServerConnection{{URI: home.URL(), Local: true}, {URI: dead}}},
+		{Name: "Cabin", URL: cabin.URL(), MachineID: "cabin-1", Connections: []app.ServerConnection{{URI: home.URL(), Local: true}, {URI: cabin.URL(), Relay: true}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("configured servers =\n%+v\nwant\n%+v", got, want)

@@ -123,14 +123,25 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	}
 	var names []string
 	mons := make([]*app.Monitor, len(ts))
+	watches := make([]func(context.Context), len(ts))
 	for i, t := range ts {
 		names = append(names, t.Name)
-		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: t.Client.NewFeed(nil), Log: log})
+		feed := t.Client.NewFeed(nil)
+		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: feed, Log: log})
+		// A server signed in through plex.tv moves to another of its
+		// addresses when the one in use fails (not saved: the next start
+		// finds it again the same way).
+		watches[i] = app.NewAddressWatch(app.AddressWatchConfig{Server: t.Config, Client: t.Client, Feed: feed, Monitor: mons[i],
+			Options: env.Reprobe, Info: t.Client.Info(), Log: log, Moved: out.moved})
 	}
 	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, mode)
 
 	for i, t := range ts {
-		hub.Start(ctx, mons[i], t.Client)
+		if watches[i] != nil {
+			hub.Start(ctx, mons[i], t.Client, watches[i])
+		} else {
+			hub.Start(ctx, mons[i], t.Client)
+		}
 	}
 	hub.Wait() // until ctx ends, or every server rejected its token
 	cancel()
@@ -224,6 +235,12 @@ func (o *watchOutput) update(up app.Update) {
 			State: s.State, LatencyMs: latency})
 	}
 	o.write(lines...)
+}
+
+// moved prints that a server moved to another of its addresses.
+func (o *watchOutput) moved(server, from, to, how string) {
+	o.write(watchLine{Time: time.Now(), Kind: "connection", Server: server, Event: "moved",
+		Detail: fmt.Sprintf("now %s (%s); was %s", to, how, from)})
 }
 
 // finding prints a collision or storm.

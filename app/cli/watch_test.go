@@ -31,14 +31,19 @@ type watchRun struct {
 func startWatch(t *testing.T, env map[string]string, args ...string) *watchRun {
 	t.Helper()
 	t.Setenv("PLEXWARDEN_CONFIG_DIR", t.TempDir())
+	return startWatchEnv(t, Env{Args: append([]string{"watch"}, args...), Getenv: func(k string) string { return env[k] }})
+}
+
+// startWatchEnv is startWatch with the whole Env (its Args include
+// "watch"); the configuration directory is the caller's.
+func startWatchEnv(t *testing.T, env Env) *watchRun {
+	t.Helper()
 	w := &watchRun{done: make(chan int, 1)}
 	w.sout, w.serr = &syncWriter{w: &w.out}, &syncWriter{w: &w.errb}
+	env.Stdout, env.Stderr, env.Version = w.sout, w.serr, "test"
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	w.cancel = cancel
-	go func() {
-		w.done <- Main(ctx, Env{Args: append([]string{"watch"}, args...), Stdout: w.sout, Stderr: w.serr, Version: "test",
-			Getenv: func(k string) string { return env[k] }})
-	}()
+	go func() { w.done <- Main(ctx, env) }()
 	t.Cleanup(func() { w.stop(t) })
 	return w
 }
@@ -284,44 +289,24 @@ func TestWatchConfiguredServers(t *testing.T) {
 	_ = secrets.Set(context.Background(), "m-den", "den-token")
 	_ = secrets.Set(context.Background(), "m-cabin", "cabin-token")
 
-	var out, errb bytes.Buffer
-	sout := &syncWriter{w: &out}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, Env{Args: []string{"watch", "--json", "--history", "off"}, Stdout: sout, Stderr: &syncWriter{w: &errb}, Secrets: secrets,
-			Getenv: func(string) string { return "" }})
-	}()
-	read := func() string { sout.mu.Lock(); defer sout.mu.Unlock(); return out.String() }
-	waitOut := func(what string, cond func(string) bool) {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for !cond(read()) {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s:\n%s", what, read())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitOut("both connected", func(s string) bool { return strings.Count(s, `"event":"connected"`) == 2 })
+	w := startWatchEnv(t, Env{Args: []string{"watch", "--json", "--history", "off"}, Secrets: secrets, Getenv: func(string) string { return "" }})
+	w.waitOutput(t, "both connected", func(s string) bool { return strings.Count(s, `"event":"connected"`) == 2 })
 	denRef := den.AddSession(plexsim.SessionSpec{User: "alice", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
 	cabinRef := cabin.AddSession(plexsim.SessionSpec{User: "bob", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
-	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer wcancel()
 	if _, err := cabin.WaitCalls(wctx, 1); err != nil {
-		t.Fatalf("no terminate at the cabin: %v\n%s", err, read())
+		t.Fatalf("no terminate at the cabin: %v\n%s", err, w.stdout())
 	}
-	waitOut("den session seen", func(s string) bool { return strings.Contains(s, denRef.ID) })
+	w.waitOutput(t, "den session seen", func(s string) bool { return strings.Contains(s, denRef.ID) })
 	time.Sleep(100 * time.Millisecond)
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
+	if code := w.stop(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, w.stderr())
 	}
 	if calls := den.Calls(); len(calls) != 0 {
 		t.Errorf("den calls = %+v, want none (the rule is scoped to Cabin)", calls)
 	}
-	lines := parseLines(t, read())
+	lines := parseLines(t, w.stdout())
 	var sawCabin bool
 	for _, l := range lines {
 		if l["kind"] == "action" && l["action"] == "terminate" && l["server"] == "Cabin" && l["sessionId"] == cabinRef.ID {
@@ -329,6 +314,43 @@ func TestWatchConfiguredServers(t *testing.T) {
 		}
 	}
 	if !sawCabin {
-		t.Errorf("no terminate line for Cabin/%s:\n%s", cabinRef.ID, read())
+		t.Errorf("no terminate line for Cabin/%s:\n%s", cabinRef.ID, w.stdout())
+	}
+}
+
+// A server signed in through plex.tv has several addresses; when the one in
+// use dies, watch moves to the next that answers as that server and says
+// so in a "moved" connection line.
+func TestWatchMovesToAnotherAddress(t *testing.T) {
+	opts := plexsim.Options{Token: "den-token", MachineID: "m-den", PlexPass: true, PingInterval: 100 * time.Millisecond}
+	lan := startSim(t, opts)
+	remote := startSim(t, opts)
+	dir := t.TempDir()
+	t.Setenv("PLEXWARDEN_CONFIG_DIR", dir)
+	cfg := app.DefaultConfig()
+	cfg.Servers = []app.ServerConfig{{Name: "Den", URL: lan.URL(), MachineID: "m-den",
+		Connections: []app.ServerConnection{{URI: lan.URL(), Local: true}, {URI: remote.URL()}}}}
+	if err := app.SaveConfig(filepath.Join(dir, "config.json"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	secrets := app.NewMemoryStore()
+	_ = secrets.Set(context.Background(), "m-den", "den-token")
+
+	w := startWatchEnv(t, Env{Args: []string{"watch", "--json", "--history", "off"}, Secrets: secrets, Getenv: func(string) string { return "" },
+		Reprobe: app.ReprobeOptions{After: 100 * time.Millisecond, Every: time.Hour, Probe: time.Second}})
+	w.waitOutput(t, "connected", func(s string) bool { return strings.Contains(s, `"event":"connected"`) })
+	lan.Close()
+	w.waitOutput(t, "the move", func(s string) bool { return strings.Contains(s, `"event":"moved"`) })
+	ref := remote.AddSession(plexsim.SessionSpec{User: "alice", Title: "Night Harbor"})
+	w.waitOutput(t, "the remote address's session", func(s string) bool { return strings.Contains(s, ref.ID) })
+	if code := w.stop(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, w.stderr())
+	}
+	for _, l := range parseLines(t, w.stdout()) {
+		if l["event"] == "moved" {
+			if d, _ := l["detail"].(string); !strings.Contains(d, remote.URL()) || !strings.Contains(d, "(remote)") {
+				t.Errorf("moved line detail = %q, want the remote address named", d)
+			}
+		}
 	}
 }

@@ -96,6 +96,10 @@ func New(opts Options) (*App, error) {
 			a.record(rules.ManualRecord(s, rules.Action(action), message, res, took))
 		},
 		RulesPaused: a.Engine.SetPaused,
+		Moved: func(server, from, to, how string) {
+			a.notify(app.Notification{Kind: app.NotifyServerBack, Title: server + " moved to another address",
+				Body: "Now " + to + " (" + how + "); was " + from + "."})
+		},
 	})
 	return a, nil
 }

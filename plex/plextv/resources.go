@@ -84,6 +84,21 @@ type Connection struct {
 	IPv6     bool
 }
 
+// Kind says in words how the connection reaches the server: "local
+// network", "remote, secure", "remote" or "plex.tv relay, limited
+// bandwidth".
+func (c Connection) Kind() string {
+	switch {
+	case c.Relay:
+		return "plex.tv relay, limited bandwidth"
+	case c.Local:
+		return "local network"
+	case c.PlexDirect():
+		return "remote, secure"
+	}
+	return "remote"
+}
+
 // PlexDirect reports whether the connection is HTTPS to a *.plex.direct
 // name, whose certificate Plex issues, so it verifies like any site.
 func (c Connection) PlexDirect() bool {
