@@ -462,7 +462,7 @@ func (c *Controller) SignOut(ctx context.Context) (int, error) {
 	// (of its in-memory copy); ask it before claiming anything was removed.
 	if u, ok := c.opts.Secrets.(interface{ Unavailable() error }); ok && len(servers) > 0 {
 		if err := u.Unavailable(); err != nil {
-			return len(servers), fmt.Errorf("stopped watching the servers, but %w, so their stored tokens were not removed. %s", err, KeyringHelp)
+			return len(servers), fmt.Errorf("stopped watching the servers, but the system keyring cannot be used (%w), so their stored tokens were not removed. %s", err, KeyringHelp)
 		}
 	}
 	if len(errs) > 0 {

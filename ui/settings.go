@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -372,7 +374,11 @@ func signOutQuestion(n int, signIn bool) string {
 // signOutResult words a sign-out's outcome and its colour.
 func signOutResult(n int, err error) (string, widget.Importance) {
 	if err != nil {
-		return err.Error(), widget.DangerImportance
+		text := err.Error()
+		if r, size := utf8.DecodeRuneInString(text); size > 0 {
+			text = string(unicode.ToUpper(r)) + text[size:] // Go errors start in lower case; this is a sentence
+		}
+		return text, widget.DangerImportance
 	}
 	removed := "their tokens were removed from the keyring."
 	if n == 1 {

@@ -365,7 +365,7 @@ func TestSignOut(t *testing.T) {
 			widget.SuccessImportance, "signed out"},
 		{"cancelled", "Cancel", nil, 0, "", widget.MediumImportance, "not watched"},
 		{"keyring unavailable", "Sign out", errors.New("keyring unavailable: no secret service, so no token was removed"), 1,
-			"keyring unavailable: no secret service, so no token was removed", widget.DangerImportance, "not watched"},
+			"Keyring unavailable: no secret service, so no token was removed", widget.DangerImportance, "not watched"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -496,9 +496,9 @@ func TestSignOutTexts(t *testing.T) {
 	}{
 		{3, nil, "Signed out of 3 servers; their tokens were removed from the keyring." + devices, widget.SuccessImportance},
 		{1, nil, "Signed out of 1 server; its token was removed from the keyring." + devices, widget.SuccessImportance},
-		{0, errors.New("keyring unavailable"), "keyring unavailable", widget.DangerImportance},
+		{0, errors.New("keyring unavailable"), "Keyring unavailable", widget.DangerImportance},
 		{2, errors.New(`some tokens could not be removed from the keyring: "Cabin": locked`),
-			`some tokens could not be removed from the keyring: "Cabin": locked`, widget.DangerImportance},
+			`Some tokens could not be removed from the keyring: "Cabin": locked`, widget.DangerImportance},
 	}
 	for _, tt := range results {
 		got, imp := signOutResult(tt.n, tt.err)

@@ -5,6 +5,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -471,16 +473,21 @@ func cmdStopTranscode(ctx context.Context, env Env, args []string) error {
 }
 
 func cmdSimulate(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "simulate", "[--addr HOST:PORT] [--token TOKEN] [--seed N] [--quiet]",
+	fs := newFlagSet(env, "simulate", "[--addr HOST:PORT] [--name NAME] [--token TOKEN] [--seed N] [--no-plex-pass]",
 		"Run the simulated Plex Media Server with a lively demo scenario, so you can try Plex Warden without a Plex server.\nThen, in another terminal: PLEX_URL=http://127.0.0.1:32400 PLEX_TOKEN=x plexwarden sessions")
 	addr := fs.String("addr", "127.0.0.1:32400", "listen address")
 	token := fs.String("token", "", "accepted token (default: any non-empty token)")
 	seed := fs.Int64("seed", 1, "scenario seed")
 	noPass := fs.Bool("no-plex-pass", false, "behave like a server without Plex Pass (terminate answers 401)")
+	name := fs.String("name", "Plex Warden simulator", "the server's friendly name")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	sim := plexsim.New(plexsim.Options{Token: *token, FriendlyName: "Plex Warden simulator", PlexPass: !*noPass})
+	// Each address is its own server: two simulators side by side must not
+	// share a machineIdentifier (Plex Warden keys servers and tokens by it).
+	sum := sha256.Sum256([]byte(*addr))
+	sim := plexsim.New(plexsim.Options{Token: *token, FriendlyName: *name, PlexPass: !*noPass,
+		MachineID: "plexsim-" + hex.EncodeToString(sum[:6])})
 	if err := sim.Start(*addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
@@ -173,24 +176,64 @@ func TestHelpAndVersion(t *testing.T) {
 	}
 }
 
+// TestSimulateCommand runs two simulators side by side, as someone trying
+// several servers would: each answers with its own name and its own
+// machineIdentifier, and both stop on cancel.
 func TestSimulateCommand(t *testing.T) {
-	var out, errb bytes.Buffer
+	tests := []struct{ name, addr string }{{"Den", freeAddr(t)}, {"Cabin", freeAddr(t)}}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, Env{Args: []string{"simulate", "--addr", "127.0.0.1:0"}, Stdout: &syncWriter{w: &out}, Stderr: &errb})
-	}()
-	time.Sleep(300 * time.Millisecond)
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("simulate exit %d: %s", code, errb.String())
-		}
-		if !strings.Contains(out.String(), "Simulated Plex server on http://127.0.0.1:") {
-			t.Errorf("simulate output = %q, want the listen URL", out.String())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("simulate did not stop on cancel")
+	defer cancel()
+	done := make(chan int, len(tests))
+	outs := make([]*bytes.Buffer, len(tests))
+	for i, tc := range tests {
+		outs[i] = &bytes.Buffer{}
+		sout := &syncWriter{w: outs[i]}
+		go func() {
+			done <- Main(ctx, Env{Args: []string{"simulate", "--addr", tc.addr, "--name", tc.name}, Stdout: sout, Stderr: io.Discard})
+		}()
 	}
+	ids := map[string]bool{}
+	for _, tc := range tests {
+		c, err := plex.NewClient("http://"+tc.addr, "x", plex.ClientInfo{ID: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info *plex.ServerInfo
+		deadline := time.Now().Add(5 * time.Second)
+		for info, err = c.ServerInfo(ctx); err != nil; info, err = c.ServerInfo(ctx) {
+			if time.Now().After(deadline) {
+				t.Fatalf("simulator %s never answered: %v", tc.name, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if got := string(info.FriendlyName); got != tc.name {
+			t.Errorf("friendlyName = %q, want %q", got, tc.name)
+		}
+		ids[string(info.MachineIdentifier)] = true
+	}
+	if len(ids) != len(tests) {
+		t.Errorf("machineIdentifiers = %v, want %d distinct", ids, len(tests))
+	}
+	cancel()
+	for range tests {
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("simulate exit %d", code)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("simulate did not stop on cancel")
+		}
+	}
+}
+
+// freeAddr returns a loopback address nobody listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
