@@ -165,7 +165,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		if err != nil {
 			token = c.opts.Getenv("PLEX_TOKEN")
 			if token == "" {
-				errs = append(errs, fmt.Errorf("server %q: no token (%v); add it again in Settings", s.Name, err))
+				errs = append(errs, fmt.Errorf("server %q: no token (%v); sign in again or add it in Settings", s.Name, err))
 			}
 		}
 		if err := c.startServer(s, token); err != nil {
@@ -267,7 +267,7 @@ func (c *Controller) startServer(s ServerConfig, token string) error {
 	feed := client.NewFeed(nil)
 	mon := NewMonitor(MonitorConfig{
 		Server: s.Name, URL: client.BaseURL(), Demo: s.Name == DemoServerName && c.Demo(),
-		Source: client, Feed: feed, Reconcile: reconcile, Log: c.log,
+		Source: client, Feed: feed, Reconcile: reconcile, Log: c.log, NoToken: token == "",
 	})
 	if watch := NewAddressWatch(AddressWatchConfig{Server: s, Client: client, Feed: feed, Monitor: mon,
 		Options: c.opts.Reprobe, Info: c.ClientInfo(), Log: c.log, Moved: c.moved}); watch != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -32,7 +33,15 @@ type MonitorConfig struct {
 	Coalesce time.Duration
 	Now      func() time.Time
 	Log      *slog.Logger
+	// NoToken: no token is known for the server (signed out, or the
+	// keyring lost it). Run then contacts nobody: it publishes Unauthorized
+	// with NoTokenText and returns, so the window and tray say what to do
+	// instead of showing a server that merely rejects a token.
+	NoToken bool
 }
+
+// NoTokenText is the status of a server whose token is missing.
+const NoTokenText = "no token stored for this server: sign in again, or add its token in Settings"
 
 // Monitor follows one server: it merges SSE events and /status/sessions
 // into immutable snapshots and publishes them with the session lifecycle
@@ -147,6 +156,10 @@ func (m *Monitor) post(msg feedMsg) {
 // wrapping plex.ErrUnauthorized once the token was rejected (after
 // publishing that state): retrying a rejected token helps nobody.
 func (m *Monitor) Run(ctx context.Context) error {
+	if m.cfg.NoToken {
+		m.setConn(Conn{Status: Unauthorized, Err: NoTokenText})
+		return fmt.Errorf("server %q: %w (%s)", m.cfg.Server, plex.ErrUnauthorized, NoTokenText)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,60 @@ func TestSignOut(t *testing.T) {
 				t.Errorf("configured servers after sign-out = %d, want both kept", len(got))
 			}
 		})
+	}
+}
+
+// TestStartWithoutToken: a configured server whose token is gone (signed
+// out, keyring emptied) is shown as needing a token, and nothing is sent to
+// it: no request without a token, no misleading "token rejected".
+func TestStartWithoutToken(t *testing.T) {
+	sim := startSim(t, plexsim.Options{Token: "tok", MachineID: "pms-den", FriendlyName: "Den"})
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Servers = []ServerConfig{{Name: "Den", URL: sim.URL(), MachineID: "pms-den"}}
+	if err := SaveConfig(filepath.Join(dir, "config.json"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctrl, err := NewController(ControllerOptions{ConfigDir: dir, Secrets: NewMemoryStore(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer func() { cancel(); ctrl.Hub().Wait() }()
+	if err := ctrl.Start(ctx); err == nil || !strings.Contains(err.Error(), "no token") {
+		t.Errorf("Start = %v, want an error saying the token is missing", err)
+	}
+	mon := ctrl.Hub().Monitor("Den")
+	if mon == nil {
+		t.Fatal("Den is not listed at all")
+	}
+	waitUntil(t, "the no-token status", 5*time.Second, func() bool { return mon.Snapshot().Conn.Status == Unauthorized })
+	if got := mon.Snapshot().Conn.Line(time.Now()); got != NoTokenText {
+		t.Errorf("status line = %q, want %q", got, NoTokenText)
+	}
+	if ctrl.Demo() {
+		t.Error("the demo server started although a server is configured")
+	}
+	if reqs := sim.Requests(); len(reqs) != 0 {
+		t.Errorf("%d requests reached the server without a token, want none: %+v", len(reqs), reqs)
+	}
+}
+
+func TestConnWordAndLineForMissingToken(t *testing.T) {
+	tests := []struct {
+		conn       Conn
+		word, line string
+	}{
+		{Conn{Status: Unauthorized, Err: NoTokenText}, "no token", NoTokenText},
+		{Conn{Status: Unauthorized, Err: "unauthorized"}, "token rejected", "token rejected: unauthorized"},
+		{Conn{Status: Connected}, "connected", "connected"},
+	}
+	for _, tc := range tests {
+		if got := tc.conn.Word(); got != tc.word {
+			t.Errorf("%+v.Word() = %q, want %q", tc.conn, got, tc.word)
+		}
+		if got := tc.conn.Line(time.Now()); got != tc.line {
+			t.Errorf("%+v.Line() = %q, want %q", tc.conn, got, tc.line)
+		}
 	}
 }

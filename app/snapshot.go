@@ -49,8 +49,20 @@ type Conn struct {
 	Since     time.Time // when Status was entered
 }
 
+// Word is the status in a word or two for a compact list: the status, or
+// "no token" for a server whose token is missing.
+func (c Conn) Word() string {
+	if c.Status == Unauthorized && c.Err == NoTokenText {
+		return "no token"
+	}
+	return c.Status.String()
+}
+
 // Line returns the status line text, e.g. "connected · last event 12:03:04".
 func (c Conn) Line(now time.Time) string {
+	if c.Status == Unauthorized && c.Err == NoTokenText {
+		return NoTokenText // "token rejected" would be wrong: none was sent
+	}
 	s := c.Status.String()
 	if !c.NextRetry.IsZero() && (c.Status == Reconnecting || c.Status == Unreachable) {
 		if d := c.NextRetry.Sub(now).Round(time.Second); d > 0 {

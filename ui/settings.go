@@ -271,14 +271,14 @@ func (v *settingsView) notWatched() string {
 // server missing from st is not watched (see notWatched); before the first
 // state nothing is known yet.
 func (v *settingsView) setState(st *app.State) {
-	conn := make(map[string]app.ConnStatus, len(st.Servers))
+	conn := make(map[string]app.Conn, len(st.Servers))
 	for _, sn := range st.Servers {
-		conn[sn.Server] = sn.Conn.Status
+		conn[sn.Server] = sn.Conn
 	}
 	for name, l := range v.serverStatus {
 		text, imp := "", widget.LowImportance
 		if c, ok := conn[name]; ok {
-			text, imp = c.String(), connImportance(c)
+			text, imp = c.Word(), connImportance(c.Status)
 		} else if v.u.gotState {
 			text, imp = v.notWatched(), widget.WarningImportance
 		}
