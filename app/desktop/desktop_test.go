@@ -156,3 +156,54 @@ func TestBrokenRulesFileKept(t *testing.T) {
 		t.Error("the broken rules file was changed")
 	}
 }
+
+// When a signed-in server moves to another of its addresses, the desktop
+// app says so in a notification naming the new address and its kind.
+func TestMoveIsNotified(t *testing.T) {
+	opts := plexsim.Options{Token: "tok", MachineID: "pms-den", PlexPass: true, PingInterval: 100 * time.Millisecond}
+	lan, remote := plexsim.New(opts), plexsim.New(opts)
+	for _, s := range []*plexsim.Server{lan, remote} {
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+	}
+	dir := t.TempDir()
+	cfg := app.DefaultConfig()
+	cfg.Servers = []app.ServerConfig{{Name: "Den", URL: lan.URL(), MachineID: "pms-den",
+		Connections: []app.ServerConnection{{URI: lan.URL(), Local: true}, {URI: remote.URL()}}}}
+	if err := app.SaveConfig(filepath.Join(dir, "config.json"), cfg); err != nil {
+		t.Fatal(err)
+	}
+	secrets := app.NewMemoryStore()
+	_ = secrets.Set(context.Background(), "pms-den", "tok")
+	d, err := New(Options{Controller: app.ControllerOptions{ConfigDir: dir, Secrets: secrets, Getenv: func(string) string { return "" },
+		Reprobe: app.ReprobeOptions{After: 100 * time.Millisecond, Probe: time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var notes []app.Notification
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := d.Start(ctx, Sinks{Notify: func(n app.Notification) { mu.Lock(); notes = append(notes, n); mu.Unlock() }}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); d.Wait() }()
+	waitFor(t, "connected", 5*time.Second, func() bool { return d.Ctrl.Hub().Monitor("Den").Snapshot().Conn.Status == app.Connected })
+	lan.Close()
+	var got app.Notification
+	waitFor(t, "the move notification", 10*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range notes {
+			if strings.Contains(n.Title, "moved") {
+				got = n
+				return true
+			}
+		}
+		return false
+	})
+	if got.Kind != app.NotifyServerBack || got.Title != "Den moved to another address" || !strings.Contains(got.Body, remote.URL()+" (remote)") {
+		t.Errorf("notification = %+v, want Den's move to %s (remote)", got, remote.URL())
+	}
+}
