@@ -3,7 +3,6 @@ package plextv_test
 import (
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -171,64 +170,5 @@ func TestProbeServers(t *testing.T) {
 	if len(got) != 3 || got[0].Err != nil || rig.nameOf(got[0].Connection) != "local" ||
 		got[1].Err != nil || got[1].Connection.URI != other.URL() || got[1].Resource.Name != "Cabin" || got[2].Err == nil {
 		t.Errorf("ProbeServers = %+v", got)
-	}
-}
-
-func TestChooserReprobes(t *testing.T) {
-	ctx := testCtx(t)
-	rig := newProbeRig(t)
-	// At first plex.tv lists only the LAN address, so no probe of the
-	// remote one is in flight (a cancelled probe may reach a server late
-	// and spoil the count below).
-	ch := plextv.NewChooser(rig.resource(true, "local"),
-		plextv.ProbeOptions{Info: testInfo, HTTPClient: loopbackClient(t), Timeout: time.Second})
-
-	first, err := ch.Connection(ctx)
-	if err != nil || rig.nameOf(first) != "local" {
-		t.Fatalf("Connection = %s, %v; want local", rig.nameOf(first), err)
-	}
-	if again, _ := ch.Connection(ctx); again != first {
-		t.Errorf("second Connection = %s, want the remembered local one", rig.nameOf(again))
-	}
-
-	ch.SetResource(rig.resource(true, "relay", "remote", "local"))
-	if again, _ := ch.Connection(ctx); again != first {
-		t.Errorf("Connection after SetResource = %s, want local kept until it fails", rig.nameOf(again))
-	}
-
-	// The LAN connection dies (the laptop left home): every caller that
-	// saw it fail asks at once; one probe runs, all get the remote one.
-	rig.servers["local"].Close()
-	before := identityCalls(rig.servers["remote"])
-	var wg sync.WaitGroup
-	got := make([]plextv.Connection, 5)
-	errs := make([]error, 5)
-	for i := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i], errs[i] = ch.Reprobe(ctx, first)
-		}()
-	}
-	wg.Wait()
-	for i := range got {
-		if errs[i] != nil || rig.nameOf(got[i]) != "remote" {
-			t.Errorf("Reprobe %d = %s, %v; want remote", i, rig.nameOf(got[i]), errs[i])
-		}
-	}
-	if n := identityCalls(rig.servers["remote"]) - before; n != 1 {
-		t.Errorf("remote was probed %d times by 5 concurrent Reprobes of one failure, want 1", n)
-	}
-
-	rig.servers["remote"].Close()
-	if c, err := ch.Reprobe(ctx, got[0]); err != nil || rig.nameOf(c) != "relay" {
-		t.Errorf("Reprobe after the remote died = %s, %v; want relay", rig.nameOf(c), err)
-	}
-	rig.servers["relay"].Close()
-	if _, err := ch.Reprobe(ctx, rig.conns["relay"]); !errors.Is(err, plex.ErrUnreachable) {
-		t.Errorf("Reprobe with nothing left = %v, want ErrUnreachable", err)
-	}
-	if _, err := ch.Connection(ctx); !errors.Is(err, plex.ErrUnreachable) {
-		t.Errorf("Connection after a failed Reprobe = %v, want a fresh probe failing with ErrUnreachable", err)
 	}
 }
