@@ -9,12 +9,19 @@
 // complete record survives. Files rotate by size and only the newest few
 // are kept.
 //
-// The package uses only the standard library; it knows nothing of Plex or
-// of the app, so the GUI, the rules engine and the command line share it.
+// Several processes may append to one directory at once (the desktop app
+// and a `plexwarden watch` of the same user): a lock file serialises each
+// append with the rotation, and a store that finds another process rotated
+// or wrote meanwhile moves to the newest file first, so no record lands in
+// a file that is about to be deleted.
+//
+// The package knows nothing of Plex or of the app, so the GUI, the rules
+// engine and the command line share it.
 package history
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gofrs/flock"
 )
 
 // Kinds of record: who or what asked for the action.
@@ -79,11 +88,12 @@ const (
 func fileName(seq int) string { return fmt.Sprintf("%s%06d%s", filePrefix, seq, fileSuffix) }
 
 // Store appends records to the history directory. It is safe for
-// concurrent use by the goroutines of one process; two processes appending
-// to one directory at once is not supported.
+// concurrent use by the goroutines of one process and by several processes
+// (see the package comment).
 type Store struct {
 	dir  string
 	opts Options
+	lock *flock.Flock // dir/.lock, held across one append (and rotation)
 
 	mu   sync.Mutex
 	f    *os.File
@@ -113,7 +123,7 @@ func OpenWith(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, opts: opts, seq: 1}
+	s := &Store{dir: dir, opts: opts, seq: 1, lock: flock.New(filepath.Join(dir, lockName), flock.SetPermissions(0o600))}
 	if len(seqs) > 0 {
 		s.seq = seqs[len(seqs)-1]
 	}
@@ -183,6 +193,14 @@ func (s *Store) Append(r Record) error {
 	if s.f == nil {
 		return errors.New("history: store closed")
 	}
+	unlock, err := s.lockDir()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := s.catchUp(); err != nil {
+		return err
+	}
 	if s.size > 0 && s.size+int64(len(line)) > s.opts.MaxBytes {
 		if err := s.rotate(); err != nil {
 			return err
@@ -210,6 +228,60 @@ func encode(r Record) ([]byte, error) {
 	r.Time = r.Time.UTC()
 	b, err := json.Marshal(r)
 	return append(b, '\n'), err
+}
+
+// lockName is the lock file that serialises appends of several processes.
+const lockName = ".lock"
+
+// lockWait bounds the wait for another process's append: one write and one
+// fsync, so anything this long is a stuck process, not a busy one.
+const lockWait = 10 * time.Second
+
+// lockDir takes the directory's lock for one append and returns its
+// release. Called with mu held.
+func (s *Store) lockDir() (func(), error) {
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	ok, err := s.lock.TryLockContext(ctx, 5*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("history: another Plex Warden process holds %s: %w", filepath.Join(s.dir, lockName), err)
+	}
+	return func() { _ = s.lock.Unlock() }, nil
+}
+
+// catchUp follows what other processes did since our last append: when
+// one rotated, it reopens the newest file; when one appended, it takes the
+// file's real size and whether it ends mid-line. Called with mu and the
+// directory lock held.
+func (s *Store) catchUp() error {
+	seqs, err := listFiles(s.dir)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if n := len(seqs); n > 0 && seqs[n-1] > s.seq {
+		_ = s.f.Close()
+		s.f = nil
+		s.seq = seqs[n-1]
+		return s.openCurrent()
+	}
+	st, err := s.f.Stat()
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	if size := st.Size(); size != s.size {
+		s.size = size
+		if size > 0 {
+			last, err := lastByte(filepath.Join(s.dir, fileName(s.seq)), size)
+			if err != nil {
+				return fmt.Errorf("history: %w", err)
+			}
+			s.torn = last != '\n'
+		}
+	}
+	return nil
 }
 
 // rotate closes the current file, starts the next one and deletes the

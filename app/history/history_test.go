@@ -456,3 +456,57 @@ func TestCrashMidAppend(t *testing.T) {
 		t.Logf("round %d: %d complete records in %d files, %d torn line(s)", round, n, res.Files, res.Skipped)
 	}
 }
+
+// TestTwoStoresShareOneDirectory stands in for the desktop app and a
+// `plexwarden watch` writing one history: two stores on one directory (the
+// lock is per open file, so it works between them as between processes);
+// the first appends most records, the second one now and then, while
+// files rotate often and only three are kept. What
+// survives must be exactly the newest records, with no gap: a store that
+// kept writing to a file the other had rotated away from would lose its
+// records when that file is deleted.
+func TestTwoStoresShareOneDirectory(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{MaxBytes: 1024, Keep: 3}
+	stores := []*Store{mustOpen(t, dir, opts), mustOpen(t, dir, opts)}
+	const n = 200
+	for i := range n {
+		s := stores[0]
+		if i%20 == 19 {
+			s = stores[1]
+		}
+		if err := s.Append(rec(i, nil)); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	res, err := Read(dir, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 0 {
+		t.Errorf("%d undecodable lines, want 0", res.Skipped)
+	}
+	if len(res.Records) < 5 {
+		t.Fatalf("only %d records survived", len(res.Records))
+	}
+	got := map[string]bool{}
+	for _, r := range res.Records {
+		got[r.SessionID] = true
+	}
+	first := n - len(res.Records)
+	for i := first; i < n; i++ {
+		if !got["sid"+strconv.Itoa(i)] {
+			t.Errorf("record %d is missing: the survivors are not the newest %d records", i, len(res.Records))
+		}
+	}
+	files, _ := listFiles(dir)
+	if len(files) > opts.Keep {
+		t.Errorf("%d files kept, want at most %d", len(files), opts.Keep)
+	}
+	for _, q := range files[:len(files)-1] {
+		st, err := os.Stat(filepath.Join(dir, fileName(q)))
+		if err == nil && st.Size() > opts.MaxBytes+512 {
+			t.Errorf("%s grew to %d bytes past the rotation size %d", fileName(q), st.Size(), opts.MaxBytes)
+		}
+	}
+}
