@@ -160,6 +160,7 @@ func (v *diagView) refresh() {
 	v.findings = v.b.Active()
 	v.players = v.b.Players()
 	v.showFindings()
+	v.u.setDiagCount(len(v.findings))
 
 	// Keep the selection on the same player id; with none, select the
 	// first flagged one, whose timeline holds the evidence.
@@ -190,6 +191,23 @@ func (v *diagView) refresh() {
 	empty := len(v.players) == 0 && len(v.findings) == 0
 	setVisible(v.main, v.content, !empty)
 	setVisible(v.empty, v.content, empty)
+}
+
+// setDiagCount shows how many findings are active in the Diagnostics
+// tab's title, "Diagnostics (2)", so a collision is seen from any tab (UI
+// goroutine).
+func (u *UI) setDiagCount(n int) {
+	if u.diagTab == nil || u.tabs == nil {
+		return // still being built
+	}
+	text := "Diagnostics"
+	if n > 0 {
+		text = fmt.Sprintf("Diagnostics (%d)", n)
+	}
+	if u.diagTab.Text != text {
+		u.diagTab.Text = text
+		u.tabs.Refresh()
+	}
 }
 
 // showFindings rebuilds the banner when the findings changed.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -216,6 +217,25 @@ func TestPostDiag(t *testing.T) {
 	}
 	if u.diag.scroll.Visible() {
 		t.Error("banner still shown after the last signal said no findings")
+	}
+	if got := u.diagTab.Text; got != "Diagnostics" {
+		t.Errorf("tab title with no findings = %q, want %q", got, "Diagnostics")
+	}
+}
+
+// The tab's title counts the active findings, so they are seen from any tab.
+func TestDiagnosticsTabCount(t *testing.T) {
+	d := fixedDiag()
+	u := newOptsUI(t, newFakeBackend(), Options{TrayHost: true, Diag: d})
+	if got, want := u.diagTab.Text, fmt.Sprintf("Diagnostics (%d)", len(d.active)); got != want {
+		t.Errorf("tab title at start = %q, want %q", got, want)
+	}
+	d.mu.Lock()
+	d.active = d.active[:1]
+	d.mu.Unlock()
+	u.diag.refresh()
+	if got := u.diagTab.Text; got != "Diagnostics (1)" {
+		t.Errorf("tab title with one finding = %q, want %q", got, "Diagnostics (1)")
 	}
 }
 

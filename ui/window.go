@@ -59,6 +59,9 @@ func (u *UI) buildWindow() {
 	}
 	u.tabs = container.NewAppTabs(append(items, u.settingsTab)...)
 	u.tabs.OnSelected = u.tabSelected
+	if u.diag != nil {
+		u.setDiagCount(len(u.diag.findings)) // its first refresh came before the tab existed
+	}
 	u.banner = u.newBanner()
 	u.status = newStatusBar(u)
 	u.top = container.NewVBox(u.banner)
