@@ -10,14 +10,22 @@ import (
 )
 
 // FuzzDecodeSessions: any input either decodes or fails with ErrMalformed;
-// it never panics.
+// it never panics; and the fast paths give exactly what encoding/json and
+// encoding/xml give (compareDecoders).
 func FuzzDecodeSessions(f *testing.F) {
 	for _, name := range []string{"sessions.xml", "sessions-typed.json", "sessions-strings.json"} {
 		f.Add(readFixture(f, name))
 	}
 	f.Add([]byte(`{"MediaContainer":{"Metadata":[{"User":[],"Player":[[]],"Media":[{"Part":[{"Stream":[{}]}]}]}]}}`))
 	f.Add([]byte(`<MediaContainer><Video><Media><Part><Stream/></Part></Media></Video></MediaContainer>`))
+	for _, tt := range oddJSON {
+		f.Add([]byte(tt.body))
+	}
+	for _, tt := range oddXML {
+		f.Add([]byte(tt.body))
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		compareDecoders(t, b)
 		items, err := DecodeSessions(b)
 		if err != nil && !errors.Is(err, ErrMalformed) {
 			t.Fatalf("error %v does not wrap ErrMalformed", err)
@@ -90,6 +98,21 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		if ev.Name != name {
 			t.Fatalf("Name = %q, want %q", ev.Name, name)
+		}
+	})
+}
+
+// FuzzTolerantFloat: Float.UnmarshalJSON's in-place cases agree with the
+// general conversion on any input.
+func FuzzTolerantFloat(f *testing.F) {
+	for _, s := range []string{`1.5`, `"1.5"`, `"inf"`, "\"1\xff\"", `-0`, `"\u0031"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got Float
+		_ = got.UnmarshalJSON(b)
+		if want := parseFloat(unquote(b)); float64(got) != want {
+			t.Fatalf("Float(%q) = %v, want %v", b, got, want)
 		}
 	})
 }

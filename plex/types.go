@@ -117,7 +117,19 @@ func (n Int) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 }
 
 // UnmarshalJSON implements json.Unmarshaler and never fails.
-func (f *Float) UnmarshalJSON(b []byte) error { *f = Float(parseFloat(unquote(b))); return nil }
+func (f *Float) UnmarshalJSON(b []byte) error {
+	// A number, or a quoted one without escapes, is parsed in place: the
+	// same as going through unquote, without allocating a string.
+	if n := len(b); n > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9') {
+		*f = Float(parseFloat(string(b)))
+		return nil
+	} else if n >= 2 && b[0] == '"' && b[n-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*f = Float(parseFloat(string(b[1 : n-1])))
+		return nil
+	}
+	*f = Float(parseFloat(unquote(b)))
+	return nil
+}
 
 // UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
 func (f *Float) UnmarshalXMLAttr(a xml.Attr) error { *f = Float(parseFloat(a.Value)); return nil }
