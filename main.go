@@ -1,7 +1,10 @@
+//go:build !headless
+
 // Command plexwarden watches Plex Media Servers from the system tray and
 // stops the streams an admin does not want. main only wires the parts
 // together: the command line (app/cli), the domain (app), and the desktop
-// UI (ui) on a Fyne app.
+// UI (ui) on a Fyne app. Built with -tags headless, main_headless.go
+// replaces this file: the same command line without the desktop app.
 package main
 
 import (

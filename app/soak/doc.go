@@ -8,7 +8,6 @@
 // soak` sets 5m) and are seeded: PLEXWARDEN_SOAK_SEED replays a run, and
 // a failing run prints its seed. The subdirectories hold the helper
 // programs of `make measure`: loadsim (a simulated server with N live
-// sessions), traywatch (a fake tray host that times the app's tray
-// registration) and headless (the command line without the desktop app,
-// for comparison).
+// sessions) and traywatch (a fake tray host that times the app's tray
+// registration).
 package soak
