@@ -11,8 +11,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -31,18 +29,7 @@ var version = "dev"
 // appID is the reverse-DNS id: preferences, notifications, .desktop entry.
 const appID = "io.github.plexwarden.plexwarden"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, cli.Env{
-		Args:    os.Args[1:],
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		Version: version,
-		GUI:     runGUI,
-	})
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Run(version, runGUI) }
 
 // runGUI starts the desktop app: tray, window and notifications over the
 // controller's monitors. It returns when the user quits or ctx ends.

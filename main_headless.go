@@ -9,27 +9,9 @@
 
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/plexwarden/plexwarden/app/cli"
-)
+import "github.com/plexwarden/plexwarden/app/cli"
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, cli.Env{
-		Args:    os.Args[1:],
-		Stdout:  os.Stdout,
-		Stderr:  os.Stderr,
-		Version: version,
-		GUI:     nil, // no desktop app in this build
-	})
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Run(version, nil) } // no desktop app in this build

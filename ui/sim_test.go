@@ -29,25 +29,9 @@ func TestTerminateFlowAgainstSimulator(t *testing.T) {
 		Transcode: &plexsim.TranscodeSpec{Video: "transcode", Audio: "copy"}})
 
 	env := map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": "ui-token"}
-	ctrl, err := app.NewController(app.ControllerOptions{ConfigDir: t.TempDir(), Secrets: app.NewMemoryStore(),
-		Getenv: func(k string) string { return env[k] }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := test.NewTempApp(t)
-	u := New(a, ctrl, Options{TrayHost: true})
+	ctrl, u, _ := startControllerUI(t, func(k string) string { return env[k] })
 	// The test driver runs fyne.Do inline on the calling goroutine, so
 	// states are applied from this goroutine instead of through Post.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(func() {
-		cancel()
-		ctrl.Hub().Wait()
-		u.Stop()
-		u.bg.Wait()
-	})
-	if err := ctrl.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	deadline := time.Now().Add(5 * time.Second)
 	for len(u.sessions.rows) == 0 {
 		if time.Now().After(deadline) {
@@ -112,24 +96,8 @@ func TestTwoSimulatedServersInTheWindow(t *testing.T) {
 		Player:    plexsim.PlayerSpec{Product: "Plex for Roku", Platform: "Roku", Title: "Bedroom"},
 		Transcode: &plexsim.TranscodeSpec{Video: "transcode", Audio: "copy"}})
 
-	ctrl, err := app.NewController(app.ControllerOptions{ConfigDir: t.TempDir(), Secrets: app.NewMemoryStore(),
-		Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := test.NewTempApp(t)
-	u := New(a, ctrl, Options{TrayHost: true})
+	ctrl, u, ctx := startControllerUI(t, func(string) string { return "" })
 	u.Window().Resize(windowSize)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(func() {
-		cancel()
-		ctrl.Hub().Wait()
-		u.Stop()
-		u.bg.Wait()
-	})
-	if err := ctrl.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if !ctrl.Demo() {
 		t.Fatal("with no server configured the demo server did not start")
 	}
@@ -214,4 +182,28 @@ func TestTwoSimulatedServersInTheWindow(t *testing.T) {
 	if got := u.status.result.Text; !strings.Contains(got, "Done") {
 		t.Errorf("status = %q, want Done", got)
 	}
+}
+
+// startControllerUI starts a real controller (in-memory secrets, a temp
+// config directory, getenv for PLEX_URL/PLEX_TOKEN) and a UI on it with
+// the test driver; everything stops at the end of the test. The context
+// is the controller's, bounded to 20 s.
+func startControllerUI(t *testing.T, getenv func(string) string) (*app.Controller, *UI, context.Context) {
+	t.Helper()
+	ctrl, err := app.NewController(app.ControllerOptions{ConfigDir: t.TempDir(), Secrets: app.NewMemoryStore(), Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := New(test.NewTempApp(t), ctrl, Options{TrayHost: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(func() {
+		cancel()
+		ctrl.Hub().Wait()
+		u.Stop()
+		u.bg.Wait()
+	})
+	if err := ctrl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctrl, u, ctx
 }

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -69,6 +71,17 @@ Usage:
 Server and token: --server URL (or PLEX_URL) and PLEX_TOKEN.
 Run "plexwarden COMMAND --help" for a command's options.
 `
+
+// Run is the whole of a main function: it runs the command line on the
+// process's arguments and standard streams until it ends, Ctrl-C or
+// SIGTERM, then exits with its code. gui starts the desktop app (nil in a
+// build without one).
+func Run(version string, gui func(ctx context.Context, opts GUIOptions) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, GUI: gui})
+	stop()
+	os.Exit(code)
+}
 
 // Main runs the command line and returns the exit code.
 func Main(ctx context.Context, env Env) int {
