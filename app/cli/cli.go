@@ -185,6 +185,20 @@ func hasFlags(fs *flag.FlagSet) bool {
 }
 
 // parse parses flags placed before or after the positional arguments.
+// parseNone is parse for a command that takes no positional argument: one
+// is a usage error, named on stderr.
+func parseNone(env Env, fs *flag.FlagSet, args []string) error {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "plexwarden %s: unexpected argument %q\n", fs.Name(), pos[0])
+		return errUsage
+	}
+	return nil
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -316,13 +330,8 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "sessions", "[--json] [--server NAME|URL]", "List the sessions playing now, with how each is delivered.")
 	asJSON := fs.Bool("json", false, "print a JSON array (fields documented in the README)")
 	targets := targetsFlag(env, fs)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(env, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "plexwarden sessions: unexpected argument %q\n", pos[0])
-		return errUsage
 	}
 	ts, err := targets()
 	if err != nil {

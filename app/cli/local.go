@@ -43,13 +43,8 @@ func cmdLocal(ctx context.Context, env Env, args []string) error {
 	sample := fs.Duration("sample", time.Second, "how long to measure CPU use")
 	assumeLocal := fs.Bool("assume-local", false, "link even when the server address does not look like this computer (containers, proxies)")
 	matcher := matcherFlags(fs)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(env, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "plexwarden local: unexpected argument %q\n", pos[0])
-		return errUsage
 	}
 	if *sample < local.MinInterval {
 		*sample = local.MinInterval

@@ -76,13 +76,8 @@ func cmdLogin(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "Usage: plexwarden login [--no-browser]\n\nSign in with your Plex account in the browser; see plexwarden --help.\n\nOptions:\n")
 		fmt.Fprintf(env.Stderr, "  -no-browser\n    \t%s\n", fs.Lookup("no-browser").Usage)
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(env, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "plexwarden login: unexpected argument %q\n", pos[0])
-		return errUsage
 	}
 
 	dir, err := app.DefaultConfigDir()
@@ -347,13 +342,8 @@ func cmdLogout(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "logout", "",
 		"Delete the tokens of every configured server from the system keyring. The servers stay in the\n"+
 			"configuration; sign in again with \"plexwarden login\".")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(env, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "plexwarden logout: unexpected argument %q\n", pos[0])
-		return errUsage
 	}
 	dir, err := app.DefaultConfigDir()
 	if err != nil {

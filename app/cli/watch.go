@@ -34,13 +34,8 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per line for every event and action")
 	histDir := fs.String("history", "", "history directory (default <config dir>/history); \"off\" keeps none")
 	targets := targetsFlag(env, fs)
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(env, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(env.Stderr, "plexwarden watch: unexpected argument %q\n", pos[0])
-		return errUsage
 	}
 
 	path := *config
