@@ -16,8 +16,8 @@ type DemoOptions struct {
 	MaxSessions int           // default 9
 	// Opening is when the scripted first arrival happens: a remote viewer
 	// starts a 4K HEVC film that the server transcodes, so whoever tries
-	// the demo sees a "new session" and a "transcode started" popup soon
-	// after start instead of whenever chance brings one. It comes after
+	// the demo sees a popup for it (a new transcoding session) soon after
+	// start instead of whenever chance brings one. It comes after
 	// the app's quiet period for sessions found at connect (10 s).
 	// Default DefaultDemoOpening; negative: no scripted arrival.
 	Opening time.Duration
