@@ -370,6 +370,7 @@ func (c *Controller) AddServer(ctx context.Context, ns NewServer) (string, error
 		return "", err
 	}
 	sc.URL = client.BaseURL()
+	defer client.CloseIdleConnections() // only for this check; the monitor gets its own
 	info, err := client.ServerInfo(ctx)
 	if err != nil {
 		if errors.Is(err, plex.ErrUnauthorized) {

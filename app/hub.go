@@ -68,6 +68,10 @@ func (h *Hub) Start(ctx context.Context, mon *Monitor, term Terminator, companio
 		defer h.wg.Done()
 		defer close(s.done)
 		wg.Wait()
+		// A stopped server leaves no keep-alive connection behind.
+		if c, ok := term.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
 	}()
 	go func() {
 		defer wg.Done()

@@ -111,6 +111,10 @@ func (c *Client) SetBaseURL(raw string) error {
 	return nil
 }
 
+// CloseIdleConnections closes the keep-alive connections the client is not
+// using, so a client that is done leaves none open behind it.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
+
 // Info returns the X-Plex-* identity the client sends (no token in it).
 func (c *Client) Info() ClientInfo { return c.info }
 
