@@ -73,7 +73,9 @@ type AddressWatchConfig struct {
 type connWatch struct {
 	cfg    AddressWatchConfig
 	opts   ReprobeOptions
-	states chan Conn // the latest connection state; capacity 1, newest wins
+	res    plextv.Resource // the server as plextv.Probe sees it, from the saved addresses
+	best   string          // the most preferred address (Candidates' first), "" if none
+	states chan Conn       // the latest connection state; capacity 1, newest wins
 }
 
 // NewAddressWatch returns the goroutine body that keeps a server signed in
@@ -89,7 +91,10 @@ func NewAddressWatch(cfg AddressWatchConfig) func(context.Context) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	w := &connWatch{cfg: cfg, opts: cfg.Options.withDefaults(), states: make(chan Conn, 1)}
+	w := &connWatch{cfg: cfg, opts: cfg.Options.withDefaults(), res: resourceOf(sc), states: make(chan Conn, 1)}
+	if cands := plextv.Candidates(w.res); len(cands) > 0 {
+		w.best = cands[0].URI
+	}
 	cfg.Monitor.Subscribe(func(up Update) { w.post(up.Snapshot.Conn) })
 	return w.run
 }
@@ -109,10 +114,10 @@ func (w *connWatch) post(c Conn) {
 	}
 }
 
-// resource describes the server to plextv.Probe from the saved addresses.
-func (w *connWatch) resource() plextv.Resource {
-	res := plextv.Resource{Name: w.cfg.Server.Name, ClientIdentifier: w.cfg.Server.MachineID, Owned: true}
-	for _, sc := range w.cfg.Server.Connections {
+// resourceOf describes a server to plextv.Probe from its saved addresses.
+func resourceOf(s ServerConfig) plextv.Resource {
+	res := plextv.Resource{Name: s.Name, ClientIdentifier: s.MachineID, Owned: true}
+	for _, sc := range s.Connections {
 		u, err := plex.ParseBaseURL(sc.URI)
 		if err != nil {
 			continue
@@ -125,8 +130,7 @@ func (w *connWatch) resource() plextv.Resource {
 
 // preferred reports whether the client is on the most preferred address.
 func (w *connWatch) preferred() bool {
-	cands := plextv.Candidates(w.resource())
-	return len(cands) == 0 || cands[0].URI == w.cfg.Client.BaseURL()
+	return w.best == "" || w.best == w.cfg.Client.BaseURL()
 }
 
 // run watches until ctx ends or the monitor stops for good.
@@ -197,7 +201,7 @@ func (w *connWatch) reprobe(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	defer hc.CloseIdleConnections() // its own transport: leave no connection behind
-	best, err := plextv.Probe(ctx, w.resource(), plextv.ProbeOptions{Info: w.cfg.Info, HTTPClient: hc, Timeout: w.opts.Probe})
+	best, err := plextv.Probe(ctx, w.res, plextv.ProbeOptions{Info: w.cfg.Info, HTTPClient: hc, Timeout: w.opts.Probe})
 	if err != nil {
 		return false, err
 	}

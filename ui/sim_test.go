@@ -55,16 +55,7 @@ func TestTerminateFlowAgainstSimulator(t *testing.T) {
 	test.Tap(findButton(t, overlay, "Terminate"))
 	u.bg.Wait()
 
-	calls := sim.Calls()
-	if len(calls) != 1 {
-		t.Fatalf("simulator received %d calls, want 1: %+v", len(calls), calls)
-	}
-	if c := calls[0]; c.Kind != plexsim.CallTerminate || c.SessionID != ref.ID || c.Reason != msg {
-		t.Errorf("call = %+v, want terminate of %s with %q", c, ref.ID, msg)
-	}
-	if got := u.status.result.Text; !strings.Contains(got, "Done") {
-		t.Errorf("status = %q, want Done", got)
-	}
+	checkTerminated(t, u, "simulator", sim, ref.ID, msg)
 }
 
 // TestTwoSimulatedServersInTheWindow drives two simulated servers through
@@ -172,16 +163,7 @@ func TestTwoSimulatedServersInTheWindow(t *testing.T) {
 	if calls := alpha.Calls(); len(calls) != 0 {
 		t.Errorf("Alpha received %d calls, want none: %+v", len(calls), calls)
 	}
-	calls := beta.Calls()
-	if len(calls) != 1 {
-		t.Fatalf("Beta received %d calls, want 1: %+v", len(calls), calls)
-	}
-	if c := calls[0]; c.Kind != plexsim.CallTerminate || c.SessionID != bea.ID || c.Reason != msg {
-		t.Errorf("Beta's call = %+v, want terminate of %s with %q", c, bea.ID, msg)
-	}
-	if got := u.status.result.Text; !strings.Contains(got, "Done") {
-		t.Errorf("status = %q, want Done", got)
-	}
+	checkTerminated(t, u, "Beta", beta, bea.ID, msg)
 }
 
 // startControllerUI starts a real controller (in-memory secrets, a temp
@@ -206,4 +188,20 @@ func startControllerUI(t *testing.T, getenv func(string) string) (*app.Controlle
 		t.Fatal(err)
 	}
 	return ctrl, u, ctx
+}
+
+// checkTerminated checks that sim (named name) received exactly one call,
+// a terminate of session id with msg, and that the window says Done.
+func checkTerminated(t *testing.T, u *UI, name string, sim *plexsim.Server, id, msg string) {
+	t.Helper()
+	calls := sim.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("%s received %d calls, want 1: %+v", name, len(calls), calls)
+	}
+	if c := calls[0]; c.Kind != plexsim.CallTerminate || c.SessionID != id || c.Reason != msg {
+		t.Errorf("%s's call = %+v, want terminate of %s with %q", name, c, id, msg)
+	}
+	if got := u.status.result.Text; !strings.Contains(got, "Done") {
+		t.Errorf("status = %q, want Done", got)
+	}
 }
