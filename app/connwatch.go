@@ -156,7 +156,7 @@ func (w *connWatch) run(ctx context.Context) {
 			return
 		case st := <-w.states:
 			switch st.Status {
-			case Stopped, Unauthorized:
+			case Stopped, Unauthorized, NoToken:
 				return // ended, or a token problem no other address fixes
 			case Connected:
 				if mode == failing {

@@ -34,14 +34,15 @@ type MonitorConfig struct {
 	Now      func() time.Time
 	Log      *slog.Logger
 	// NoToken: no token is known for the server (signed out, or the
-	// keyring lost it). Run then contacts nobody: it publishes Unauthorized
-	// with NoTokenText and returns, so the window and tray say what to do
+	// keyring lost it). Run then contacts nobody: it publishes NoToken
+	// with NoTokenHint and returns, so the window and tray say what to do
 	// instead of showing a server that merely rejects a token.
 	NoToken bool
 }
 
-// NoTokenText is the status of a server whose token is missing.
-const NoTokenText = "no token stored for this server: sign in again, or add its token in Settings"
+// NoTokenHint is the status detail of a server whose token is missing:
+// what to do about it.
+const NoTokenHint = "sign in again, or add its token in Settings"
 
 // Monitor follows one server: it merges SSE events and /status/sessions
 // into immutable snapshots and publishes them with the session lifecycle
@@ -157,8 +158,8 @@ func (m *Monitor) post(msg feedMsg) {
 // publishing that state): retrying a rejected token helps nobody.
 func (m *Monitor) Run(ctx context.Context) error {
 	if m.cfg.NoToken {
-		m.setConn(Conn{Status: Unauthorized, Err: NoTokenText})
-		return fmt.Errorf("server %q: %w (%s)", m.cfg.Server, plex.ErrUnauthorized, NoTokenText)
+		m.setConn(Conn{Status: NoToken, Err: NoTokenHint})
+		return fmt.Errorf("server %q: %w (no token stored; %s)", m.cfg.Server, plex.ErrUnauthorized, NoTokenHint)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

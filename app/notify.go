@@ -229,6 +229,14 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 		return
 	}
 	switch {
+	case cur == NoToken:
+		n.add(NotifyTokenRejected, notifyItem{
+			key:   sn.Server,
+			name:  sn.Server,
+			title: "No token for " + sn.Server,
+			body:  "Plex Warden is not watching it. Sign in again, or add its token in Settings.",
+			line:  sn.Server + ": " + sn.Conn.Line(now),
+		}, now)
 	case cur == Unauthorized:
 		if !srv.lost {
 			srv.lost, srv.lostAt = true, now

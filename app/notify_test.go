@@ -223,6 +223,13 @@ func TestNotifier(t *testing.T) {
 				"Plex Warden stopped watching it. Sign in again or update the token in Settings."}}},
 		},
 		{
+			name:  "no token: said as such, not as a rejection",
+			cfg:   allOn(),
+			steps: with(step{0, update(connUpdate("Home", NoToken))}),
+			want: []popup{{sec(2), Notification{NotifyTokenRejected, "No token for Home",
+				"Plex Warden is not watching it. Sign in again, or add its token in Settings."}}},
+		},
+		{
 			name:  "server toggle off: token rejection still shown",
 			cfg:   Notifications{TokenRejected: true},
 			steps: with(step{0, update(connUpdate("Home", Reconnecting))}, step{sec(10), update(connUpdate("Home", Unauthorized))}),

@@ -111,9 +111,9 @@ func TestStartWithoutToken(t *testing.T) {
 	if mon == nil {
 		t.Fatal("Den is not listed at all")
 	}
-	waitUntil(t, "the no-token status", 5*time.Second, func() bool { return mon.Snapshot().Conn.Status == Unauthorized })
-	if got := mon.Snapshot().Conn.Line(time.Now()); got != NoTokenText {
-		t.Errorf("status line = %q, want %q", got, NoTokenText)
+	waitUntil(t, "the no-token status", 5*time.Second, func() bool { return mon.Snapshot().Conn.Status == NoToken })
+	if got, want := mon.Snapshot().Conn.Line(time.Now()), "no token: "+NoTokenHint; got != want {
+		t.Errorf("status line = %q, want %q", got, want)
 	}
 	if ctrl.Demo() {
 		t.Error("the demo server started although a server is configured")
@@ -123,21 +123,26 @@ func TestStartWithoutToken(t *testing.T) {
 	}
 }
 
-func TestConnWordAndLineForMissingToken(t *testing.T) {
+func TestConnLineForMissingToken(t *testing.T) {
 	tests := []struct {
-		conn       Conn
-		word, line string
+		conn    Conn
+		word    string
+		line    string
+		problem bool
 	}{
-		{Conn{Status: Unauthorized, Err: NoTokenText}, "no token", NoTokenText},
-		{Conn{Status: Unauthorized, Err: "unauthorized"}, "token rejected", "token rejected: unauthorized"},
-		{Conn{Status: Connected}, "connected", "connected"},
+		{Conn{Status: NoToken, Err: NoTokenHint}, "no token", "no token: " + NoTokenHint, true},
+		{Conn{Status: Unauthorized, Err: "unauthorized"}, "token rejected", "token rejected: unauthorized", true},
+		{Conn{Status: Connected}, "connected", "connected", false},
 	}
 	for _, tc := range tests {
-		if got := tc.conn.Word(); got != tc.word {
-			t.Errorf("%+v.Word() = %q, want %q", tc.conn, got, tc.word)
+		if got := tc.conn.Status.String(); got != tc.word {
+			t.Errorf("%v.String() = %q, want %q", tc.conn.Status, got, tc.word)
 		}
 		if got := tc.conn.Line(time.Now()); got != tc.line {
 			t.Errorf("%+v.Line() = %q, want %q", tc.conn, got, tc.line)
+		}
+		if got := tc.conn.Status.Problem(); got != tc.problem {
+			t.Errorf("%v.Problem() = %v, want %v", tc.conn.Status, got, tc.problem)
 		}
 	}
 }

@@ -16,6 +16,7 @@ const (
 	Unauthorized                   // token rejected: no retry until the user acts
 	Unreachable                    // server does not answer; retrying
 	Stopped                        // monitor ended
+	NoToken                        // no token is known for the server: nothing is sent until the user acts
 )
 
 // String returns the status in words.
@@ -33,12 +34,14 @@ func (c ConnStatus) String() string {
 		return "unreachable"
 	case Stopped:
 		return "stopped"
+	case NoToken:
+		return "no token"
 	}
 	return "unknown"
 }
 
 // Problem reports whether the status needs the admin's attention.
-func (c ConnStatus) Problem() bool { return c == Unauthorized || c == Unreachable }
+func (c ConnStatus) Problem() bool { return c == Unauthorized || c == Unreachable || c == NoToken }
 
 // Conn describes one server's connection for the status line.
 type Conn struct {
@@ -49,20 +52,8 @@ type Conn struct {
 	Since     time.Time // when Status was entered
 }
 
-// Word is the status in a word or two for a compact list: the status, or
-// "no token" for a server whose token is missing.
-func (c Conn) Word() string {
-	if c.Status == Unauthorized && c.Err == NoTokenText {
-		return "no token"
-	}
-	return c.Status.String()
-}
-
 // Line returns the status line text, e.g. "connected · last event 12:03:04".
 func (c Conn) Line(now time.Time) string {
-	if c.Status == Unauthorized && c.Err == NoTokenText {
-		return NoTokenText // "token rejected" would be wrong: none was sent
-	}
 	s := c.Status.String()
 	if !c.NextRetry.IsZero() && (c.Status == Reconnecting || c.Status == Unreachable) {
 		if d := c.NextRetry.Sub(now).Round(time.Second); d > 0 {

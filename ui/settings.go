@@ -278,7 +278,7 @@ func (v *settingsView) setState(st *app.State) {
 	for name, l := range v.serverStatus {
 		text, imp := "", widget.LowImportance
 		if c, ok := conn[name]; ok {
-			text, imp = c.Word(), connImportance(c.Status)
+			text, imp = c.Status.String(), connImportance(c.Status)
 		} else if v.u.gotState {
 			text, imp = v.notWatched(), widget.WarningImportance
 		}

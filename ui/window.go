@@ -245,7 +245,7 @@ func connImportance(c app.ConnStatus) widget.Importance {
 		return widget.SuccessImportance
 	case app.Connecting, app.Reconnecting:
 		return widget.WarningImportance
-	case app.Unauthorized, app.Unreachable:
+	case app.Unauthorized, app.Unreachable, app.NoToken:
 		return widget.DangerImportance
 	}
 	return widget.LowImportance
