@@ -50,7 +50,10 @@ type Classification struct {
 	TargetVideoCodec string
 	TargetAudioCodec string
 	TargetResolution string
-	BitrateKbps      int64 // media bitrate of the selected version
+	BitrateKbps      int64 // source bitrate of the version played; 0 when unknown
+	// TargetBitrateKbps is what the player receives: the output's bitrate
+	// while transcoding, else the source's.
+	TargetBitrateKbps int64
 }
 
 // HW says how much of a transcode runs on hardware.
@@ -134,10 +137,22 @@ func (m *Metadata) SelectedStream(streamType int) *Stream {
 	return first
 }
 
-// Classify derives the decision and formats of a session item, following
-// Tautulli: no TranscodeSession means direct play; otherwise transcode if
-// video or audio is transcoded, else direct stream (copy).
-func Classify(m *Metadata) Classification {
+// Classify derives the decision and formats of a session item alone, as
+// ClassifySource does without the library's description of the source.
+func Classify(m *Metadata) Classification { return ClassifySource(m, nil) }
+
+// ClassifySource derives the decision and formats of a session item,
+// following Tautulli: no TranscodeSession means direct play; otherwise
+// transcode if video or audio is transcoded, else direct stream (copy).
+//
+// While Plex transcodes, the item's Media, Part and Stream describe the
+// transcoder's OUTPUT (docs/plex-api.md §4.2), so the source comes from src,
+// the version being played as GET /library/metadata describes it
+// (SourceMedia), else from TranscodeSession.source* and the streams'
+// displayTitle, which still name the source ("4K (HEVC Main 10)"). What no
+// source tells stays empty: an unknown source is never taken for the
+// output.
+func ClassifySource(m *Metadata, src *Media) Classification {
 	var c Classification
 	ts := m.TranscodeSession
 	vs, as, ss := m.SelectedStream(StreamVideo), m.SelectedStream(StreamAudio), m.SelectedStream(StreamSubtitle)
@@ -171,18 +186,70 @@ func Classify(m *Metadata) Classification {
 	c.AudioOnly = c.Decision == Transcode && !c.VideoTranscode
 
 	md := m.SelectedMedia()
-	if md != nil {
-		c.SourceVideoCodec = md.VideoCodec
-		c.SourceAudioCodec = md.AudioCodec
+	// output: the item's Media and Streams describe what the transcoder
+	// sends. A direct stream only remuxes: codecs and picture are the
+	// source's.
+	output := c.Decision == Transcode
+	videoConverted := c.VideoTranscode
+	audioConverted := c.AudioDecision == "transcode"
+	switch {
+	case src != nil:
+		c.SourceVideoCodec, c.SourceAudioCodec = src.VideoCodec, src.AudioCodec
+		c.SourceHeight = int(src.Height)
+		c.SourceResolution = ResolutionLabel(src.VideoResolution, int(src.Height))
+		c.BitrateKbps = int64(src.Bitrate)
+		if sv := mediaStream(src, StreamVideo); sv != nil {
+			if c.SourceVideoCodec == "" {
+				c.SourceVideoCodec = sv.Codec
+			}
+			if c.SourceHeight == 0 {
+				c.SourceHeight = int(sv.Height)
+			}
+		}
+		if c.SourceAudioCodec == "" {
+			if sa := mediaStream(src, StreamAudio); sa != nil {
+				c.SourceAudioCodec = sa.Codec
+			}
+		}
+	case md != nil && !output:
+		c.SourceVideoCodec, c.SourceAudioCodec = md.VideoCodec, md.AudioCodec
 		c.SourceHeight = int(md.Height)
 		c.SourceResolution = ResolutionLabel(md.VideoResolution, int(md.Height))
 		c.BitrateKbps = int64(md.Bitrate)
+	case md != nil:
+		// Transcoding without the library's answer: what the output
+		// shares with the source, and what the streams' titles name.
+		if !videoConverted {
+			c.SourceVideoCodec = md.VideoCodec
+			c.SourceHeight = int(md.Height)
+			c.SourceResolution = ResolutionLabel(md.VideoResolution, int(md.Height))
+		}
+		if !audioConverted {
+			c.SourceAudioCodec = md.AudioCodec
+		}
 	}
-	if vs != nil && c.SourceVideoCodec == "" {
-		c.SourceVideoCodec = vs.Codec
+	if vs != nil && (!output || !videoConverted) {
+		if c.SourceVideoCodec == "" {
+			c.SourceVideoCodec = vs.Codec
+		}
+		if c.SourceHeight == 0 {
+			c.SourceHeight = int(vs.Height)
+		}
 	}
-	if vs != nil && c.SourceHeight == 0 {
-		c.SourceHeight = int(vs.Height)
+	if as != nil && c.SourceAudioCodec == "" && (!output || !audioConverted) {
+		c.SourceAudioCodec = as.Codec
+	}
+	if vs != nil && (c.SourceResolution == "" && c.SourceHeight == 0 || c.SourceVideoCodec == "") {
+		res, codec := ParseDisplayTitle(vs.DisplayTitle)
+		if c.SourceResolution == "" && c.SourceHeight == 0 {
+			c.SourceResolution = res
+		}
+		if c.SourceVideoCodec == "" && !(ts != nil && ts.SourceVideoCodec != "") {
+			c.SourceVideoCodec = codec
+		}
+	}
+	if as != nil && c.SourceAudioCodec == "" && !(ts != nil && ts.SourceAudioCodec != "") {
+		_, c.SourceAudioCodec = ParseDisplayTitle(as.DisplayTitle)
 	}
 	if c.SourceResolution == "" && c.SourceHeight > 0 {
 		c.SourceResolution = ResolutionLabel("", c.SourceHeight)
@@ -190,13 +257,15 @@ func Classify(m *Metadata) Classification {
 	if c.SourceHeight == 0 {
 		c.SourceHeight = ResolutionHeight(c.SourceResolution)
 	}
-	if ts != nil {
+	if ts != nil && src == nil {
 		if ts.SourceVideoCodec != "" {
 			c.SourceVideoCodec = ts.SourceVideoCodec
 		}
 		if ts.SourceAudioCodec != "" {
 			c.SourceAudioCodec = ts.SourceAudioCodec
 		}
+	}
+	if ts != nil {
 		c.TargetVideoCodec, c.TargetAudioCodec = ts.VideoCodec, ts.AudioCodec
 		if ts.Height > 0 {
 			c.TargetResolution = ResolutionLabel("", int(ts.Height))
@@ -208,16 +277,124 @@ func Classify(m *Metadata) Classification {
 			Encoding:     firstNonEmpty(ts.TranscodeHwEncodingTitle, ts.TranscodeHwEncoding),
 		}
 	}
+	if output && md != nil {
+		// The transcoder's output, as the item's own Media tells it.
+		if videoConverted && (c.TargetVideoCodec == "" || c.TargetVideoCodec == "*") {
+			c.TargetVideoCodec = md.VideoCodec
+		}
+		if audioConverted && (c.TargetAudioCodec == "" || c.TargetAudioCodec == "*") {
+			c.TargetAudioCodec = md.AudioCodec
+		}
+		if videoConverted && c.TargetResolution == "" {
+			c.TargetResolution = ResolutionLabel(md.VideoResolution, int(md.Height))
+		}
+		c.TargetBitrateKbps = int64(md.Bitrate)
+	}
 	if c.TargetVideoCodec == "" || c.TargetVideoCodec == "*" {
 		c.TargetVideoCodec = c.SourceVideoCodec
 	}
 	if c.TargetAudioCodec == "" || c.TargetAudioCodec == "*" {
 		c.TargetAudioCodec = c.SourceAudioCodec
 	}
-	if c.TargetResolution == "" {
+	if c.TargetResolution == "" && !videoConverted {
 		c.TargetResolution = c.SourceResolution
 	}
+	if c.TargetBitrateKbps == 0 && !output {
+		c.TargetBitrateKbps = c.BitrateKbps
+	}
 	return c
+}
+
+// mediaStream returns the selected stream of a type in m's selected (else
+// first) Part, else the first of that type.
+func mediaStream(m *Media, streamType int) *Stream {
+	if m == nil || len(m.Part) == 0 {
+		return nil
+	}
+	p := &m.Part[0]
+	for i := range m.Part {
+		if m.Part[i].Selected {
+			p = &m.Part[i]
+			break
+		}
+	}
+	var first *Stream
+	for i := range p.Stream {
+		s := &p.Stream[i]
+		if int(s.StreamType) != streamType {
+			continue
+		}
+		if s.Selected {
+			return s
+		}
+		if first == nil {
+			first = s
+		}
+	}
+	return first
+}
+
+// SourceMedia returns the version of item (GET /library/metadata) that
+// session plays: the Media whose id is the session's selected Media id
+// (Plex keeps the version's id while it transcodes), else the only version.
+// With several versions and no matching id it returns nil: guessing could
+// judge a 1080p play by its 4K sibling.
+func SourceMedia(session, item *Metadata) *Media {
+	if item == nil {
+		return nil
+	}
+	if sm := session.SelectedMedia(); sm != nil && sm.ID != "" {
+		for i := range item.Media {
+			if item.Media[i].ID == sm.ID {
+				return &item.Media[i]
+			}
+		}
+	}
+	if len(item.Media) == 1 {
+		return &item.Media[0]
+	}
+	return nil
+}
+
+// ParseDisplayTitle reads a stream's displayTitle, which names the source
+// even while Plex transcodes: "4K (HEVC Main 10)" gives "4K" and "hevc",
+// "720p (H.264)" gives "720p" and "h264", "English (TRUEHD 7.1)" gives ""
+// and "truehd". Unknown words give "".
+func ParseDisplayTitle(t string) (resolution, codec string) {
+	t = strings.TrimSpace(t)
+	first := t
+	if i := strings.IndexByte(t, ' '); i > 0 {
+		first = t[:i]
+	}
+	if r := ResolutionLabel(first, 0); ResolutionHeight(r) > 0 {
+		resolution = r
+	}
+	open, close := strings.LastIndexByte(t, '('), strings.LastIndexByte(t, ')')
+	if open < 0 || close < open {
+		return resolution, ""
+	}
+	words := strings.Fields(t[open+1 : close])
+	if len(words) == 0 {
+		return resolution, ""
+	}
+	w := strings.ToLower(words[0])
+	switch w {
+	case "h.264", "h264", "avc":
+		codec = "h264"
+	case "hevc", "h.265", "h265":
+		codec = "hevc"
+	case "mpeg-2", "mpeg2", "mpeg2video":
+		codec = "mpeg2video"
+	case "mpeg-4", "mpeg4":
+		codec = "mpeg4"
+	case "vc-1", "vc1":
+		codec = "vc1"
+	case "dts", "dca", "dts-hd":
+		codec = "dca"
+	case "av1", "vp9", "vp8", "truehd", "eac3", "ac3", "aac", "flac", "mp3", "opus", "alac", "pcm", "vorbis":
+		codec = w
+	}
+	return resolution, codec
 }
 
 // Reason explains the decision in words, e.g.
@@ -242,6 +419,9 @@ func (c Classification) Reason() string {
 	var parts []string
 	if c.VideoDecision == "transcode" || c.SubtitleBurn && c.VideoDecision != "copy" {
 		v := "video " + join(CodecName(c.SourceVideoCodec), c.SourceResolution) + " → " + join(CodecName(c.TargetVideoCodec), c.TargetResolution)
+		if c.SourceVideoCodec == "" && c.SourceResolution == "" {
+			v = "video → " + join(CodecName(c.TargetVideoCodec), c.TargetResolution) // source unknown
+		}
 		if hw := c.HW.String(); hw != "" {
 			v += " (" + hw + ")"
 		}
@@ -436,15 +616,16 @@ func PlaybackKind(m *Metadata) Kind {
 }
 
 // Location returns "lan", "wan" or "cellular": Session.location, else
-// Player.local.
+// Player.local when Plex sent it, else "" (Plex said nothing: the caller
+// may judge the player's address, docs/RULES.md).
 func Location(m *Metadata) string {
 	if m.Session != nil && m.Session.Location != "" {
 		return strings.ToLower(m.Session.Location)
 	}
-	if m.Player != nil && m.Player.Local {
-		return "lan"
-	}
-	if m.Player != nil {
+	if m.Player != nil && m.Player.Local.Known() {
+		if m.Player.Local.IsTrue() {
+			return "lan"
+		}
 		return "wan"
 	}
 	return ""

@@ -3,15 +3,32 @@ package plex
 import "testing"
 
 func TestClassify(t *testing.T) {
+	// Streams as real Plex lists them: while transcoding, codec is the
+	// output's and displayTitle still names the source.
 	video := func(dec string) Stream {
-		return Stream{StreamType: StreamVideo, Codec: "hevc", Decision: dec, Selected: true}
+		return Stream{StreamType: StreamVideo, Codec: "hevc", Decision: dec, Selected: true, DisplayTitle: "4K (HEVC Main 10)"}
 	}
 	audio := func(dec string) Stream {
-		return Stream{StreamType: StreamAudio, Codec: "eac3", Decision: dec, Selected: true}
+		return Stream{StreamType: StreamAudio, Codec: "eac3", Decision: dec, Selected: true, DisplayTitle: "English (EAC3 5.1)"}
 	}
+	// item is a 4K HEVC/EAC3 file played directly or remuxed: its Media
+	// describe the source.
 	item := func(ts *TranscodeSession, streams ...Stream) *Metadata {
 		return &Metadata{
 			Media:            []Media{{Selected: true, VideoResolution: "4k", VideoCodec: "hevc", AudioCodec: "eac3", Part: []Part{{Selected: true, Stream: streams}}}},
+			TranscodeSession: ts,
+		}
+	}
+	// transcoding is the same file while Plex transcodes it: the Media
+	// describe the output (codec, resolution), the stream titles the source.
+	transcoding := func(ts *TranscodeSession, vcodec, res, acodec string, streams ...Stream) *Metadata {
+		if len(streams) == 0 {
+			v, a := video(ts.VideoDecision), audio(ts.AudioDecision)
+			v.Codec, a.Codec = vcodec, acodec
+			streams = []Stream{v, a}
+		}
+		return &Metadata{
+			Media:            []Media{{Selected: true, VideoResolution: res, VideoCodec: vcodec, AudioCodec: acodec, Part: []Part{{Selected: true, Stream: streams}}}},
 			TranscodeSession: ts,
 		}
 	}
@@ -28,16 +45,18 @@ func TestClassify(t *testing.T) {
 		{"no transcoder", item(nil), DirectPlay, false, false, false, "Direct Play", "Direct Play"},
 		{"no transcoder, copy streams", item(nil, video("copy"), audio("copy")), DirectPlay, false, false, false, "Direct Play", "Direct Play"},
 		{"remux", item(&TranscodeSession{VideoDecision: "copy", AudioDecision: "copy"}), DirectStream, false, false, false, "Direct Stream: video copy, audio copy", "Direct Stream"},
-		{"audio only", item(&TranscodeSession{VideoDecision: "copy", AudioDecision: "transcode", AudioCodec: "aac"}), Transcode, false, true, false,
+		{"audio only", transcoding(&TranscodeSession{VideoDecision: "copy", AudioDecision: "transcode", AudioCodec: "aac"}, "hevc", "4k", "aac"), Transcode, false, true, false,
 			"Transcode: video copy, audio EAC3 → AAC", "Transcode (audio)"},
-		{"video hw 4k to 1080", item(&TranscodeSession{VideoDecision: "transcode", AudioDecision: "copy", VideoCodec: "h264", Height: 1080, TranscodeHwFullPipeline: true}), Transcode, true, false, false,
+		{"video hw 4k to 1080", transcoding(&TranscodeSession{VideoDecision: "transcode", AudioDecision: "copy", VideoCodec: "h264", Height: 1080, TranscodeHwFullPipeline: true, SourceVideoCodec: "hevc"}, "h264", "1080", "eac3"), Transcode, true, false, false,
 			"Transcode: video HEVC 4K → H.264 1080p (HW), audio copy", "Transcode (HEVC 4K→1080p)"},
-		{"subtitle burn", item(&TranscodeSession{VideoDecision: "transcode", AudioDecision: "copy", SubtitleDecision: "burn", VideoCodec: "h264", Height: 2160}), Transcode, true, false, true,
+		{"subtitle burn", transcoding(&TranscodeSession{VideoDecision: "transcode", AudioDecision: "copy", SubtitleDecision: "burn", VideoCodec: "h264", Height: 2160}, "h264", "4k", "eac3"), Transcode, true, false, true,
 			"Transcode: video HEVC 4K → H.264 4K, audio copy, subtitles burned in", "Transcode (HEVC 4K)"},
-		{"decisions only in streams", item(&TranscodeSession{}, video("transcode"), audio("copy")), Transcode, true, false, false,
-			"Transcode: video HEVC 4K → HEVC 4K, audio copy", "Transcode (HEVC 4K)"},
+		{"decisions only in streams", transcoding(&TranscodeSession{}, "h264", "720", "eac3", video("transcode"), audio("copy")), Transcode, true, false, false,
+			"Transcode: video HEVC 4K → H.264 720p, audio copy", "Transcode (HEVC 4K→720p)"},
+		{"source unknown", transcoding(&TranscodeSession{VideoDecision: "transcode"}, "h264", "720", "aac", Stream{StreamType: StreamVideo, Codec: "h264", Decision: "transcode"}), Transcode, true, false, false,
+			"Transcode: video → H.264 720p", "Transcode"},
 		{"empty transcode session", item(&TranscodeSession{}), DirectStream, false, false, false, "Direct Stream", "Direct Stream"},
-		{"hw encode only", item(&TranscodeSession{VideoDecision: "transcode", TranscodeHwEncodingTitle: "Intel (QuickSync)", VideoCodec: "h264", Height: 720}), Transcode, true, false, false,
+		{"hw encode only", transcoding(&TranscodeSession{VideoDecision: "transcode", TranscodeHwEncodingTitle: "Intel (QuickSync)", VideoCodec: "h264", Height: 720}, "h264", "720", ""), Transcode, true, false, false,
 			"Transcode: video HEVC 4K → H.264 720p (HW encode)", "Transcode (HEVC 4K→720p)"},
 		{"nothing at all", &Metadata{}, DirectPlay, false, false, false, "Direct Play", "Direct Play"},
 	}
@@ -97,9 +116,13 @@ func TestPlaybackKindLocationTitle(t *testing.T) {
 		m    Metadata
 		want string
 	}{
-		{Metadata{Session: &Session{Location: "WAN"}, Player: &Player{Local: true}}, "wan"},
-		{Metadata{Player: &Player{Local: true}}, "lan"},
-		{Metadata{Player: &Player{}}, "wan"},
+		{Metadata{Session: &Session{Location: "WAN"}, Player: &Player{Local: True}}, "wan"},
+		{Metadata{Player: &Player{Local: True}}, "lan"},
+		{Metadata{Player: &Player{Local: False}}, "wan"},
+		// Neither Session.location nor Player.local: Plex said nothing,
+		// the address decides (app/rules), not a guess of "wan" here.
+		{Metadata{Player: &Player{}}, ""},
+		{Metadata{Session: &Session{}, Player: &Player{Address: "10.0.0.5"}}, ""},
 		{Metadata{}, ""},
 	}
 	for _, l := range locs {

@@ -240,6 +240,41 @@ func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
 }
 
 // TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.
+// Metadata is GET /library/metadata/<ratingKey>: the library item with
+// every version (Media) of its file as stored, which during a transcode is
+// the only place the source's resolution and bitrate are told (a
+// session's own Media describe the transcoder's output). ratingKey must be
+// a library key (digits); Live TV and other keys are refused without a
+// request.
+func (c *Client) Metadata(ctx context.Context, ratingKey string) (*Metadata, error) {
+	if !LibraryRatingKey(ratingKey) {
+		return nil, fmt.Errorf("plex: %q is not a library item key", ratingKey)
+	}
+	var items []Metadata
+	err := c.get(ctx, "metadata", "/library/metadata/"+ratingKey, func(b []byte) (err error) { items, err = DecodeSessions(b); return })
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, fmt.Errorf("plex: no item %s in the library", ratingKey)
+	}
+	return &items[0], nil
+}
+
+// LibraryRatingKey reports whether k is a library item's ratingKey (one
+// to 18 digits); Live TV and channels use other forms.
+func LibraryRatingKey(k string) bool {
+	if k == "" || len(k) > 18 {
+		return false
+	}
+	for _, c := range k {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 func (c *Client) TranscodeSessions(ctx context.Context) ([]TranscodeSession, error) {
 	var t []TranscodeSession
 	err := c.get(ctx, "transcode sessions", "/transcode/sessions", func(b []byte) (err error) { t, err = DecodeTranscodeSessions(b); return })

@@ -380,7 +380,7 @@ func (o *object) scalar(i int) bool {
 		return false
 	}
 	switch o.v.field(i).(type) {
-	case *string, *String, *Int, *Float, *Bool:
+	case *string, *String, *Int, *Float, *Bool, *OptBool:
 		return true
 	}
 	return false
@@ -465,6 +465,10 @@ func (j *jdec) set(p any) {
 		j.float(p)
 	case *Bool:
 		j.bool(p)
+	case *OptBool:
+		if v := j.value(); v != nil {
+			_ = p.UnmarshalJSON(v)
+		}
 	case *[]Media:
 		slice(j, p, 1)
 	case *[]Part:

@@ -43,7 +43,7 @@ func TestDecodeSessionsFormats(t *testing.T) {
 				{"librarySectionID", string(ep.LibrarySectionID), "2"},
 				{"user", ep.User.Title, "alice"},
 				{"user id", string(ep.User.ID), "1"},
-				{"player local", bool(ep.Player.Local), true},
+				{"player local", ep.Player.Local.IsTrue(), true},
 				{"player machineIdentifier", string(ep.Player.MachineIdentifier), "web-1"},
 				{"session id", string(ep.Session.ID), "abc-session"},
 				{"bandwidth", int64(ep.Session.Bandwidth), int64(10000)},

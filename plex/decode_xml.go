@@ -127,6 +127,8 @@ func xmlAttr(p any, a xml.Attr) {
 		_ = p.UnmarshalXMLAttr(a)
 	case *Bool:
 		_ = p.UnmarshalXMLAttr(a)
+	case *OptBool:
+		_ = p.UnmarshalXMLAttr(a)
 	}
 	// Element fields (slices, children) take no attributes.
 }

@@ -106,23 +106,23 @@ type User struct {
 
 // Player is the client device playing an item.
 type Player struct {
-	MachineIdentifier   String `xml:"machineIdentifier,attr,omitempty" json:"machineIdentifier,omitempty"`
-	Title               string `xml:"title,attr,omitempty" json:"title,omitempty"`
-	Product             string `xml:"product,attr,omitempty" json:"product,omitempty"`
-	Platform            string `xml:"platform,attr,omitempty" json:"platform,omitempty"`
-	PlatformVersion     string `xml:"platformVersion,attr,omitempty" json:"platformVersion,omitempty"`
-	Device              string `xml:"device,attr,omitempty" json:"device,omitempty"`
-	Model               string `xml:"model,attr,omitempty" json:"model,omitempty"`
-	Profile             string `xml:"profile,attr,omitempty" json:"profile,omitempty"`
-	Version             string `xml:"version,attr,omitempty" json:"version,omitempty"`
-	Vendor              string `xml:"vendor,attr,omitempty" json:"vendor,omitempty"`
-	State               string `xml:"state,attr,omitempty" json:"state,omitempty"`
-	Address             string `xml:"address,attr,omitempty" json:"address,omitempty"`
-	RemotePublicAddress string `xml:"remotePublicAddress,attr,omitempty" json:"remotePublicAddress,omitempty"`
-	Local               Bool   `xml:"local,attr,omitempty" json:"local,omitempty"`
-	Relayed             Bool   `xml:"relayed,attr,omitempty" json:"relayed,omitempty"`
-	Secure              Bool   `xml:"secure,attr,omitempty" json:"secure,omitempty"`
-	UserID              String `xml:"userID,attr,omitempty" json:"userID,omitempty"`
+	MachineIdentifier   String  `xml:"machineIdentifier,attr,omitempty" json:"machineIdentifier,omitempty"`
+	Title               string  `xml:"title,attr,omitempty" json:"title,omitempty"`
+	Product             string  `xml:"product,attr,omitempty" json:"product,omitempty"`
+	Platform            string  `xml:"platform,attr,omitempty" json:"platform,omitempty"`
+	PlatformVersion     string  `xml:"platformVersion,attr,omitempty" json:"platformVersion,omitempty"`
+	Device              string  `xml:"device,attr,omitempty" json:"device,omitempty"`
+	Model               string  `xml:"model,attr,omitempty" json:"model,omitempty"`
+	Profile             string  `xml:"profile,attr,omitempty" json:"profile,omitempty"`
+	Version             string  `xml:"version,attr,omitempty" json:"version,omitempty"`
+	Vendor              string  `xml:"vendor,attr,omitempty" json:"vendor,omitempty"`
+	State               string  `xml:"state,attr,omitempty" json:"state,omitempty"`
+	Address             string  `xml:"address,attr,omitempty" json:"address,omitempty"`
+	RemotePublicAddress string  `xml:"remotePublicAddress,attr,omitempty" json:"remotePublicAddress,omitempty"`
+	Local               OptBool `xml:"local,attr,omitempty" json:"local,omitempty"` // unknown when absent
+	Relayed             Bool    `xml:"relayed,attr,omitempty" json:"relayed,omitempty"`
+	Secure              Bool    `xml:"secure,attr,omitempty" json:"secure,omitempty"`
+	UserID              String  `xml:"userID,attr,omitempty" json:"userID,omitempty"`
 }
 
 // Session carries the id that terminate needs, the bandwidth and location.

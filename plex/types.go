@@ -179,3 +179,78 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	*s = String(unquote(b))
 	return nil
 }
+
+// OptBool is a boolean that remembers whether Plex sent it: Player.local
+// absent is not the same as local="0" (docs/RULES.md: only when Plex says
+// nothing does the player's address decide). The zero value is unknown.
+// It decodes like Bool; null and "" leave it unknown.
+type OptBool uint8
+
+// The values of an OptBool.
+const (
+	Unknown OptBool = iota
+	False
+	True
+)
+
+// Known reports whether the value was sent.
+func (v OptBool) Known() bool { return v != Unknown }
+
+// IsTrue reports a value sent as true.
+func (v OptBool) IsTrue() bool { return v == True }
+
+// OptBoolOf returns True or False for b.
+func OptBoolOf(b bool) OptBool {
+	if b {
+		return True
+	}
+	return False
+}
+
+func optBool(s string) OptBool {
+	if strings.TrimSpace(s) == "" {
+		return Unknown
+	}
+	return OptBoolOf(parseBool(s))
+}
+
+// UnmarshalJSON implements json.Unmarshaler and never fails.
+func (v *OptBool) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "true", "1", `"1"`, `"true"`:
+		*v = True
+	case "false", "0", `"0"`, `"false"`:
+		*v = False
+	case "null", `""`:
+		*v = Unknown
+	default:
+		*v = optBool(unquote(b))
+	}
+	return nil
+}
+
+// MarshalJSON writes true or false; an unknown value is null (fields of
+// this type carry omitempty, so it is left out).
+func (v OptBool) MarshalJSON() ([]byte, error) {
+	switch v {
+	case True:
+		return []byte("true"), nil
+	case False:
+		return []byte("false"), nil
+	}
+	return []byte("null"), nil
+}
+
+// UnmarshalXMLAttr implements xml.UnmarshalerAttr and never fails.
+func (v *OptBool) UnmarshalXMLAttr(a xml.Attr) error { *v = optBool(a.Value); return nil }
+
+// MarshalXMLAttr writes "1" or "0" as Plex does; unknown is left out.
+func (v OptBool) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	switch v {
+	case True:
+		return xml.Attr{Name: name, Value: "1"}, nil
+	case False:
+		return xml.Attr{Name: name, Value: "0"}, nil
+	}
+	return xml.Attr{}, nil
+}

@@ -170,7 +170,7 @@ func TestRunDemoOpening(t *testing.T) {
 				if m.TranscodeSession == nil || m.TranscodeSession.VideoDecision != "transcode" {
 					t.Errorf("bob's arrival: transcode = %+v, want a video transcode", m.TranscodeSession)
 				}
-				if m.Player.Local {
+				if m.Player.Local.IsTrue() {
 					t.Errorf("bob's arrival is local, want remote")
 				}
 			}

@@ -256,7 +256,7 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		State:               ss.state,
 		Address:             spec.Address,
 		RemotePublicAddress: spec.Address,
-		Local:               plex.Bool(spec.Local),
+		Local:               plex.OptBoolOf(spec.Local),
 		Secure:              true,
 		UserID:              plex.String(spec.UserID),
 	}
