@@ -66,7 +66,9 @@ func TestDemoCast(t *testing.T) {
 // TestRunDemo runs the demo fast and checks sessions come and go while
 // staying within bounds, and that it stops with its context.
 func TestRunDemo(t *testing.T) {
-	s := startSim(t, plexsim.Options{PlexPass: true})
+	// Stopped sessions are removed at once here: the test watches the list
+	// for a session that ended (lingering is tested in server_test.go).
+	s := startSim(t, plexsim.Options{PlexPass: true, Linger: -1})
 	sse := dialSSE(t, s, "filters=playing")
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})

@@ -22,6 +22,7 @@ const (
 	pathTranscodesPref = "/transcode/sessions/"
 	pathUniversalStop  = "/video/:/transcode/universal/stop"
 	pathEvents         = "/:/eventsource/notifications"
+	pathMetadataPref   = "/library/metadata/"
 )
 
 // Owner features as GET / lists them; with Plex Pass they include "pass"
@@ -91,6 +92,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.handleUniversalStop(w, r)
 	case p == pathEvents:
 		s.handleEvents(w, r)
+	case strings.HasPrefix(p, pathMetadataPref):
+		s.handleMetadata(w, r, strings.TrimPrefix(p, pathMetadataPref))
 	default:
 		http.NotFound(w, r)
 	}
@@ -254,6 +257,21 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	c := plex.Container{Metadata: s.Sessions()}
 	c.Size = plex.Int(len(c.Metadata))
 	writeContainer(w, r, c)
+}
+
+// handleMetadata is GET /library/metadata/<ratingKey>: the item with its
+// versions as stored (the source, whatever a session's transcode makes of
+// it); 404 for an item never played here.
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request, rk string) {
+	if !onlyGET(w, r) {
+		return
+	}
+	m, ok := s.Item(rk)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	writeContainer(w, r, plex.Container{Size: 1, Metadata: []plex.Metadata{m}})
 }
 
 // handleTerminate is /status/sessions/terminate (GET or POST): 401 without

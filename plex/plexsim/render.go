@@ -123,15 +123,11 @@ func filePath(spec SessionSpec, container string) string {
 	return fmt.Sprintf("/data/%s/%s/%s.%s", strings.ToLower(strings.ReplaceAll(spec.Library, " ", "")), name, name, container)
 }
 
-// metadataLocked renders a session as /status/sessions shows it. Media,
-// Part and Stream describe the source file; the streams' decisions follow
-// the transcoder job, if any.
-func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
-	spec := ss.spec
+// itemOf renders the item fields every answer about a library item shares.
+func itemOf(spec SessionSpec) plex.Metadata {
 	rk := spec.RatingKey
 	m := plex.Metadata{
 		XMLName:             xml.Name{Local: elementName(spec.Type)},
-		SessionKey:          plex.String(ss.key),
 		RatingKey:           plex.String(rk),
 		Key:                 "/library/metadata/" + rk,
 		GUID:                guidOf(spec),
@@ -139,7 +135,6 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		Title:               spec.Title,
 		Year:                plex.Int(spec.Year),
 		Duration:            plex.Int(spec.DurationMs),
-		ViewOffset:          plex.Int(ss.offset),
 		LibrarySectionID:    plex.String(spec.LibraryID),
 		LibrarySectionTitle: spec.Library,
 	}
@@ -153,24 +148,40 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		m.GrandparentTitle = spec.Show
 		m.ParentTitle = spec.Album
 	}
+	return m
+}
 
-	var tc *TranscodeSpec
-	if ss.tc != nil {
-		tc = &ss.tc.spec
+// libraryItem renders GET /library/metadata/<ratingKey>: the item with
+// every version of its file as stored, the other versions first.
+func libraryItem(spec SessionSpec) plex.Metadata {
+	m := itemOf(spec)
+	for i, v := range spec.Versions {
+		o := spec
+		o.Resolution, o.VideoCodec, o.AudioCodec, o.BitrateKbps = strings.ToLower(v.Resolution), v.VideoCodec, v.AudioCodec, v.BitrateKbps
+		if o.VideoCodec == "" {
+			o.VideoCodec = "h264"
+		}
+		if o.AudioCodec == "" {
+			o.AudioCodec = "aac"
+		}
+		if o.BitrateKbps <= 0 {
+			o.BitrateKbps = defaultBitrate(o.Resolution, o.AudioCodec)
+		}
+		md := sourceMedia(o, fmt.Sprintf("v%d", i+1))
+		md.Selected = false
+		m.Media = append(m.Media, md)
 	}
+	md := sourceMedia(spec, "")
+	md.Selected = false
+	m.Media = append(m.Media, md)
+	return m
+}
+
+// sourceMedia renders the version spec describes as stored: codecs,
+// resolution, bitrate and streams of the file. salt tells versions apart.
+func sourceMedia(spec SessionSpec, salt string) plex.Media {
+	rk := spec.RatingKey + salt
 	container := containerOf(spec)
-	streamDecision := func(d string) string {
-		if tc == nil {
-			return ""
-		}
-		return d
-	}
-	location := func(kind string) string {
-		if tc == nil {
-			return "direct"
-		}
-		return "segments-" + kind
-	}
 	var streams []plex.Stream
 	w, h := sourceDims(spec.Resolution)
 	if spec.Type != "track" {
@@ -178,10 +189,8 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 			ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"v", 800000)))),
 			StreamType:   plex.StreamVideo,
 			Codec:        spec.VideoCodec,
-			Decision:     streamDecision(tcField(tc, func(t *TranscodeSpec) string { return t.Video })),
-			Location:     location("video"),
 			Selected:     true,
-			DisplayTitle: fmt.Sprintf("%s (%s)", plex.ResolutionLabel(spec.Resolution, h), plex.CodecName(spec.VideoCodec)),
+			DisplayTitle: videoTitle(spec),
 			Width:        plex.Int(w),
 			Height:       plex.Int(h),
 			Bitrate:      plex.Int(spec.BitrateKbps * 9 / 10),
@@ -191,39 +200,13 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"a", 800000)))),
 		StreamType:   plex.StreamAudio,
 		Codec:        spec.AudioCodec,
-		Decision:     streamDecision(tcField(tc, func(t *TranscodeSpec) string { return t.Audio })),
-		Location:     location("audio"),
 		Selected:     true,
 		DisplayTitle: audioTitle(spec),
 	})
-	subCodec := spec.Subtitles
-	if subCodec == "" && tc != nil && tc.Subtitle != "" {
-		subCodec = "pgs"
+	if spec.Subtitles != "" && spec.Type != "track" {
+		streams = append(streams, subtitleStream(spec, spec.Subtitles))
 	}
-	if subCodec != "" && spec.Type != "track" {
-		st := plex.Stream{
-			ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"s", 800000)))),
-			StreamType:   plex.StreamSubtitle,
-			Codec:        subCodec,
-			Selected:     true,
-			DisplayTitle: "English (" + plex.CodecName(subCodec) + ")",
-		}
-		if tc != nil {
-			st.Decision = tc.Subtitle
-			if st.Decision == "" {
-				st.Decision = "ignore"
-			}
-		}
-		streams = append(streams, st)
-	}
-	partDecision := "directplay"
-	if tc != nil {
-		partDecision = DecisionCopy
-		if tc.Video == DecisionTranscode || tc.Audio == DecisionTranscode {
-			partDecision = DecisionTranscode
-		}
-	}
-	media := plex.Media{
+	return plex.Media{
 		ID:              plex.String(strconv.Itoa(10000 + int(hashNum(rk+"m", 80000)))),
 		Container:       container,
 		Bitrate:         plex.Int(spec.BitrateKbps),
@@ -235,12 +218,111 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		Selected:        true,
 		Part: []plex.Part{{
 			ID:        plex.String(strconv.Itoa(20000 + int(hashNum(rk+"p", 80000)))),
-			Decision:  partDecision,
 			File:      filePath(spec, container),
 			Container: container,
 			Selected:  true,
 			Stream:    streams,
 		}},
+	}
+}
+
+// videoTitle is the video stream's displayTitle, "4K (HEVC Main 10)",
+// naming the source: Plex keeps it while it transcodes.
+func videoTitle(spec SessionSpec) string {
+	_, h := sourceDims(spec.Resolution)
+	profile := ""
+	switch spec.VideoCodec {
+	case "hevc":
+		profile = " Main"
+		if spec.Resolution == "4k" {
+			profile = " Main 10"
+		}
+	case "h264":
+		profile = " High"
+	}
+	return fmt.Sprintf("%s (%s%s)", plex.ResolutionLabel(spec.Resolution, h), strings.ToUpper(plex.CodecName(spec.VideoCodec)), profile)
+}
+
+func subtitleStream(spec SessionSpec, codec string) plex.Stream {
+	return plex.Stream{
+		ID:           plex.String(strconv.Itoa(100000 + int(hashNum(spec.RatingKey+"s", 800000)))),
+		StreamType:   plex.StreamSubtitle,
+		Codec:        codec,
+		Selected:     true,
+		DisplayTitle: "English (" + plex.CodecName(codec) + ")",
+	}
+}
+
+// metadataLocked renders a session as /status/sessions shows it. Played
+// directly, its Media describe the file. While Plex transcodes them, as a
+// real server does, Media, Part and Stream describe the transcoder's
+// OUTPUT (codec, resolution, bitrate, container), keep the version's Media
+// id, and the streams' displayTitle still names the source; the source
+// itself is only in /library/metadata and TranscodeSession.source*.
+func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
+	spec := ss.spec
+	m := itemOf(spec)
+	m.SessionKey = plex.String(ss.key)
+	m.ViewOffset = plex.Int(ss.offset)
+
+	var tc *TranscodeSpec
+	if ss.tc != nil {
+		tc = &ss.tc.spec
+	}
+	media := sourceMedia(spec, "")
+	part := &media.Part[0]
+	subCodec := spec.Subtitles
+	if subCodec == "" && tc != nil && tc.Subtitle != "" {
+		subCodec = "pgs"
+		part.Stream = append(part.Stream, subtitleStream(spec, subCodec))
+	}
+	part.Decision = "directplay"
+	for i := range part.Stream {
+		st := &part.Stream[i]
+		st.Location = "direct"
+		if tc == nil {
+			continue
+		}
+		switch int(st.StreamType) {
+		case plex.StreamVideo:
+			st.Decision, st.Location = tc.Video, "segments-video"
+			if tc.Video == DecisionTranscode {
+				st.Codec = tc.TargetVideoCodec
+				st.Width, st.Height = plex.Int(tc.TargetHeight*16/9), plex.Int(tc.TargetHeight)
+				st.Bitrate = plex.Int(targetBitrate(tc.TargetHeight))
+			}
+		case plex.StreamAudio:
+			st.Decision, st.Location = tc.Audio, "segments-audio"
+			if tc.Audio == DecisionTranscode {
+				st.Codec = tc.TargetAudioCodec
+			}
+		case plex.StreamSubtitle:
+			st.Decision, st.Location = tc.Subtitle, ""
+			if st.Decision == "" {
+				st.Decision = "ignore"
+			}
+		}
+	}
+	if tc != nil {
+		part.Decision = DecisionCopy
+		if tc.Video == DecisionTranscode || tc.Audio == DecisionTranscode {
+			part.Decision = DecisionTranscode
+			// The output: what the player receives.
+			out := transcodeContainer(spec, tc)
+			media.Container, part.Container, part.File = out, out, ""
+			if tc.Video == DecisionTranscode {
+				media.VideoCodec = tc.TargetVideoCodec
+				media.VideoResolution = outputResolution(tc.TargetHeight)
+				media.Width, media.Height = plex.Int(tc.TargetHeight*16/9), plex.Int(tc.TargetHeight)
+				media.Bitrate = plex.Int(targetBitrate(tc.TargetHeight))
+			}
+			if tc.Audio == DecisionTranscode {
+				media.AudioCodec = tc.TargetAudioCodec
+				if spec.Type == "track" {
+					media.Bitrate = 320
+				}
+			}
+		}
 	}
 	m.Media = []plex.Media{media}
 
@@ -267,6 +349,9 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 	if spec.Local {
 		loc = "lan"
 	}
+	if spec.NoLocation {
+		loc, m.Player.Local = "", plex.Unknown
+	}
 	bw := spec.BandwidthKbps
 	if bw <= 0 {
 		bw = spec.BitrateKbps
@@ -275,6 +360,9 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		}
 	}
 	m.Session = &plex.Session{ID: plex.String(ss.id), Bandwidth: plex.Int(bw), Location: loc}
+	if spec.NoSessionID {
+		m.Session.ID = ""
+	}
 	if ss.tc != nil {
 		ts := s.transcodeSessionLocked(ss)
 		m.TranscodeSession = &ts
@@ -306,6 +394,36 @@ func targetBitrate(height int) int64 {
 		return 4000
 	}
 	return 2000
+}
+
+// transcodeContainer is the container the transcoder writes for the
+// player's protocol.
+func transcodeContainer(spec SessionSpec, t *TranscodeSpec) string {
+	if spec.Type == "track" {
+		if t.Audio == DecisionTranscode {
+			return t.TargetAudioCodec
+		}
+		return "mp3"
+	}
+	switch protocolFor(spec.Player) {
+	case "hls":
+		return "mpegts"
+	case "dash":
+		return "mp4"
+	}
+	return "mkv"
+}
+
+// outputResolution is the videoResolution Plex gives a transcode's output
+// ("720p", "1080p", as in published answers).
+func outputResolution(height int) string {
+	if height >= 1600 {
+		return "4k"
+	}
+	if height <= 480 {
+		return "sd"
+	}
+	return plex.ResolutionLabel("", height)
 }
 
 // protocolFor guesses the streaming protocol a player's app uses.
@@ -341,20 +459,7 @@ func (s *Server) transcodeSessionLocked(ss *simSession) plex.TranscodeSession {
 		SourceAudioCodec: spec.AudioCodec,
 		TimeStamp:        plex.Float(float64(ss.tc.started.UnixMilli()) / 1000),
 	}
-	switch proto {
-	case "hls":
-		ts.Container = "mpegts"
-	case "dash":
-		ts.Container = "mp4"
-	default:
-		ts.Container = "mkv"
-	}
-	if spec.Type == "track" {
-		ts.Container = "mp3"
-		if t.Audio == DecisionTranscode {
-			ts.Container = t.TargetAudioCodec
-		}
-	}
+	ts.Container = transcodeContainer(spec, &t)
 	ts.AudioCodec, ts.AudioChannels = spec.AudioCodec, plex.Int(audioChannels(spec.AudioCodec))
 	if t.Audio == DecisionTranscode {
 		ts.AudioCodec, ts.AudioChannels = t.TargetAudioCodec, 2

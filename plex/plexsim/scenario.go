@@ -1,10 +1,12 @@
 package plexsim
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -57,6 +59,29 @@ type SessionSpec struct {
 	Transcode     *TranscodeSpec // nil = direct play
 	Subtitles     string         // codec of a selected subtitle stream ("srt", "pgs"); optional
 	Zombie        bool           // the player ignores terminate: 200, but the session stays
+	// NoLocation leaves out Session.location and Player.local, as some
+	// servers and players do: only the address tells where the player is.
+	NoLocation bool
+	// NoSessionID leaves out Session.id (Plexamp-like players): such a
+	// session cannot be terminated by id.
+	NoSessionID bool
+	// Versions are the item's other versions (a 4K and a 1080p copy of one
+	// film), listed by /library/metadata before the one played.
+	Versions []VersionSpec
+}
+
+// VersionSpec is another version (Media) of a library item.
+type VersionSpec struct {
+	Resolution  string // "4k", "1080", …
+	VideoCodec  string // default "h264"
+	AudioCodec  string // default "aac"
+	BitrateKbps int64  // default by resolution
+}
+
+// leavingSession is a stopped session still listed until until.
+type leavingSession struct {
+	ss    *simSession
+	until time.Time
 }
 
 // PlayerSpec describes the player device (Player element, and the
@@ -310,6 +335,7 @@ func (s *Server) AddSession(spec SessionSpec) SessionRef {
 		ss.tc = s.newTranscodeLocked(*spec.Transcode, ss)
 	}
 	ss.spec.Transcode = nil // the live job is ss.tc
+	s.catalog[spec.RatingKey] = ss.spec
 	s.sessions = append(s.sessions, ss)
 	if ss.tc != nil {
 		s.emitTranscodeLocked(plex.EventTranscodeStart, ss)
@@ -469,6 +495,9 @@ func (s *Server) EndSession(sessionKey string) error {
 	return nil
 }
 
+// endSessionLocked ends a playback: it leaves the live sessions, stays
+// listed (as it last was) for Options.Linger, and emits playing "stopped"
+// then transcodeSession.end.
 func (s *Server) endSessionLocked(ss *simSession) {
 	for i, x := range s.sessions {
 		if x == ss {
@@ -476,10 +505,90 @@ func (s *Server) endSessionLocked(ss *simSession) {
 			break
 		}
 	}
+	if s.opts.Linger > 0 {
+		listed := *ss
+		if ss.tc != nil {
+			tc := *ss.tc
+			listed.tc = &tc
+		}
+		s.leaving = append(s.leaving, leavingSession{ss: &listed, until: s.now().Add(s.opts.Linger)})
+	}
 	s.emitPlayingLocked(ss, StateStopped)
 	if ss.tc != nil {
 		s.stopTranscodeLocked(ss)
 	}
+}
+
+// listedLocked returns what /status/sessions shows: the live sessions and
+// the stopped ones still lingering, in sessionKey order.
+func (s *Server) listedLocked() []*simSession {
+	now := s.now()
+	kept := s.leaving[:0]
+	for _, l := range s.leaving {
+		if now.Before(l.until) {
+			kept = append(kept, l)
+		}
+	}
+	clear(s.leaving[len(kept):])
+	s.leaving = kept
+	if len(s.leaving) == 0 {
+		return s.sessions
+	}
+	out := make([]*simSession, 0, len(s.sessions)+len(s.leaving))
+	out = append(out, s.sessions...)
+	for _, l := range s.leaving {
+		out = append(out, l.ss)
+	}
+	slices.SortFunc(out, func(a, b *simSession) int { return cmp.Compare(keyNum(a.key), keyNum(b.key)) })
+	return out
+}
+
+func keyNum(k string) int { n, _ := strconv.Atoi(k); return n }
+
+// ReplaceSession ends a session and at once starts another on the same player, as
+// a player does when it moves to the next episode or replays the item
+// (after a kill message asking for Original quality): the old session is
+// still listed (Options.Linger) while the new one plays. change edits the
+// new session's spec (a copy of the old one, at its position, with no
+// transcode unless change sets one).
+func (s *Server) ReplaceSession(sessionKey string, change func(*SessionSpec)) (SessionRef, error) {
+	s.mu.Lock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		s.mu.Unlock()
+		return SessionRef{}, ErrUnknownSession
+	}
+	spec := ss.spec
+	spec.ViewOffsetMs = ss.offset
+	spec.State = StatePlaying
+	spec.Transcode = nil
+	s.endSessionLocked(ss)
+	s.mu.Unlock()
+	if change != nil {
+		change(&spec)
+	}
+	return s.AddSession(spec), nil
+}
+
+// NextEpisode ends an episode's session and starts the next episode on the
+// same player (new sessionKey and ratingKey, position 0), keeping its
+// transcode, while the old one is still listed.
+func (s *Server) NextEpisode(sessionKey string) (SessionRef, error) {
+	s.mu.Lock()
+	ss := s.findLocked(sessionKey)
+	var tc *TranscodeSpec
+	if ss != nil && ss.tc != nil {
+		t := ss.tc.spec
+		tc = &t
+	}
+	s.mu.Unlock()
+	return s.ReplaceSession(sessionKey, func(sp *SessionSpec) {
+		sp.Episode++
+		sp.Title = fmt.Sprintf("Episode %d", sp.Episode)
+		sp.RatingKey = ""
+		sp.ViewOffsetMs = 0
+		sp.Transcode = tc
+	})
 }
 
 // Advance moves virtual time on by d: every playing session's viewOffset
@@ -513,18 +622,33 @@ func (s *Server) Advance(d time.Duration) {
 	}
 }
 
-// Sessions returns a copy of what /status/sessions shows, in sessionKey order.
+// Sessions returns a copy of what /status/sessions shows, in sessionKey
+// order: the sessions playing and those stopped but still listed.
 func (s *Server) Sessions() []plex.Metadata {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]plex.Metadata, 0, len(s.sessions))
-	for _, ss := range s.sessions {
+	list := s.listedLocked()
+	out := make([]plex.Metadata, 0, len(list))
+	for _, ss := range list {
 		out = append(out, s.metadataLocked(ss))
 	}
 	return out
 }
 
-// SessionCount returns the number of sessions playing.
+// Item returns what /library/metadata/<ratingKey> shows: the library item
+// of a session played here, with every version of its file.
+func (s *Server) Item(ratingKey string) (plex.Metadata, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spec, ok := s.catalog[ratingKey]
+	if !ok {
+		return plex.Metadata{}, false
+	}
+	return libraryItem(spec), true
+}
+
+// SessionCount returns the number of sessions playing (not those stopped
+// but still listed).
 func (s *Server) SessionCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

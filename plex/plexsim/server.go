@@ -52,7 +52,15 @@ type Options struct {
 	PlexPass     bool             // false: terminate answers 401 while GET / still answers 200
 	PingInterval time.Duration    // default DefaultPingInterval; SSE "ping" events
 	Clock        func() time.Time // default time.Now; stamps calls, requests and transcodes
+	// Linger is how long a session that stopped or was terminated stays
+	// listed in /status/sessions, unchanged, as real Plex keeps it for a
+	// few seconds (docs/plex-api.md); 0 means DefaultLinger, a negative
+	// value removes it at once.
+	Linger time.Duration
 }
+
+// DefaultLinger is Options.Linger when zero.
+const DefaultLinger = 3 * time.Second
 
 // Call is one terminate or stop-transcode request as the server saw it,
 // whatever its outcome (Status says how it was answered).
@@ -97,6 +105,8 @@ type Server struct {
 	addr     string
 	gen      *generation
 	sessions []*simSession
+	leaving  []leavingSession       // stopped, still listed until their time
+	catalog  map[string]SessionSpec // by ratingKey: what /library/metadata answers
 	nextKey  int
 	nextPQ   int
 	rng      *rand.Rand
@@ -139,6 +149,9 @@ func New(opts Options) *Server {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
+	}
 	h := fnv.New64a()
 	_, _ = io.WriteString(h, opts.MachineID)
 	seed := h.Sum64()
@@ -147,6 +160,7 @@ func New(opts Options) *Server {
 		closedCh: make(chan struct{}),
 		callsCh:  make(chan struct{}),
 		streams:  map[*stream]struct{}{},
+		catalog:  map[string]SessionSpec{},
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.handler = http.HandlerFunc(s.serve)

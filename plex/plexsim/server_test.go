@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -529,7 +530,8 @@ func TestScenarioEvents(t *testing.T) {
 }
 
 func TestAdvanceEndsAtDuration(t *testing.T) {
-	s := startSim(t, plexsim.Options{})
+	clk := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	s := startSim(t, plexsim.Options{Clock: clk.Now})
 	a := s.AddSession(plexsim.SessionSpec{Type: "track", Title: "Short", DurationMs: 30000})
 	b := s.AddSession(plexsim.SessionSpec{Title: "Paused", State: "paused", ViewOffsetMs: 5000})
 	s.Advance(20 * time.Second)
@@ -537,11 +539,27 @@ func TestAdvanceEndsAtDuration(t *testing.T) {
 		t.Errorf("offset after 20 s = %d, want 20000", got)
 	}
 	s.Advance(20 * time.Second)
+	// Ended, but still listed for a few seconds as real Plex does.
+	if got := s.Sessions(); len(got) != 2 || s.SessionCount() != 1 || got[0].ViewOffset != 30000 {
+		t.Errorf("just after the end: %d listed (first at %d), %d playing; want %s still listed at 30000 and 1 playing",
+			len(got), got[0].ViewOffset, s.SessionCount(), a.Key)
+	}
+	clk.Add(plexsim.DefaultLinger)
 	got := s.Sessions()
 	if len(got) != 1 || string(got[0].SessionKey) != b.Key || got[0].ViewOffset != 5000 {
 		t.Errorf("after the end: %+v, want only %s (paused, offset 5000), %s ended", got, b.Key, a.Key)
 	}
 }
+
+// manualClock is a clock tests move by hand.
+type manualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *manualClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestFaults(t *testing.T) {
 	s := startSim(t, plexsim.Options{})
