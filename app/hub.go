@@ -195,6 +195,9 @@ func (h *Hub) Terminate(ctx context.Context, s Session, message string) Result {
 		return Result{Outcome: OutcomeFailed, Err: err}
 	}
 	r := TerminateSession(ctx, t, s, message)
+	if m := h.Monitor(s.Server); m != nil && r.Outcome == OutcomeDone {
+		m.MarkLeaving(s.Key(), LeavingTerminated)
+	}
 	h.resync(s.Server)
 	return r
 }

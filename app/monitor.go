@@ -33,12 +33,36 @@ type MonitorConfig struct {
 	Coalesce time.Duration
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Metadata reads the library's description of an item, for the source
+	// of transcoding sessions; nil uses Source when it can (*plex.Client).
+	Metadata MetadataSource
+	// Refresh is the least time between two fetches that events of known
+	// sessions trigger (default 5 s), so a bandwidth change, which no event
+	// carries, is seen within Refresh plus one player report (about 10 s)
+	// instead of at the next Reconcile. Negative: never.
+	Refresh time.Duration
+	// Linger is how long a session on its way out (stopped, terminated, or
+	// replaced by a newer one on the same player) is treated as leaving
+	// while Plex still lists it (default LingerWindow).
+	Linger time.Duration
 	// NoToken: no token is known for the server (signed out, or the
 	// keyring lost it). Run then contacts nobody: it publishes NoToken
 	// with NoTokenHint and returns, so the window and tray say what to do
 	// instead of showing a server that merely rejects a token.
 	NoToken bool
 }
+
+// LingerWindow is MonitorConfig.Linger's default: Plex lists a stopped
+// session for a few seconds, a player may take one report (10 s) to obey a
+// terminate.
+const LingerWindow = 30 * time.Second
+
+// Reasons a listed session is leaving (Session.Leaving).
+const (
+	LeavingStopped    = "stopped"
+	LeavingTerminated = "terminated"
+	LeavingReplaced   = "replaced by a newer session on the same player"
+)
 
 // NoTokenHint is the status detail of a server whose token is missing:
 // what to do about it.
@@ -74,17 +98,30 @@ type Monitor struct {
 	// localAt marks state changes applied from events; a fetch that started
 	// before one must not undo it.
 	localAt map[string]time.Time
+	// leaving marks sessions on their way out (terminated) until a time.
+	leaving   map[string]leaveMark
+	sources   *Sources
+	lastFetch time.Time
+}
+
+type leaveMark struct {
+	why   string
+	until time.Time
 }
 
 type feedMsg struct {
 	ev      plex.Event
+	leave   *leaveMsg
 	state   *plex.FeedState
 	connect bool
 	at      time.Time
 }
 
+type leaveMsg struct{ key, why string }
+
 type fetchResult struct {
 	items   []plex.Metadata
+	sources []*plex.Media // per item: the version played, from the library
 	err     error
 	trigger time.Time
 	started time.Time
@@ -104,7 +141,17 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{}}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = 5 * time.Second
+	}
+	if cfg.Linger <= 0 {
+		cfg.Linger = LingerWindow
+	}
+	if cfg.Metadata == nil {
+		cfg.Metadata, _ = cfg.Source.(MetadataSource)
+	}
+	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{},
+		leaving: map[string]leaveMark{}, sources: NewSources(cfg.Metadata, nil)}
 	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
 	m.url.Store(&cfg.URL)
 	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})
@@ -134,6 +181,13 @@ func (m *Monitor) Fetches() int64 { return m.fetches.Load() }
 
 // BadEvents returns how many undecodable events were skipped.
 func (m *Monitor) BadEvents() int64 { return m.badEvents.Load() }
+
+// MarkLeaving records that the session of key (Session.Key) is on its way
+// out (why: LeavingTerminated): while Plex still lists it, it is published
+// with Leaving set, and rules neither act on nor count it (any goroutine).
+func (m *Monitor) MarkLeaving(key, why string) {
+	m.post(feedMsg{leave: &leaveMsg{key: key, why: why}, at: time.Now()})
+}
 
 // Resync asks for a full fetch (any goroutine).
 func (m *Monitor) Resync() {
@@ -206,10 +260,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.fetches.Add(1)
 		wg.Add(1)
 		started := time.Now()
+		m.lastFetch = started
 		go func() {
 			defer wg.Done()
 			items, err := m.cfg.Source.Sessions(ctx)
-			results <- fetchResult{items: items, err: err, trigger: trigger, started: started}
+			var srcs []*plex.Media
+			if err == nil {
+				srcs = m.sources.For(ctx, items)
+			}
+			results <- fetchResult{items: items, sources: srcs, err: err, trigger: trigger, started: started}
 		}()
 	}
 	if m.cfg.Feed == nil {
@@ -261,6 +320,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 	now := m.cfg.Now()
 	switch {
+	case msg.leave != nil:
+		m.leaving[msg.leave.key] = leaveMark{why: msg.leave.why, until: now.Add(m.cfg.Linger)}
+		if s, ok := m.sessions[msg.leave.key]; ok && s.Leaving == "" {
+			prev := s
+			s.Leaving = msg.leave.why
+			m.sessions[s.Key()] = s
+			m.publish([]Change{{Kind: Changed, Session: s, Prev: &prev}}, time.Time{})
+		}
+		return time.Time{}, false
 	case msg.connect:
 		m.feedUp = true
 		c := m.conn
@@ -310,6 +378,11 @@ func (m *Monitor) findKey(sessionKey string) (Session, bool) {
 func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bool) {
 	key := string(p.SessionKey)
 	s, known := m.findKey(key)
+	if !known && p.State != "stopped" {
+		// The player reports it playing again: a stop seen before was not
+		// the end (a phantom stop), so a fetch may bring it back.
+		delete(m.tombstones, m.cfg.Server+"/"+key)
+	}
 	if !known {
 		// A new session (or one we missed): only /status/sessions has its
 		// user, player, title and Session id. A lone "stopped" for an
@@ -342,8 +415,15 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 			m.sessions[s.Key()] = s
 			m.dirty = true
 		}
+		return at, m.refreshDue()
 	}
 	return time.Time{}, false
+}
+
+// refreshDue reports whether a report of a known session should re-read
+// the list: what no event carries (bandwidth) changes too.
+func (m *Monitor) refreshDue() bool {
+	return m.cfg.Refresh > 0 && !m.fetching && time.Since(m.lastFetch) >= m.cfg.Refresh
 }
 
 func (m *Monitor) onTranscode(name string, t *plex.TranscodeSession, at time.Time) (time.Time, bool) {
@@ -366,7 +446,7 @@ func (m *Monitor) onTranscode(name string, t *plex.TranscodeSession, at time.Tim
 		s.TranscodeSpeed, s.TranscodeProgress, s.Throttled = float64(t.Speed), float64(t.Progress), bool(t.Throttled)
 		m.sessions[s.Key()] = s
 		m.dirty = true
-		return time.Time{}, false
+		return at, m.refreshDue()
 	}
 	return at, true
 }
@@ -402,14 +482,28 @@ func (m *Monitor) merge(r fetchResult) {
 	}
 	fresh := make(map[string]Session, len(r.items))
 	var changes []Change
+	for k, mk := range m.leaving {
+		if !now.Before(mk.until) {
+			delete(m.leaving, k)
+		}
+	}
 	for i := range r.items {
-		s := NewSession(m.cfg.Server, &r.items[i], now)
+		var src *plex.Media
+		if i < len(r.sources) {
+			src = r.sources[i]
+		}
+		s := NewSessionSource(m.cfg.Server, &r.items[i], src, now)
 		if s.Kind == plex.KindTheme {
 			continue // theme music is not user playback
 		}
 		k := s.Key()
-		if at, ok := m.tombstones[k]; ok && r.started.Before(at) {
-			continue // ended after this fetch began
+		if at, ok := m.tombstones[k]; ok && (r.started.Before(at) || time.Since(at) < m.cfg.Linger) {
+			// Ended after this fetch began, or a stopped session Plex
+			// still lists for a few seconds: it is gone.
+			continue
+		}
+		if mk, ok := m.leaving[k]; ok {
+			s.Leaving = mk.why
 		}
 		if old, ok := m.sessions[k]; ok {
 			if at, ok := m.localAt[k]; ok && r.started.Before(at) {
@@ -420,14 +514,22 @@ func (m *Monitor) merge(r fetchResult) {
 			if old.State == s.State {
 				s.StateSince = old.StateSince
 			}
-			if sessionDiffers(old, s) {
-				prev := old
-				changes = append(changes, Change{Kind: Changed, Session: s, Prev: &prev})
-			}
-		} else {
-			changes = append(changes, Change{Kind: Started, Session: s})
 		}
 		fresh[k] = s
+	}
+	markReplaced(fresh, now, m.cfg.Linger)
+	for i := range r.items {
+		k := sessionKeyOf(m.cfg.Server, &r.items[i])
+		s, ok := fresh[k]
+		if !ok {
+			continue
+		}
+		if old, ok := m.sessions[k]; !ok {
+			changes = append(changes, Change{Kind: Started, Session: s})
+		} else if sessionDiffers(old, s) {
+			prev := old
+			changes = append(changes, Change{Kind: Changed, Session: s, Prev: &prev})
+		}
 	}
 	for k, old := range m.sessions {
 		if _, ok := fresh[k]; !ok {
@@ -435,7 +537,7 @@ func (m *Monitor) merge(r fetchResult) {
 		}
 	}
 	for k, at := range m.tombstones {
-		if !r.started.Before(at) {
+		if !r.started.Before(at) && time.Since(at) >= m.cfg.Linger {
 			delete(m.tombstones, k)
 		}
 	}
@@ -451,7 +553,8 @@ func (m *Monitor) merge(r fetchResult) {
 // sessionDiffers reports a change an admin or a rule cares about; play
 // position and transcode progress alone are not changes.
 func sessionDiffers(a, b Session) bool {
-	return a.State != b.State || a.Decision != b.Decision || a.TranscodeKey != b.TranscodeKey ||
+	return a.State != b.State || a.Leaving != b.Leaving || a.SourceResolution != b.SourceResolution ||
+		a.SourceVideoCodec != b.SourceVideoCodec || a.BitrateKbps != b.BitrateKbps || a.Decision != b.Decision || a.TranscodeKey != b.TranscodeKey ||
 		a.VideoDecision != b.VideoDecision || a.AudioDecision != b.AudioDecision ||
 		a.SubtitleDecision != b.SubtitleDecision || a.ID != b.ID || a.BandwidthKbps != b.BandwidthKbps ||
 		a.Player != b.Player || a.User != b.User || a.Title != b.Title
@@ -504,4 +607,68 @@ func errText(err error) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// markReplaced marks, for each player listed with several sessions, all but
+// the newest as leaving: a player plays one thing at a time, and one that
+// moved to the next episode or replayed after a kill message leaves its
+// old session listed for a few seconds. The mark holds while the newer
+// session is younger than linger; after that, sessions still sharing a
+// player are counted as they are (a collision the diagnostics report).
+func markReplaced(fresh map[string]Session, now time.Time, linger time.Duration) {
+	newest := map[string]Session{}
+	for _, s := range fresh {
+		id := s.Player.MachineIdentifier
+		if id == "" || s.Leaving != "" {
+			continue
+		}
+		if n, ok := newest[id]; !ok || newer(s, n) {
+			newest[id] = s
+		}
+	}
+	for k, s := range fresh {
+		id := s.Player.MachineIdentifier
+		n, ok := newest[id]
+		if id == "" || s.Leaving != "" || !ok || n.Key() == s.Key() || now.Sub(n.FirstSeen) >= linger {
+			continue
+		}
+		s.Leaving = LeavingReplaced
+		fresh[k] = s
+	}
+}
+
+// newer reports whether a started after b: first seen later, else the
+// higher sessionKey (Plex numbers sessions in order).
+func newer(a, b Session) bool {
+	if !a.FirstSeen.Equal(b.FirstSeen) {
+		return a.FirstSeen.After(b.FirstSeen)
+	}
+	ak, bk := keyNumber(a.SessionKey), keyNumber(b.SessionKey)
+	if ak != bk {
+		return ak > bk
+	}
+	return a.Key() > b.Key()
+}
+
+func keyNumber(k string) int64 {
+	var n int64
+	for _, c := range k {
+		if c < '0' || c > '9' || n > 1e15 {
+			return -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
+
+// sessionKeyOf is Session.Key of an item without building the Session.
+func sessionKeyOf(server string, m *plex.Metadata) string {
+	if m.SessionKey != "" {
+		return server + "/" + string(m.SessionKey)
+	}
+	id := ""
+	if m.Session != nil {
+		id = string(m.Session.ID)
+	}
+	return server + "/id:" + id
 }

@@ -222,7 +222,10 @@ func TestTerminateOutcomes(t *testing.T) {
 }
 
 func TestMonitorResyncAfterDropAndRestart(t *testing.T) {
-	sim := startSim(t, plexsim.Options{})
+	// The stop below happens while the stream is down, so its event is
+	// lost; without lingering the resync alone must show it gone (with
+	// Plex's few seconds of lingering, the next fetch does).
+	sim := startSim(t, plexsim.Options{Linger: -1})
 	rm := startMonitor(t, sim, simToken, nil)
 	waitUntil(t, "connected", 3*time.Second, func() bool { return rm.mon.Snapshot().Conn.Status == Connected })
 

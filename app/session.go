@@ -20,47 +20,60 @@ type Player struct {
 // Session is one live playback, flattened and classified. It is a value: a
 // Snapshot's sessions are never modified after the snapshot is published.
 type Session struct {
-	Server            string        `json:"server"`
-	ID                string        `json:"id"` // Session.id: what terminate takes; may be empty
-	SessionKey        string        `json:"sessionKey"`
-	User              string        `json:"user"`
-	UserID            string        `json:"userId,omitempty"`
-	Title             string        `json:"title"`
-	Type              string        `json:"type"`
-	Kind              plex.Kind     `json:"kind"`
-	Library           string        `json:"library,omitempty"`
-	LibrarySectionID  string        `json:"librarySectionId,omitempty"`
-	State             string        `json:"state"`
-	Player            Player        `json:"player"`
-	Decision          plex.Decision `json:"decision"`
-	Reason            string        `json:"reason"`
-	Short             string        `json:"short"`
-	VideoDecision     string        `json:"videoDecision"`
-	AudioDecision     string        `json:"audioDecision"`
-	SubtitleDecision  string        `json:"subtitleDecision"`
-	VideoTranscode    bool          `json:"videoTranscode"`
-	AudioOnly         bool          `json:"audioOnlyTranscode"`
-	SubtitleBurn      bool          `json:"subtitleBurn"`
-	HWTranscode       bool          `json:"hwTranscode"`
-	HW                string        `json:"hw,omitempty"`
-	TranscodeKey      string        `json:"transcodeKey"`
-	SourceResolution  string        `json:"sourceResolution"`
-	SourceHeight      int           `json:"sourceHeight,omitempty"`
-	SourceVideoCodec  string        `json:"sourceVideoCodec,omitempty"`
-	SourceAudioCodec  string        `json:"sourceAudioCodec,omitempty"`
-	TargetResolution  string        `json:"targetResolution,omitempty"`
-	TargetVideoCodec  string        `json:"targetVideoCodec,omitempty"`
-	BitrateKbps       int64         `json:"bitrateKbps,omitempty"`
-	BandwidthKbps     int64         `json:"bandwidthKbps"`
-	Location          string        `json:"location,omitempty"` // lan, wan, cellular
-	Relayed           bool          `json:"relayed,omitempty"`
-	ViewOffsetMs      int64         `json:"viewOffsetMs"`
-	DurationMs        int64         `json:"durationMs"`
-	TranscodeSpeed    float64       `json:"transcodeSpeed,omitempty"`
-	TranscodeProgress float64       `json:"transcodeProgress,omitempty"`
-	Throttled         bool          `json:"throttled,omitempty"`
-	FirstSeen         time.Time     `json:"firstSeen"`
-	StateSince        time.Time     `json:"stateSince"` // when State last changed (paused-too-long)
+	Server           string        `json:"server"`
+	ID               string        `json:"id"` // Session.id: what terminate takes; may be empty
+	SessionKey       string        `json:"sessionKey"`
+	User             string        `json:"user"`
+	UserID           string        `json:"userId,omitempty"`
+	Title            string        `json:"title"`
+	Type             string        `json:"type"`
+	Kind             plex.Kind     `json:"kind"`
+	Library          string        `json:"library,omitempty"`
+	LibrarySectionID string        `json:"librarySectionId,omitempty"`
+	State            string        `json:"state"`
+	Player           Player        `json:"player"`
+	Decision         plex.Decision `json:"decision"`
+	Reason           string        `json:"reason"`
+	Short            string        `json:"short"`
+	VideoDecision    string        `json:"videoDecision"`
+	AudioDecision    string        `json:"audioDecision"`
+	SubtitleDecision string        `json:"subtitleDecision"`
+	VideoTranscode   bool          `json:"videoTranscode"`
+	AudioOnly        bool          `json:"audioOnlyTranscode"`
+	SubtitleBurn     bool          `json:"subtitleBurn"`
+	HWTranscode      bool          `json:"hwTranscode"`
+	HW               string        `json:"hw,omitempty"`
+	TranscodeKey     string        `json:"transcodeKey"`
+	SourceResolution string        `json:"sourceResolution"`
+	SourceHeight     int           `json:"sourceHeight,omitempty"`
+	SourceVideoCodec string        `json:"sourceVideoCodec,omitempty"`
+	SourceAudioCodec string        `json:"sourceAudioCodec,omitempty"`
+	TargetResolution string        `json:"targetResolution,omitempty"`
+	TargetVideoCodec string        `json:"targetVideoCodec,omitempty"`
+	TargetAudioCodec string        `json:"targetAudioCodec,omitempty"`
+	// BitrateKbps is the source's bitrate (0 while unknown: Plex lists a
+	// transcode's output, the source is read from the library).
+	BitrateKbps       int64 `json:"bitrateKbps,omitempty"`
+	TargetBitrateKbps int64 `json:"targetBitrateKbps,omitempty"`
+	// SourceKnown: the source comes from the library's description of the
+	// version played (or the session is played directly), not only from
+	// what the transcode's list entry names.
+	SourceKnown       bool      `json:"sourceKnown"`
+	BandwidthKbps     int64     `json:"bandwidthKbps"`
+	Location          string    `json:"location,omitempty"` // lan, wan, cellular
+	Relayed           bool      `json:"relayed,omitempty"`
+	ViewOffsetMs      int64     `json:"viewOffsetMs"`
+	DurationMs        int64     `json:"durationMs"`
+	TranscodeSpeed    float64   `json:"transcodeSpeed,omitempty"`
+	TranscodeProgress float64   `json:"transcodeProgress,omitempty"`
+	Throttled         bool      `json:"throttled,omitempty"`
+	FirstSeen         time.Time `json:"firstSeen"`
+	StateSince        time.Time `json:"stateSince"` // when State last changed (paused-too-long)
+	// Leaving says why a session still listed is on its way out ("stopped",
+	// "terminated", "replaced by a newer session on the same player"):
+	// Plex keeps such sessions listed for a few seconds. Rules neither act
+	// on nor count them.
+	Leaving string `json:"leaving,omitempty"`
 }
 
 // Key identifies a session across snapshots of one server: the sessionKey,
@@ -84,42 +97,51 @@ func (s *Session) Progress() float64 {
 	return min(max(p, 0), 1)
 }
 
-// NewSession flattens and classifies a /status/sessions item of server.
-// FirstSeen and StateSince are set to now; the monitor carries them over
-// from earlier snapshots.
+// NewSession flattens and classifies a /status/sessions item of server
+// from the item alone. FirstSeen and StateSince are set to now; the
+// monitor carries them over from earlier snapshots.
 func NewSession(server string, m *plex.Metadata, now time.Time) Session {
-	c := plex.Classify(m)
+	return NewSessionSource(server, m, nil, now)
+}
+
+// NewSessionSource is NewSession with src, the version of the item's file
+// the session plays as the library describes it (Sources.For), or nil.
+func NewSessionSource(server string, m *plex.Metadata, src *plex.Media, now time.Time) Session {
+	c := plex.ClassifySource(m, src)
 	s := Session{
-		Server:           server,
-		SessionKey:       string(m.SessionKey),
-		Title:            plex.DisplayTitle(m),
-		Type:             m.Type,
-		Kind:             plex.PlaybackKind(m),
-		Library:          m.LibrarySectionTitle,
-		LibrarySectionID: string(m.LibrarySectionID),
-		Decision:         c.Decision,
-		Reason:           c.Reason(),
-		Short:            c.Short(),
-		VideoDecision:    c.VideoDecision,
-		AudioDecision:    c.AudioDecision,
-		SubtitleDecision: c.SubtitleDecision,
-		VideoTranscode:   c.VideoTranscode,
-		AudioOnly:        c.AudioOnly,
-		SubtitleBurn:     c.SubtitleBurn,
-		HWTranscode:      c.Decision != plex.DirectPlay && c.HW.Active(),
-		HW:               c.HW.String(),
-		SourceResolution: c.SourceResolution,
-		SourceHeight:     c.SourceHeight,
-		SourceVideoCodec: c.SourceVideoCodec,
-		SourceAudioCodec: c.SourceAudioCodec,
-		TargetResolution: c.TargetResolution,
-		TargetVideoCodec: c.TargetVideoCodec,
-		BitrateKbps:      c.BitrateKbps,
-		Location:         plex.Location(m),
-		ViewOffsetMs:     int64(m.ViewOffset),
-		DurationMs:       int64(m.Duration),
-		FirstSeen:        now,
-		StateSince:       now,
+		Server:            server,
+		SessionKey:        string(m.SessionKey),
+		Title:             plex.DisplayTitle(m),
+		Type:              m.Type,
+		Kind:              plex.PlaybackKind(m),
+		Library:           m.LibrarySectionTitle,
+		LibrarySectionID:  string(m.LibrarySectionID),
+		Decision:          c.Decision,
+		Reason:            c.Reason(),
+		Short:             c.Short(),
+		VideoDecision:     c.VideoDecision,
+		AudioDecision:     c.AudioDecision,
+		SubtitleDecision:  c.SubtitleDecision,
+		VideoTranscode:    c.VideoTranscode,
+		AudioOnly:         c.AudioOnly,
+		SubtitleBurn:      c.SubtitleBurn,
+		HWTranscode:       c.Decision != plex.DirectPlay && c.HW.Active(),
+		HW:                c.HW.String(),
+		SourceResolution:  c.SourceResolution,
+		SourceHeight:      c.SourceHeight,
+		SourceVideoCodec:  c.SourceVideoCodec,
+		SourceAudioCodec:  c.SourceAudioCodec,
+		TargetResolution:  c.TargetResolution,
+		TargetVideoCodec:  c.TargetVideoCodec,
+		TargetAudioCodec:  c.TargetAudioCodec,
+		BitrateKbps:       c.BitrateKbps,
+		TargetBitrateKbps: c.TargetBitrateKbps,
+		SourceKnown:       src != nil || c.Decision != plex.Transcode,
+		Location:          plex.Location(m),
+		ViewOffsetMs:      int64(m.ViewOffset),
+		DurationMs:        int64(m.Duration),
+		FirstSeen:         now,
+		StateSince:        now,
 	}
 	if m.User != nil {
 		s.User, s.UserID = m.User.Title, string(m.User.ID)
@@ -131,7 +153,7 @@ func NewSession(server string, m *plex.Metadata, now time.Time) Session {
 			Platform:          p.Platform,
 			Device:            p.Device,
 			Address:           plex.CleanAddress(p.Address),
-			Local:             bool(p.Local),
+			Local:             p.Local.IsTrue(),
 			MachineIdentifier: string(p.MachineIdentifier),
 		}
 		s.State = p.State

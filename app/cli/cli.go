@@ -346,8 +346,15 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 			errs = append(errs, fmt.Errorf("cannot list sessions of %s: %w", t.Name, err))
 			continue
 		}
+		// The source of transcoding sessions is in the library, not in
+		// the list (which describes the transcoder's output).
+		srcs := app.NewSources(t.Client, nil).For(ctx, items)
 		for i := range items {
-			s := app.NewSession(t.Name, &items[i], now)
+			var src *plex.Media
+			if i < len(srcs) {
+				src = srcs[i]
+			}
+			s := app.NewSessionSource(t.Name, &items[i], src, now)
 			if s.Kind == plex.KindTheme {
 				continue
 			}

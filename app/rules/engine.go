@@ -348,7 +348,7 @@ func EvaluateWith(f File, st *app.State, now time.Time, diag DiagSource) ([]Prev
 			return nil, err
 		}
 		c.diag = diag
-		hits, _ := c.evaluate(sessions, now)
+		hits, _ := c.evaluate(sessions, now, nil)
 		for _, h := range hits {
 			s := sessions[h.i]
 			reason := c.reasonOf(h, &s, now)
@@ -497,11 +497,23 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 	var wake time.Time
 	var matched map[actKey]bool
 	ids := make([]string, len(sessions)) // ident of each session, made once when needed
-	for _, c := range e.rules {
+	// A stream a rule is terminating (now or before) is leaving: the
+	// counting kinds, evaluated after the others, do not count it.
+	claimed := func(i int) bool {
+		if len(e.claimed) == 0 {
+			return false
+		}
+		if ids[i] == "" {
+			ids[i] = ident(sessions[i])
+		}
+		_, ok := e.claimed[ids[i]]
+		return ok
+	}
+	for _, c := range countingLast(e.rules) {
 		if !c.Enabled {
 			continue
 		}
-		hits, w := c.evaluate(sessions, now)
+		hits, w := c.evaluate(sessions, now, claimed)
 		wake = earliest(wake, w)
 		for _, h := range hits {
 			if ids[h.i] == "" {
@@ -552,6 +564,34 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 	}
 	e.wakeAt = wake
 	return jobs
+}
+
+// countingLast returns rules with the counting kinds (streams per user,
+// transcodes per server) after the others, each group in file order, so
+// that a count never includes a stream another rule stops in the same
+// pass.
+func countingLast(rules []*compiled) []*compiled {
+	n := 0
+	for _, c := range rules {
+		if c.Kind == KindUserStreams || c.Kind == KindServerTranscodes {
+			n++
+		}
+	}
+	if n == 0 || n == len(rules) {
+		return rules
+	}
+	out := make([]*compiled, 0, len(rules))
+	for _, c := range rules {
+		if c.Kind != KindUserStreams && c.Kind != KindServerTranscodes {
+			out = append(out, c)
+		}
+	}
+	for _, c := range rules {
+		if c.Kind == KindUserStreams || c.Kind == KindServerTranscodes {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // pruneLocked forgets sessions acted on that have not been live for a while.

@@ -24,16 +24,21 @@ type hit struct {
 
 // evaluate returns the sessions c matches at now and the earliest later
 // time at which the answer could change without any new update (a pause
-// growing long enough, a time window opening); zero when none.
-func (c *compiled) evaluate(sessions []app.Session, now time.Time) (hits []hit, wake time.Time) {
+// growing long enough, a time window opening); zero when none. The
+// counting kinds do not count the sessions leaving reports (nil: none),
+// e.g. those another rule is terminating in the same pass.
+func (c *compiled) evaluate(sessions []app.Session, now time.Time, leaving func(i int) bool) (hits []hit, wake time.Time) {
 	if c.sched != nil && !c.sched.active(now) {
 		return nil, c.sched.nextStart(now)
 	}
+	if leaving == nil {
+		leaving = func(int) bool { return false }
+	}
 	switch c.Kind {
 	case KindUserStreams:
-		return c.userStreams(sessions), time.Time{}
+		return c.userStreams(sessions, leaving), time.Time{}
 	case KindServerTranscodes:
-		return c.serverTranscodes(sessions), time.Time{}
+		return c.serverTranscodes(sessions, leaving), time.Time{}
 	}
 	for i := range sessions {
 		s := &sessions[i]
@@ -57,10 +62,12 @@ func (c *compiled) reasonOf(h hit, s *app.Session, now time.Time) string {
 	return c.reason(s, now)
 }
 
-// applies reports whether s is in the rule's scope and not exempt. Pre-rolls
-// and theme music are never touched.
+// applies reports whether s is in the rule's scope and not exempt.
+// Pre-rolls, theme music and sessions on their way out (stopped,
+// terminated or replaced, which Plex lists for a few seconds) are never
+// touched nor counted.
 func (c *compiled) applies(s *app.Session) bool {
-	if s.Kind == plex.KindPreroll || s.Kind == plex.KindTheme {
+	if s.Kind == plex.KindPreroll || s.Kind == plex.KindTheme || s.Leaving != "" {
 		return false
 	}
 	sc, ex := &c.Scope, &c.Exempt
@@ -216,12 +223,12 @@ func pausedSince(s *app.Session) time.Time {
 // oldest first), counting sessions or distinct addresses over all servers.
 // It counts first and only groups the users above the limit, so the usual
 // update (nobody over) allocates next to nothing.
-func (c *compiled) userStreams(sessions []app.Session) []hit {
+func (c *compiled) userStreams(sessions []app.Session, leaving func(int) bool) []hit {
 	counts := map[userID]int{}
 	var over []userID
 	for i := range sessions {
 		s := &sessions[i]
-		if !c.applies(s) {
+		if !c.applies(s) || leaving(i) {
 			continue
 		}
 		u, ok := userOf(s)
@@ -251,7 +258,7 @@ func (c *compiled) userStreams(sessions []app.Session) []hit {
 	for i := range sessions {
 		s := &sessions[i]
 		u, ok := userOf(s)
-		if _, isOver := members[u]; ok && isOver && c.applies(s) {
+		if _, isOver := members[u]; ok && isOver && c.applies(s) && !leaving(i) {
 			members[u] = append(members[u], i)
 		}
 	}
@@ -295,12 +302,12 @@ func (c *compiled) userStreams(sessions []app.Session) []hit {
 }
 
 // serverTranscodes picks, per server, the transcodes above the limit.
-func (c *compiled) serverTranscodes(sessions []app.Session) []hit {
+func (c *compiled) serverTranscodes(sessions []app.Session, leaving func(int) bool) []hit {
 	groups := map[string][]int{}
 	var order []string
 	for i := range sessions {
 		s := &sessions[i]
-		if !c.applies(s) || !(videoTranscode(s, c.CountSubtitleBurn) || (c.IncludeAudioOnly && s.AudioOnly)) {
+		if !c.applies(s) || leaving(i) || !(videoTranscode(s, c.CountSubtitleBurn) || (c.IncludeAudioOnly && s.AudioOnly)) {
 			continue
 		}
 		if _, ok := groups[s.Server]; !ok {

@@ -40,7 +40,7 @@ func runMatchCases(t *testing.T, tests []matchCase) {
 			if now.IsZero() {
 				now = t0.Add(time.Hour)
 			}
-			hits, _ := c.evaluate(tt.sessions, now)
+			hits, _ := c.evaluate(tt.sessions, now, nil)
 			var got []string
 			for _, h := range hits {
 				got = append(got, tt.sessions[h.i].SessionKey)
@@ -150,7 +150,7 @@ func TestPausedWakesWhenDue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, wake := c.evaluate([]app.Session{sess("1", paused(t0)), sess("2", paused(t0.Add(-5*time.Minute)))}, t0.Add(time.Minute))
+	_, wake := c.evaluate([]app.Session{sess("1", paused(t0)), sess("2", paused(t0.Add(-5*time.Minute)))}, t0.Add(time.Minute), nil)
 	if want := t0.Add(5 * time.Minute); !wake.Equal(want) {
 		t.Errorf("wake = %v, want %v (the earlier pause reaching 10m)", wake, want)
 	}

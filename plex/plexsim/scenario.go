@@ -62,6 +62,10 @@ type SessionSpec struct {
 	// NoLocation leaves out Session.location and Player.local, as some
 	// servers and players do: only the address tells where the player is.
 	NoLocation bool
+	// SilentStop: when the session ends (terminated, stopped), no playing
+	// "stopped" event is sent: the player was told to stop and never
+	// reported it, so only the list shows it leaving, seconds later.
+	SilentStop bool
 	// NoSessionID leaves out Session.id (Plexamp-like players): such a
 	// session cannot be terminated by id.
 	NoSessionID bool
@@ -513,7 +517,9 @@ func (s *Server) endSessionLocked(ss *simSession) {
 		}
 		s.leaving = append(s.leaving, leavingSession{ss: &listed, until: s.now().Add(s.opts.Linger)})
 	}
-	s.emitPlayingLocked(ss, StateStopped)
+	if !ss.spec.SilentStop {
+		s.emitPlayingLocked(ss, StateStopped)
+	}
 	if ss.tc != nil {
 		s.stopTranscodeLocked(ss)
 	}
