@@ -187,7 +187,9 @@ func (x xmlSource) get(path string) ([]plex.Metadata, error) {
 	return plex.DecodeSessions(b)
 }
 
-func (x xmlSource) Sessions(context.Context) ([]plex.Metadata, error) { return x.get("/status/sessions") }
+func (x xmlSource) Sessions(context.Context) ([]plex.Metadata, error) {
+	return x.get("/status/sessions")
+}
 
 func (x xmlSource) Metadata(_ context.Context, rk string) (*plex.Metadata, error) {
 	items, err := x.get("/library/metadata/" + rk)
