@@ -808,8 +808,13 @@ func (e *Engine) terminate(j job) {
 		}
 	default:
 		e.notifyResult(j, "Terminated", "Could not terminate", res)
-		if transient(res) {
+		switch {
+		case transient(res):
 			e.retryLater(j)
+		case j.rule.FallbackStopTranscode:
+			// Retrying cannot help (the server refused the request
+			// itself): stop the transcode as the rule allows.
+			e.escalate(j, s, "fallback: the server refused the terminate request ("+errText(res)+")")
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/plex"
@@ -613,7 +614,20 @@ func kindList() string {
 var mediaTypes = map[string]bool{"movie": true, "episode": true, "track": true, "clip": true, "photo": true, "livetv": true, "video": true, "music": true}
 
 // checkTemplate reports an unknown {placeholder}.
+// MaxMessageLen is the longest message template a rule may have, in
+// characters. Plex carries the message in the terminate request's query
+// string: a very long one is refused by the server (414) and the stream
+// keeps playing, and players show a few lines at most.
+const MaxMessageLen = 500
+
+// maxRendered bounds a message once its placeholders are filled in (a
+// long title); longer ones are cut with "…".
+const maxRendered = 700
+
 func checkTemplate(s string) error {
+	if n := utf8.RuneCountInString(s); n > MaxMessageLen {
+		return fmt.Errorf("the message is %d characters long; the limit is %d (Plex sends it in the request's address, players show a few lines)", n, MaxMessageLen)
+	}
 	for _, p := range placeholderRE.FindAllString(s, -1) {
 		if !knownPlaceholders[strings.ToLower(p)] {
 			return fmt.Errorf("unknown placeholder %s; use {user} {title} {player} {platform} {product} {quality} {rule} {reason}", p)

@@ -1,8 +1,10 @@
 package rules
 
 import (
+	"net/url"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/plexwarden/plexwarden/app"
 )
@@ -195,5 +197,31 @@ func render(r Rule, s app.Session, reason string) string {
 		return p
 	})
 	msg = strings.Join(strings.Fields(msg), " ") // empty placeholders leave no double spaces
-	return strings.ReplaceAll(msg, " ()", "")
+	return truncateMessage(strings.ReplaceAll(msg, " ()", ""), maxRendered)
+}
+
+// maxEncoded bounds a message as the terminate request carries it (URL
+// encoded, up to 12 bytes a character): well under the 8 KiB request line
+// common servers accept.
+const maxEncoded = 4096
+
+// truncateMessage cuts msg to at most n characters and maxEncoded bytes
+// once URL-encoded, marking a cut with "…".
+func truncateMessage(msg string, n int) string {
+	if utf8.RuneCountInString(msg) <= n && len(url.QueryEscape(msg)) <= maxEncoded {
+		return msg
+	}
+	r := []rune(msg)
+	if len(r) > n-1 {
+		r = r[:n-1]
+	}
+	size := len(url.QueryEscape("…"))
+	for i, c := range r {
+		size += len(url.QueryEscape(string(c)))
+		if size > maxEncoded {
+			r = r[:i]
+			break
+		}
+	}
+	return strings.TrimSpace(string(r)) + "…"
 }

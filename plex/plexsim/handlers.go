@@ -25,6 +25,9 @@ const (
 	pathMetadataPref   = "/library/metadata/"
 )
 
+// maxRequestURI is the longest request address the simulator takes.
+const maxRequestURI = 8 << 10
+
 // Owner features as GET / lists them; with Plex Pass they include "pass"
 // and "session_kick".
 const (
@@ -65,6 +68,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		rec := &callRecorder{ResponseWriter: w, s: s, call: c}
 		defer rec.record(http.StatusOK) // a handler that wrote nothing answered 200
 		w = rec
+	}
+	if len(r.RequestURI) > maxRequestURI {
+		// As a real server does with an address this long (a 70,000
+		// character terminate message), refuse it whole.
+		http.Error(w, http.StatusText(http.StatusRequestURITooLong), http.StatusRequestURITooLong)
+		return
 	}
 	if status := s.takeFailure(); status != 0 {
 		http.Error(w, http.StatusText(status), status)
