@@ -413,6 +413,20 @@ func (s *Server) SetState(sessionKey, state string) error {
 	return nil
 }
 
+// SetBandwidth changes a session's Session.bandwidth (kbps) without any
+// event, as a player's quality change shows on a real server: only the
+// next /status/sessions tells.
+func (s *Server) SetBandwidth(sessionKey string, kbps int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.findLocked(sessionKey)
+	if ss == nil {
+		return ErrUnknownSession
+	}
+	ss.spec.BandwidthKbps = kbps
+	return nil
+}
+
 // SetZombie makes a session ignore (true) or obey (false) terminate.
 func (s *Server) SetZombie(sessionKey string, zombie bool) error {
 	s.mu.Lock()
