@@ -1,6 +1,8 @@
 package app
 
 import (
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
@@ -83,6 +85,28 @@ func (s *Session) Key() string {
 		return s.Server + "/" + s.SessionKey
 	}
 	return s.Server + "/id:" + s.ID
+}
+
+// IsLAN reports whether s plays on the local network: Plex's
+// Session.location when it says, else Player.local when sent, else a
+// private (including IPv6 ULA), loopback or link-local player address,
+// IPv4 or IPv6, ::ffff:-mapped addresses included (docs/RULES.md).
+func (s *Session) IsLAN() bool {
+	switch strings.ToLower(s.Location) {
+	case "lan":
+		return true
+	case "wan", "cellular":
+		return false
+	}
+	if s.Player.Local {
+		return true
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s.Player.Address))
+	if err != nil {
+		return false
+	}
+	a = a.Unmap().WithZone("")
+	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()
 }
 
 // Transcoding reports whether the transcoder is converting video or audio.

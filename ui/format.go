@@ -60,6 +60,10 @@ func locationText(s *app.Session) string {
 		where = "Remote"
 	case s.Location == "cellular":
 		where = "Cellular"
+	case s.Location == "" && s.IsLAN():
+		where = "LAN (by address)" // Plex did not say: docs/RULES.md
+	case s.Location == "" && s.Player.Address != "":
+		where = "Remote (by address)"
 	}
 	return joinSpace(where, s.Player.Address)
 }

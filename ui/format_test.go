@@ -78,10 +78,12 @@ func TestLocationText(t *testing.T) {
 	}{
 		{"lan", app.Session{Location: "lan", Player: app.Player{Address: "192.168.1.20"}}, "LAN 192.168.1.20"},
 		{"local player without location", app.Session{Player: app.Player{Address: "10.0.0.5", Local: true}}, "LAN 10.0.0.5"},
+		{"no location, private address", app.Session{Player: app.Player{Address: "fd12:3456::5"}}, "LAN (by address) fd12:3456::5"},
+		{"no location, public address", app.Session{Player: app.Player{Address: "203.0.113.9"}}, "Remote (by address) 203.0.113.9"},
 		{"remote", app.Session{Location: "wan", Player: app.Player{Address: "203.0.113.7"}}, "Remote 203.0.113.7"},
 		{"cellular", app.Session{Location: "cellular", Player: app.Player{Address: "100.64.1.2"}}, "Cellular 100.64.1.2"},
 		{"relayed", app.Session{Location: "wan", Relayed: true, Player: app.Player{Address: "203.0.113.7"}}, "Relayed"},
-		{"unknown", app.Session{Player: app.Player{Address: "198.51.100.1"}}, "198.51.100.1"},
+		{"unknown", app.Session{Player: app.Player{Address: "198.51.100.1"}}, "Remote (by address) 198.51.100.1"},
 		{"nothing", app.Session{}, ""},
 	}
 	for _, tt := range tests {

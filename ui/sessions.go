@@ -298,10 +298,10 @@ func detailValues(s *app.Session, now time.Time) [2][]string {
 		dash(joinDot(labelled("id", s.ID), labelled("key", s.SessionKey))),
 		dash(transcodeText(s)),
 	}, {
-		dash(joinDot(bitrateText(s.BandwidthKbps), labelled("media", mediaBitrate(s)))),
+		dash(joinDot(bitrateText(s.BandwidthKbps), labelled("source", mediaBitrate(s)))),
 		dash(joinDot(s.Library, s.Type, string(s.Kind))),
 		timeAgoText(s.FirstSeen, now),
-		dash(joinDot(stateText(s.State), timeAgoText(s.StateSince, now))),
+		dash(joinDot(stateText(s.State), timeAgoText(s.StateSince, now), labelled("leaving:", s.Leaving))),
 		dash(s.Server),
 	}}
 }
@@ -399,8 +399,13 @@ func relayNote(s *app.Session) string {
 	return ""
 }
 
+// mediaBitrate is the source's bitrate, or says it is not known yet (Plex
+// lists a transcode's output; the source is read from the library).
 func mediaBitrate(s *app.Session) string {
 	if s.BitrateKbps <= 0 {
+		if s.Transcoding() && !s.SourceKnown {
+			return "unknown"
+		}
 		return ""
 	}
 	return bitrateText(s.BitrateKbps)

@@ -406,23 +406,8 @@ func sourceHeight(s *app.Session) int {
 	return plex.ResolutionHeight(plex.ResolutionLabel("", s.SourceHeight))
 }
 
-// isLAN reports whether s plays on the local network: Plex's
-// Session.location when it says, else Player.local, else a private,
-// loopback or link-local player address (IPv4 or IPv6, ::ffff: mapped
-// addresses included).
-func isLAN(s *app.Session) bool {
-	switch strings.ToLower(s.Location) {
-	case "lan":
-		return true
-	case "wan", "cellular":
-		return false
-	}
-	if s.Player.Local {
-		return true
-	}
-	a := address(s)
-	return a.IsValid() && (a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast())
-}
+// isLAN reports whether s plays on the local network (app.Session.IsLAN).
+func isLAN(s *app.Session) bool { return s.IsLAN() }
 
 // address is the player's address, unmapped and without zone; invalid when
 // missing or unparsable.
