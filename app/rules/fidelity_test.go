@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
@@ -27,6 +29,10 @@ type scenario struct {
 	// terminated. It may act after the first terminations (wait).
 	play func(s *plexsim.Server, wait func(n int)) map[string]bool
 }
+
+// diagScenarios run with the diagnostics detector before the engine, as
+// the desktop app and watch wire it.
+var diagScenarios = map[string]bool{"two players share one client identifier": true}
 
 var (
 	tv    = plexsim.PlayerSpec{MachineID: "tv-1", Title: "Living Room", Product: "Plex for LG", Platform: "webOS", Device: "LG TV"}
@@ -132,6 +138,19 @@ var scenarios = []scenario{
 			s.AddSession(plexsim.SessionSpec{User: "i", Player: web, Title: "T2", Transcode: tc("transcode", 720)})
 			return map[string]bool{"T1": false, "T2": true}
 		}},
+	{"two players share one client identifier", KindDiagnostic, []Rule{rule(KindDiagnostic, func(r *Rule) {
+		r.Condition, r.Action = ConditionCollision, ActionTerminate
+	})}, func(s *plexsim.Server, _ func(int)) map[string]bool {
+		shared := plexsim.PlayerSpec{MachineID: "cloned-id", Product: "Plex Web", Platform: "Chrome"}
+		s.AddSession(plexsim.SessionSpec{User: "a", Player: shared, Title: "first", Address: "192.168.1.20", Local: true})
+		time.Sleep(150 * time.Millisecond)
+		other := shared
+		other.Platform = "Firefox"
+		s.AddSession(plexsim.SessionSpec{User: "b", Player: other, Title: "second", Address: "192.168.1.30", Local: true})
+		// Plex itself stops the earlier one (docs/plex-api.md §1.2): it is
+		// leaving; the rule acts on the one that stays.
+		return map[string]bool{"first": false, "second": true}
+	}},
 	{"paused too long", KindPaused, []Rule{rule(KindPaused, func(r *Rule) { r.PausedFor = Duration(time.Second) })},
 		func(s *plexsim.Server, _ func(int)) map[string]bool {
 			s.AddSession(plexsim.SessionSpec{User: "a", Player: tv, Title: "Paused", State: plexsim.StatePaused})
@@ -167,7 +186,14 @@ func TestScenarioSuite(t *testing.T) {
 	scores := map[Kind]*score{}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
-			e := startSimEnv(t, plexsim.Options{PlexPass: true}, rulesFile(sc.rules...), nil)
+			var first func(app.Update)
+			var tweak func(*Options)
+			if diagScenarios[sc.name] {
+				det := diag.New(diag.Options{})
+				first = func(up app.Update) { det.Observe(up) }
+				tweak = func(o *Options) { o.Diag = det }
+			}
+			e := startSimEnvWith(t, plexsim.Options{PlexPass: true}, rulesFile(sc.rules...), tweak, first)
 			wait := func(n int) { e.waitCalls(t, n) }
 			want := sc.play(e.sim, wait)
 			n := 0
@@ -187,6 +213,11 @@ func TestScenarioSuite(t *testing.T) {
 			for _, r := range mustQuery(t, e.hist) {
 				if r.SessionID != "" && r.Title != "" {
 					titles[r.SessionID] = r.Title
+				}
+			}
+			if testing.Verbose() {
+				for _, r := range mustQuery(t, e.hist) {
+					t.Logf("history: %s %s %s %s %s", r.Action, r.Outcome, r.Title, r.Detail, r.SessionID)
 				}
 			}
 			killed := map[string]bool{}

@@ -29,6 +29,14 @@ type simEnv struct {
 
 func startSimEnv(t testing.TB, simOpts plexsim.Options, f File, tweak func(*Options)) *simEnv {
 	t.Helper()
+	return startSimEnvWith(t, simOpts, f, tweak, nil)
+}
+
+// startSimEnvWith is startSimEnv with first, which sees every update before
+// the engine does (the diagnostics detector, as the desktop app and watch
+// wire it).
+func startSimEnvWith(t testing.TB, simOpts plexsim.Options, f File, tweak func(*Options), first func(app.Update)) *simEnv {
+	t.Helper()
 	simOpts.Token = simToken
 	if simOpts.PingInterval == 0 {
 		simOpts.PingInterval = time.Hour // no pings: quiet, deterministic streams
@@ -56,6 +64,9 @@ func startSimEnv(t testing.TB, simOpts plexsim.Options, f File, tweak func(*Opti
 	engine := NewEngine(opts)
 	if err := engine.SetRules(f); err != nil {
 		t.Fatal(err)
+	}
+	if first != nil {
+		hub.OnUpdate(first)
 	}
 	hub.OnUpdate(engine.Observe)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

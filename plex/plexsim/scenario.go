@@ -317,13 +317,24 @@ func (s *Server) newTranscodeLocked(t TranscodeSpec, ss *simSession) *simTransco
 }
 
 // AddSession starts a playback and emits what a server emits:
-// transcodeSession.start when the transcoder is involved, then playing.
+// transcodeSession.start when the transcoder is involved, then playing. A
+// session already playing on the same player (machineIdentifier) is
+// stopped first, as Plex does.
 // Defaults: movie, user "owner" (id "1"), 1080p H.264/AAC, state playing,
 // a random player id, a 192.168.1.x or 203.0.113.x address.
 func (s *Server) AddSession(spec SessionSpec) SessionRef {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	spec = s.normaliseLocked(spec)
+	// One player plays one thing: as Plex does when a playback starts with
+	// a client identifier already playing (the next episode, a replay, or
+	// two devices sharing one id), the earlier session is stopped; it
+	// stays listed for Options.Linger.
+	for _, old := range append([]*simSession(nil), s.sessions...) {
+		if old.spec.Player.MachineID == spec.Player.MachineID {
+			s.endSessionLocked(old)
+		}
+	}
 	s.nextKey++
 	s.nextPQ++
 	ss := &simSession{
