@@ -1,7 +1,10 @@
 package plexsim_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"net/http"
 	"os"
@@ -197,4 +200,106 @@ func (x xmlSource) Metadata(_ context.Context, rk string) (*plex.Metadata, error
 		return nil, errors.Join(err, errors.New("no item"))
 	}
 	return &items[0], nil
+}
+
+// TestSimAttributesAreReal: every attribute plexsim puts on a session's
+// elements is one a published real answer carries on that element (no
+// invented names, no misspellings that real clients would not read).
+func TestSimAttributesAreReal(t *testing.T) {
+	real := map[string]map[string]bool{}
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "real", "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(f) {
+		case ".xml":
+			collectAttrs(t, b, real)
+		case ".json":
+			var v any
+			if json.Unmarshal(b, &v) == nil {
+				collectJSON(v, "", real)
+			}
+		}
+	}
+	if len(real["Player"]) == 0 || len(real["TranscodeSession"]) == 0 {
+		t.Fatalf("no real answers read from testdata/real (%d files)", len(files))
+	}
+	s := startSim(t, plexsim.Options{})
+	s.AddSession(plexsim.SessionSpec{User: "a", Title: "Film", Resolution: "4k", VideoCodec: "hevc", Subtitles: "srt",
+		Transcode: &plexsim.TranscodeSpec{Video: plexsim.DecisionTranscode, Audio: plexsim.DecisionTranscode, HW: true}})
+	s.AddSession(plexsim.SessionSpec{Type: "episode", Show: "Show", Title: "Ep", Local: true})
+	s.AddSession(plexsim.SessionSpec{Type: "track", Show: "Artist", Album: "Album", Title: "Song"})
+	_, _, body := rawDo(t, http.MethodGet, s.URL()+"/status/sessions", tokenHeader("application/xml"))
+	sim := map[string]map[string]bool{}
+	collectAttrs(t, body, sim)
+	for elem, attrs := range sim {
+		if elem == "MediaContainer" {
+			continue
+		}
+		for a := range attrs {
+			if !real[elem][a] {
+				t.Errorf("plexsim sends %s@%s, which no real answer in testdata/real has", elem, a)
+			}
+		}
+	}
+}
+
+// elementOf names what an XML element or JSON key holds; items (Video,
+// Track, Photo, JSON Metadata) are one kind.
+func elementOf(name string) string {
+	switch name {
+	case "Video", "Track", "Photo", "Metadata":
+		return "item"
+	}
+	return name
+}
+
+// collectJSON records the scalar keys of each object under the key that
+// holds it (Metadata, Media, Player, …).
+func collectJSON(v any, parent string, into map[string]map[string]bool) {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			collectJSON(e, parent, into)
+		}
+	case map[string]any:
+		elem := elementOf(parent)
+		m := into[elem]
+		if m == nil {
+			m = map[string]bool{}
+			into[elem] = m
+		}
+		for k, e := range x {
+			switch e.(type) {
+			case map[string]any, []any:
+				collectJSON(e, k, into)
+			default:
+				m[k] = true
+			}
+		}
+	}
+}
+
+func collectAttrs(t *testing.T, b []byte, into map[string]map[string]bool) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			m := into[elementOf(se.Name.Local)]
+			if m == nil {
+				m = map[string]bool{}
+				into[elementOf(se.Name.Local)] = m
+			}
+			for _, a := range se.Attr {
+				m[a.Name.Local] = true
+			}
+		}
+	}
 }
