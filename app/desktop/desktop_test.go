@@ -123,11 +123,12 @@ func TestAssembledApp(t *testing.T) {
 			t.Errorf("bob was terminated by something else: %+v", c)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(notes) == 0 {
-		t.Error("the rule's terminate raised no notification")
-	}
+	// The engine writes the record, then notifies: wait for the latter.
+	waitFor(t, "the rule's terminate notification", 3*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(notes) > 0
+	})
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
