@@ -23,7 +23,7 @@ TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps des
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install install-files uninstall clean
+.PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install install-files install-headless uninstall clean
 
 all: build
 
@@ -126,6 +126,8 @@ fuzz:
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
 ICONDIR   = $(DESTDIR)$(PREFIX)/share/icons/hicolor
 UNIT     := plexwarden-watch.service
+BINARY_SRC   ?= $(BINARY)
+HEADLESS_SRC ?= $(HEADLESS)
 # A Windows build of the desktop app must be linked as a GUI-subsystem
 # program, or a console window opens beside the tray:
 #   GOOS=windows go build -ldflags "-H windowsgui $(LDFLAGS)" .
@@ -145,10 +147,17 @@ package: release build-headless
 install: build build-headless
 	$(MAKE) --no-print-directory install-files
 
+# A server without a desktop: the headless binary, the unit and the
+# licence only (no cgo, no GL/X11 packages needed).
+install-headless: build-headless
+	install -Dm755 $(HEADLESS_SRC) $(DESTDIR)$(PREFIX)/bin/$(HEADLESS)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' assets/$(UNIT).in > .unit.tmp
+	install -Dm644 .unit.tmp $(DESTDIR)$(UNITDIR)/$(UNIT)
+	rm -f .unit.tmp
+	install -Dm644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/$(BINARY)/LICENSE
+
 # install-files copies the already built binaries (BINARY_SRC,
 # HEADLESS_SRC: tests give stand-ins) and the other files.
-BINARY_SRC   ?= $(BINARY)
-HEADLESS_SRC ?= $(HEADLESS)
 install-files:
 	install -Dm755 $(BINARY_SRC) $(DESTDIR)$(PREFIX)/bin/$(BINARY)
 	install -Dm755 $(HEADLESS_SRC) $(DESTDIR)$(PREFIX)/bin/$(HEADLESS)
