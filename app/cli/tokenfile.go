@@ -79,10 +79,13 @@ type noTokenError struct {
 }
 
 func (e *noTokenError) Error() string {
-	if errors.Is(e.err, app.ErrNoSecret) {
-		return fmt.Sprintf("server %q: no token in %s; skipped (sign in again with \"plexwarden login\")", e.server, e.where)
+	switch {
+	case errors.Is(e.err, app.ErrNoSecret):
+		return fmt.Sprintf("server %q: no token in %s (sign in again with \"plexwarden login\")", e.server, e.where)
+	case errors.Is(e.err, app.ErrKeyringUnavailable):
+		return fmt.Sprintf("server %q: no token: %v (give the token file with --token-file FILE or %s=FILE)", e.server, e.err, TokenFileEnv)
 	}
-	return fmt.Sprintf("server %q: no token: %v; skipped", e.server, e.err)
+	return fmt.Sprintf("server %q: no token: %v", e.server, e.err)
 }
 
 func (e *noTokenError) Unwrap() error { return e.err }
@@ -119,7 +122,7 @@ type serverProblem struct {
 // or with --json one JSON object a line.
 func reportProblem(env Env, asJSON bool, server string, err error) {
 	if !asJSON {
-		fmt.Fprintf(env.Stderr, "plexwarden: %s\n", Explain(err))
+		fmt.Fprintf(env.Stderr, "plexwarden: %s; skipped\n", Explain(err))
 		return
 	}
 	b, _ := json.Marshal(serverProblem{Server: server, State: problemState(err), Error: Explain(err)})
@@ -153,7 +156,7 @@ func skipNoToken(out *watchOutput, ts []target) ([]target, error) {
 			continue
 		}
 		errs = append(errs, t.NoToken)
-		out.write(watchLine{Time: time.Now(), Kind: "connection", Server: t.Name, Event: "no-token", Detail: t.NoToken.Error()})
+		out.write(watchLine{Time: time.Now(), Kind: "connection", Server: t.Name, Event: "no-token", Detail: t.NoToken.Error() + "; not watched"})
 	}
 	if len(live) == 0 {
 		return nil, errors.Join(errs...)

@@ -63,7 +63,7 @@ func TestServerWithoutTokenAmongSeveral(t *testing.T) {
 	if code != ExitPartial || !strings.Contains(out, "alice") || !strings.Contains(out, "bob") || strings.Contains(out, "carol") {
 		t.Errorf("sessions: exit %d (want %d), stdout:\n%s\nstderr:\n%s", code, ExitPartial, out, errText)
 	}
-	for _, want := range []string{`server "Attic": no token in the system keyring; skipped`, "1 of 3 servers could not be listed"} {
+	for _, want := range []string{`server "Attic": no token in the system keyring (sign in again with "plexwarden login"); skipped`, "1 of 3 servers could not be listed"} {
 		if !strings.Contains(errText, want) {
 			t.Errorf("sessions stderr lacks %q:\n%s", want, errText)
 		}
