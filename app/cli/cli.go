@@ -55,7 +55,8 @@ Usage:
   plexwarden login [--no-browser] [--token-file FILE]
                                   sign in with Plex in the browser, add the servers you own
                                   (their tokens go to the system keyring, or to FILE)
-  plexwarden logout               delete the configured servers' tokens from the keyring
+  plexwarden logout [--token-file FILE]
+                                  delete the configured servers' tokens from the keyring (or FILE)
   plexwarden sessions [--json]    list live sessions
   plexwarden terminate SESSION_ID [--message TEXT]
                                   stop a session, showing TEXT on the player
