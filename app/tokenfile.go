@@ -34,9 +34,9 @@ type TokenFile struct {
 // tokenAnyKey is the parsed key of a line without "=".
 const tokenAnyKey = "*"
 
-// ErrTokenFileOpen is wrapped by TokenFile errors that mean the file can
+// ErrTokenFileNotPrivate is wrapped by TokenFile errors that mean the file can
 // be read by other users; see CheckTokenFileMode.
-var ErrTokenFileOpen = errors.New("token file readable by other users")
+var ErrTokenFileNotPrivate = errors.New("token file readable by other users")
 
 // CheckTokenFileMode refuses a token file that other users can read or
 // write (as ssh refuses such a key), saying how to fix it. A missing file
@@ -50,7 +50,7 @@ func CheckTokenFileMode(path string) error {
 		return fmt.Errorf("token file %s is a directory", path)
 	}
 	if m := st.Mode().Perm(); m&0o077 != 0 {
-		return fmt.Errorf("%w: %s has mode %04o; make it private with: chmod 600 %s", ErrTokenFileOpen, path, m, path)
+		return fmt.Errorf("%w: %s has mode %04o; make it private with: chmod 600 %s", ErrTokenFileNotPrivate, path, m, path)
 	}
 	return nil
 }
@@ -149,11 +149,10 @@ func (f *TokenFile) update(change func(map[string]string)) error {
 	if err != nil {
 		return err
 	}
-	before := len(m)
 	change(m)
-	if len(m) == before && before == 0 {
+	if len(m) == 0 {
 		if _, err := os.Stat(f.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil // nothing to delete, no file to create
+			return nil // nothing was stored and nothing is: no file to create
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(f.Path), 0o700); err != nil {

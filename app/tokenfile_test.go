@@ -89,8 +89,8 @@ func TestTokenFileSetDelete(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckTokenFileMode(path); !errors.Is(err, ErrTokenFileOpen) || !strings.Contains(err.Error(), "chmod 600 "+path) {
-		t.Errorf("CheckTokenFileMode(0644) = %v, want ErrTokenFileOpen naming chmod 600", err)
+	if err := CheckTokenFileMode(path); !errors.Is(err, ErrTokenFileNotPrivate) || !strings.Contains(err.Error(), "chmod 600 "+path) {
+		t.Errorf("CheckTokenFileMode(0644) = %v, want ErrTokenFileNotPrivate naming chmod 600", err)
 	}
 	if err := f.Set(ctx, "m3", "tok3"); err != nil {
 		t.Fatal(err)
