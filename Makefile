@@ -19,11 +19,11 @@ BUILD_PKGS := gcc libc6-dev pkg-config ca-certificates git libgl1-mesa-dev libx1
 # Run and test: a virtual display, a session bus, a real keyring, screenshot
 # tools and ffmpeg for the local-transcoder tests. Not dbus-x11: it would
 # autostart buses that outlive the tests.
-TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps
+TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps desktop-file-utils
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install uninstall clean
+.PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install install-files install-headless uninstall clean
 
 all: build
 
@@ -118,28 +118,69 @@ fuzz:
 	  done; \
 	done
 
-# A Linux archive (binary, icon, .desktop entry) through the fyne CLI; the
-# version comes from FyneApp.toml. fyne package bumps Build in
-# FyneApp.toml; the file is restored afterwards.
-package: deps-build
+# Where `make install` puts things: binaries in $(PREFIX)/bin, the
+# application icon at 48x48 and scalable in the hicolor theme (plus the
+# 512x512 PNG), the .desktop entry, the systemd unit for
+# `plexwarden-headless watch` (see README, "Run on a server") and the
+# licence. `make package` archives exactly the same tree.
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+ICONDIR   = $(DESTDIR)$(PREFIX)/share/icons/hicolor
+UNIT     := plexwarden-watch.service
+BINARY_SRC   ?= $(BINARY)
+HEADLESS_SRC ?= $(HEADLESS)
+# A Windows build of the desktop app must be linked as a GUI-subsystem
+# program, or a console window opens beside the tray:
+#   GOOS=windows go build -ldflags "-H windowsgui $(LDFLAGS)" .
+# (fyne package --os windows adds -H windowsgui itself).
+WINDOWS_GUI_LDFLAGS := -H windowsgui $(LDFLAGS)
+
+# A Linux archive of the release build, laid out as `make install` lays it
+# out under /usr/local (unpack with: sudo tar -xJf FILE -C /).
+package: release build-headless
+	rm -rf dist/stage
 	mkdir -p dist
-	cp FyneApp.toml .FyneApp.toml.keep
-	$(GO) tool fyne package --os linux --release --tags migrated_fynedo || { mv .FyneApp.toml.keep FyneApp.toml; exit 1; }
-	mv .FyneApp.toml.keep FyneApp.toml
-	mv "Plex Warden.tar.xz" dist/plexwarden-linux-amd64.tar.xz
+	$(MAKE) --no-print-directory install-files DESTDIR=$(CURDIR)/dist/stage PREFIX=/usr/local
+	tar -C dist/stage -cJf dist/plexwarden-linux-amd64.tar.xz --owner=0 --group=0 usr
+	rm -rf dist/stage
 	@echo "dist/plexwarden-linux-amd64.tar.xz"
 
-install: build
-	install -Dm755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/$(BINARY)
-	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png
+install: build build-headless
+	$(MAKE) --no-print-directory install-files
+
+# A server without a desktop: the headless binary, the unit and the
+# licence only (no cgo, no GL/X11 packages needed).
+install-headless: build-headless
+	install -Dm755 $(HEADLESS_SRC) $(DESTDIR)$(PREFIX)/bin/$(HEADLESS)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' assets/$(UNIT).in > .unit.tmp
+	install -Dm644 .unit.tmp $(DESTDIR)$(UNITDIR)/$(UNIT)
+	rm -f .unit.tmp
+	install -Dm644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/$(BINARY)/LICENSE
+
+# install-files copies the already built binaries (BINARY_SRC,
+# HEADLESS_SRC: tests give stand-ins) and the other files.
+install-files:
+	install -Dm755 $(BINARY_SRC) $(DESTDIR)$(PREFIX)/bin/$(BINARY)
+	install -Dm755 $(HEADLESS_SRC) $(DESTDIR)$(PREFIX)/bin/$(HEADLESS)
+	install -Dm644 assets/icon-48.png $(ICONDIR)/48x48/apps/$(APP_ID).png
+	install -Dm644 assets/icon.png $(ICONDIR)/512x512/apps/$(APP_ID).png
+	install -Dm644 assets/icon.svg $(ICONDIR)/scalable/apps/$(APP_ID).svg
 	sed 's|@BINDIR@|$(PREFIX)/bin|' assets/plexwarden.desktop.in > .desktop.tmp
 	install -Dm644 .desktop.tmp $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
 	rm -f .desktop.tmp
+	sed 's|@BINDIR@|$(PREFIX)/bin|' assets/$(UNIT).in > .unit.tmp
+	install -Dm644 .unit.tmp $(DESTDIR)$(UNITDIR)/$(UNIT)
+	rm -f .unit.tmp
+	install -Dm644 LICENSE $(DESTDIR)$(PREFIX)/share/doc/$(BINARY)/LICENSE
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/$(BINARY) \
-	  $(DESTDIR)$(PREFIX)/share/icons/hicolor/512x512/apps/$(APP_ID).png \
-	  $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
+	rm -f $(DESTDIR)$(PREFIX)/bin/$(BINARY) $(DESTDIR)$(PREFIX)/bin/$(HEADLESS) \
+	  $(ICONDIR)/48x48/apps/$(APP_ID).png \
+	  $(ICONDIR)/512x512/apps/$(APP_ID).png \
+	  $(ICONDIR)/scalable/apps/$(APP_ID).svg \
+	  $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop \
+	  $(DESTDIR)$(UNITDIR)/$(UNIT) \
+	  $(DESTDIR)$(PREFIX)/share/doc/$(BINARY)/LICENSE
+	-rmdir $(DESTDIR)$(PREFIX)/share/doc/$(BINARY) 2>/dev/null
 
 clean:
 	rm -rf $(BINARY) $(HEADLESS) dist bench.out

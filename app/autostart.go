@@ -9,8 +9,17 @@ import (
 // cannot yet register itself to start at login.
 var ErrAutostartUnsupported = errors.New("starting at login is not supported on this system yet")
 
-// autostartFile is the name of the XDG autostart entry.
-const autostartFile = "plexwarden.desktop"
+// AppID is Plex Warden's application id (FyneApp.toml, the .desktop
+// entry, the icon names).
+const AppID = "io.github.plexwarden.plexwarden"
+
+// autostartFile is the name of the XDG autostart entry: the app id, as
+// the installed .desktop entry is named.
+const autostartFile = AppID + ".desktop"
+
+// oldAutostartFile is the entry's name before it followed the app id;
+// SetAutostart removes it, Autostart still honours it.
+const oldAutostartFile = "plexwarden.desktop"
 
 // desktopEntry returns the XDG autostart entry that runs exe.
 func desktopEntry(exe string) string {
@@ -19,7 +28,7 @@ func desktopEntry(exe string) string {
 		"Name=Plex Warden\n" +
 		"Comment=Watch Plex Media Server sessions and stop unwanted transcodes\n" +
 		"Exec=" + execQuote(exe) + "\n" +
-		"Icon=io.github.plexwarden.plexwarden\n" +
+		"Icon=" + AppID + "\n" +
 		"Terminal=false\n" +
 		"X-GNOME-Autostart-enabled=true\n"
 }

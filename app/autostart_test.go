@@ -12,7 +12,7 @@ import (
 func TestSetAutostart(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	path := filepath.Join(dir, "autostart", "plexwarden.desktop")
+	path := filepath.Join(dir, "autostart", "io.github.plexwarden.plexwarden.desktop")
 
 	if Autostart() {
 		t.Fatal("Autostart() = true before any entry exists")
@@ -58,6 +58,49 @@ func TestSetAutostart(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("entry still exists after SetAutostart(false): %v", err)
+	}
+}
+
+// An entry written under the old name (plexwarden.desktop) still counts,
+// and enabling or disabling replaces it with the one named after the app id.
+func TestAutostartOldName(t *testing.T) {
+	tests := []struct {
+		name    string
+		enable  bool
+		wantNew bool
+	}{
+		{"enable", true, true},
+		{"disable", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Setenv("XDG_CONFIG_HOME", dir)
+			old := filepath.Join(dir, "autostart", "plexwarden.desktop")
+			cur := filepath.Join(dir, "autostart", AppID+".desktop")
+			if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(old, []byte(desktopEntry("/usr/bin/plexwarden")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if !Autostart() {
+				t.Error("Autostart() = false with an entry under the old name")
+			}
+			if err := SetAutostart(tt.enable); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(old); !os.IsNotExist(err) {
+				t.Errorf("the old entry is still there (%v)", err)
+			}
+			_, err := os.Stat(cur)
+			if got := err == nil; got != tt.wantNew {
+				t.Errorf("entry %s exists = %v, want %v", cur, got, tt.wantNew)
+			}
+			if got := Autostart(); got != tt.enable {
+				t.Errorf("Autostart() = %v, want %v", got, tt.enable)
+			}
+		})
 	}
 }
 

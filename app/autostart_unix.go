@@ -9,23 +9,32 @@ import (
 	"path/filepath"
 )
 
-// autostartPath returns $XDG_CONFIG_HOME/autostart/plexwarden.desktop
+// autostartPath returns $XDG_CONFIG_HOME/autostart/<name>
 // (~/.config/autostart/… when XDG_CONFIG_HOME is unset).
-func autostartPath() (string, error) {
+func autostartPath(name string) (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("no configuration directory for the autostart entry: %w", err)
 	}
-	return filepath.Join(dir, "autostart", autostartFile), nil
+	return filepath.Join(dir, "autostart", name), nil
 }
 
 // SetAutostart adds (enabled) or removes the XDG autostart entry that starts
 // Plex Warden at login. The entry runs the absolute path of the running
 // executable, so enable it again after moving the binary.
 func SetAutostart(enabled bool) error {
-	path, err := autostartPath()
+	path, err := autostartPath(autostartFile)
 	if err != nil {
 		return err
+	}
+	// An entry under the old name would start a second copy, or keep
+	// starting one after the admin switched it off.
+	if old, err := autostartPath(oldAutostartFile); err == nil {
+		if st, err := os.Lstat(old); err == nil && !st.IsDir() {
+			if err := os.Remove(old); err != nil {
+				return fmt.Errorf("removing the old autostart entry: %w", err)
+			}
+		}
 	}
 	if !enabled {
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -56,10 +65,14 @@ func SetAutostart(enabled bool) error {
 
 // Autostart reports whether an enabled autostart entry exists.
 func Autostart() bool {
-	path, err := autostartPath()
-	if err != nil {
-		return false
+	for _, name := range []string{autostartFile, oldAutostartFile} {
+		path, err := autostartPath(name)
+		if err != nil {
+			return false
+		}
+		if b, err := os.ReadFile(path); err == nil {
+			return autostartEnabled(string(b))
+		}
 	}
-	b, err := os.ReadFile(path)
-	return err == nil && autostartEnabled(string(b))
+	return false
 }

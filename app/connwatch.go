@@ -144,6 +144,14 @@ func (w *connWatch) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// quiet fires when nothing came from the server for After while the
+	// connection looks fine: an open stream to a black-holed address (the
+	// route is gone, nothing answers, nothing refuses) only shows as
+	// silence, and the feed's watchdog waits 45 s for it. The current
+	// address is then probed; if it does not answer, the server moves now.
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
 	const (
 		idle    = iota // on a working address; nothing planned
 		failing        // the address fails; the timer is the next probe
@@ -155,6 +163,11 @@ func (w *connWatch) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case st := <-w.states:
+			if st.Status == Connected || st.Status == Connecting {
+				quiet.Reset(w.opts.After) // news from the server (an event, a ping) or a first attempt
+			} else {
+				quiet.Stop()
+			}
 			switch st.Status {
 			case Stopped, Unauthorized, NoToken:
 				return // ended, or a token problem no other address fixes
@@ -174,6 +187,26 @@ func (w *connWatch) run(ctx context.Context) {
 					timer.Reset(w.opts.After)
 				}
 			}
+		case <-quiet.C:
+			if err := w.probeCurrent(ctx); err == nil || ctx.Err() != nil {
+				quiet.Reset(w.opts.After) // only quiet: the address answers
+				continue
+			}
+			w.cfg.Log.Warn("the server's address stopped answering", "server", w.cfg.Server.Name, "url", w.cfg.Client.BaseURL())
+			mode = failing
+			wait.Reset()
+			moved, err := w.reprobe(ctx)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case moved:
+				mode = idle
+			default:
+				if err != nil {
+					w.cfg.Log.Warn("no address of the server answers", "server", w.cfg.Server.Name, "err", err)
+				}
+				timer.Reset(wait.NextBackOff())
+			}
 		case <-timer.C:
 			moved, err := w.reprobe(ctx)
 			switch {
@@ -191,6 +224,29 @@ func (w *connWatch) run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// probeCurrent asks the address in use for /identity (the Probe timeout,
+// and the machineIdentifier checked, as for every probe).
+func (w *connWatch) probeCurrent(ctx context.Context) error {
+	cur := w.cfg.Client.BaseURL()
+	res := w.res
+	res.Connections = nil
+	for _, c := range w.res.Connections {
+		if c.URI == cur {
+			res.Connections = append(res.Connections, c)
+		}
+	}
+	if len(res.Connections) == 0 {
+		return nil // an address plex.tv did not list: nothing to compare against
+	}
+	hc, err := HTTPClientFor(w.cfg.Server)
+	if err != nil {
+		return err
+	}
+	defer hc.CloseIdleConnections()
+	_, err = plextv.Probe(ctx, res, plextv.ProbeOptions{Info: w.cfg.Info, HTTPClient: hc, Timeout: w.opts.Probe})
+	return err
 }
 
 // reprobe probes every address and moves to the best that answers. It

@@ -222,7 +222,7 @@ func (c *Controller) stopDemo() {
 // verification, plus the CA file if set, or no verification if Insecure.
 func HTTPClientFor(s ServerConfig) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 15 * time.Second
+	ConnSetup.apply(tr)
 	if s.Insecure || s.CAFile != "" {
 		tc := &tls.Config{MinVersion: tls.VersionTLS12}
 		if s.Insecure {

@@ -3,7 +3,7 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,12 +62,63 @@ func (k *Keyring) call(ctx context.Context, fn func() (string, error)) (string, 
 		case errors.Is(r.err, keyring.ErrNotFound):
 			return "", ErrNoSecret
 		case r.err != nil:
-			return "", fmt.Errorf("%w: %v", ErrKeyringUnavailable, r.err)
+			return "", keyringError(r.err)
 		}
 		return r.s, nil
 	case <-ctx.Done():
-		return "", fmt.Errorf("%w: no answer from the keyring (locked, or an unlock prompt is waiting)", ErrKeyringUnavailable)
+		return "", &KeyringError{Locked: true, Reason: unlockHow + "; it gave no answer in time, so an unlock prompt may be waiting"}
 	}
+}
+
+// KeyringError is why the OS keyring cannot be used, in plain words. It
+// matches ErrKeyringUnavailable with errors.Is.
+type KeyringError struct {
+	// Locked: a keyring service runs but its keyring is locked (an unlock
+	// prompt was dismissed, cannot be shown, or got no answer). Otherwise
+	// no keyring service could be reached at all.
+	Locked bool
+	// Reason is the cause in words; Raw is the library's own text, kept
+	// for the log, not for the user.
+	Reason string
+	Raw    string
+}
+
+// Error is "No keyring service is running (…)" or "Your keyring is locked:
+// unlock it (…) and try again".
+func (e *KeyringError) Error() string {
+	if e.Locked {
+		return "Your keyring is locked: unlock it (" + e.Reason + ") and try again"
+	}
+	return "No keyring service is running (" + e.Reason + ")"
+}
+
+// Is makes a KeyringError match ErrKeyringUnavailable.
+func (e *KeyringError) Is(target error) bool { return target == ErrKeyringUnavailable }
+
+// unlockHow is how to unlock a locked keyring, for KeyringError.Reason.
+const unlockHow = "log in to your desktop session, or open Passwords and Keys (seahorse) and unlock the login keyring"
+
+// keyringError words a go-keyring failure. The texts it recognises are
+// godbus's and go-keyring's own (v0.2.8): no session bus
+// (exec: "dbus-launch" …, DBUS_SESSION_BUS_ADDRESS, a dead socket), a bus
+// without a Secret Service, and a locked collection.
+func keyringError(err error) error {
+	raw := err.Error()
+	low := strings.ToLower(raw)
+	e := &KeyringError{Raw: raw}
+	switch {
+	case strings.Contains(low, "unlock") || strings.Contains(low, "locked") || strings.Contains(low, "prompt") || strings.Contains(low, "dismissed"):
+		e.Locked, e.Reason = true, unlockHow
+	case strings.Contains(low, "dbus-launch") || strings.Contains(low, "dbus_session_bus_address") ||
+		strings.Contains(low, "no such file") || strings.Contains(low, "connection refused") || strings.Contains(low, "x11"):
+		e.Reason = "there is no D-Bus session bus, as on a server without a desktop session; " +
+			"start gnome-keyring or KWallet in a desktop session, or keep the token in a file instead"
+	case strings.Contains(low, "org.freedesktop.secrets") || strings.Contains(low, "serviceunknown") || strings.Contains(low, "not provided by any"):
+		e.Reason = "no Secret Service (gnome-keyring or KWallet) answers on the session bus; start one, or keep the token in a file instead"
+	default:
+		e.Reason = "the keyring failed: " + raw
+	}
+	return e
 }
 
 func valueOrDur(d, def time.Duration) time.Duration {

@@ -3,7 +3,8 @@
 // sources; the PNGs were rasterised from them with Fyne's own SVG renderer
 // (tray icons at 64 px, the size Fyne hands to the system tray, and the app
 // icon at 512 px for FyneApp.toml and `fyne package`). Re-render the PNGs
-// after editing an SVG.
+// after editing an SVG. icon-48.png, the 48×48 icon `make install` puts in
+// the hicolor theme, is icon.png scaled down (ImageMagick, Lanczos).
 //
 // The package imports nothing from Fyne: callers wrap the bytes with
 // fyne.NewStaticResource.

@@ -52,9 +52,11 @@ const usage = `Plex Warden watches your Plex Media Servers and stops the streams
 Usage:
   plexwarden                      start the desktop app (tray + window)
   plexwarden demo                 start the desktop app on the built-in demo server
-  plexwarden login [--no-browser] sign in with Plex in the browser, add the servers you own
-                                  (their tokens go to the system keyring)
-  plexwarden logout               delete the configured servers' tokens from the keyring
+  plexwarden login [--no-browser] [--token-file FILE]
+                                  sign in with Plex in the browser, add the servers you own
+                                  (their tokens go to the system keyring, or to FILE)
+  plexwarden logout [--token-file FILE]
+                                  delete the configured servers' tokens from the keyring (or FILE)
   plexwarden sessions [--json]    list live sessions
   plexwarden terminate SESSION_ID [--message TEXT]
                                   stop a session, showing TEXT on the player
@@ -69,6 +71,9 @@ Usage:
   plexwarden version              print the version
 
 Server and token: --server URL (or PLEX_URL) and PLEX_TOKEN.
+Without a keyring (a server): login --token-file FILE, then --token-file FILE or PLEX_TOKEN_FILE=FILE
+(a systemd service: LoadCredential=plexwarden-tokens:FILE).
+Exit codes: 0 done, 1 failed, 2 usage error, 3 sessions listed only some servers.
 Run "plexwarden COMMAND --help" for a command's options.
 `
 
@@ -135,6 +140,9 @@ func Main(ctx context.Context, env Env) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errPartial):
+		fmt.Fprintf(env.Stderr, "plexwarden: %s\n", err)
+		return ExitPartial
 	}
 	fmt.Fprintf(env.Stderr, "plexwarden: %s\n", Explain(err))
 	return 1
@@ -220,15 +228,21 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 // target is one server a command acts on.
 type target struct {
 	Name   string
-	Client *plex.Client
+	Client *plex.Client     // nil when NoToken is set
 	Config app.ServerConfig // a configured server's settings (addresses for re-probing); zero for --server URL
+	// NoToken says why a configured server has no token; the commands
+	// skip it and go on with the others.
+	NoToken error
 }
 
 // targetsFlag adds --server NAME|URL. A URL (or PLEX_URL) names one server,
 // with PLEX_TOKEN (or the keyring token of the configured server at that
 // address); a name picks a configured server; nothing means every
-// configured server, each with its token from the keyring.
+// configured server, each with its token from the keyring (or the token
+// file: tokenFileFlag). A configured server without a token is a target
+// with NoToken set.
 func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
+	tokens := tokenFileFlag(env, fs)
 	server := fs.String("server", "", "server name (as configured) or URL, e.g. http://127.0.0.1:32400 (default $PLEX_URL, else every configured server)")
 	return func() ([]target, error) {
 		info := plex.ClientInfo{Product: plex.DefaultProduct, Version: env.Version}
@@ -251,6 +265,14 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 			cfg = c
 		}
 		envToken := env.Getenv("PLEX_TOKEN")
+		src := tokenSource{store: secretsOf(env), where: "the system keyring"}
+		if envToken == "" || len(cfg.Servers) > 0 {
+			s, err := tokens()
+			if err != nil {
+				return nil, err
+			}
+			src = s
+		}
 		byName := false
 		for _, s := range cfg.Servers {
 			byName = byName || s.Name == sel
@@ -263,7 +285,7 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 			}
 			for _, s := range cfg.Servers {
 				if pu, err := plex.ParseBaseURL(s.URL); err == nil && pu.String() == u.String() && token == "" {
-					token, _ = secretsOf(env).Get(context.Background(), serverKey(s))
+					token, _ = src.store.Get(context.Background(), serverKey(s))
 				}
 			}
 			if token == "" {
@@ -280,10 +302,11 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 			if sel != "" && s.Name != sel {
 				continue
 			}
-			token, err := secretsOf(env).Get(context.Background(), serverKey(s))
+			token, err := src.store.Get(context.Background(), serverKey(s))
 			if err != nil {
 				if envToken == "" {
-					return nil, fmt.Errorf("server %q: no token in the keyring (%v); run plexwarden login or set PLEX_TOKEN", s.Name, err)
+					out = append(out, target{Name: s.Name, Config: s, NoToken: &noTokenError{server: s.Name, where: src.where, err: err}})
+					continue
 				}
 				token = envToken
 			}
@@ -340,10 +363,15 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 	now := time.Now()
 	sessions := []app.Session{}
 	var errs []error
+	var failed []string // the server of each error
 	for _, t := range ts {
+		if t.NoToken != nil {
+			errs, failed = append(errs, t.NoToken), append(failed, t.Name)
+			continue
+		}
 		items, err := t.Client.Sessions(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("cannot list sessions of %s: %w", t.Name, err))
+			errs, failed = append(errs, fmt.Errorf("cannot list sessions of %s: %w", t.Name, err)), append(failed, t.Name)
 			continue
 		}
 		// The source of transcoding sessions is in the library, not in
@@ -361,11 +389,14 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 			sessions = append(sessions, s)
 		}
 	}
-	if len(errs) == len(ts) {
+	if len(errs) == len(ts) && !*asJSON {
 		return errors.Join(errs...)
 	}
-	for _, e := range errs { // some servers answered: list them, warn about the rest
-		fmt.Fprintf(env.Stderr, "plexwarden: %s\n", Explain(e))
+	for i, e := range errs { // some servers answered: list them, warn about the rest
+		reportProblem(env, *asJSON, failed[i], e)
+	}
+	if len(errs) == len(ts) {
+		return fmt.Errorf("no server could be listed")
 	}
 	sort.SliceStable(sessions, func(i, j int) bool {
 		if sessions[i].Server != sessions[j].Server {
@@ -373,13 +404,20 @@ func cmdSessions(ctx context.Context, env Env, args []string) error {
 		}
 		return sessions[i].User < sessions[j].User
 	})
+	var partial error
+	if len(errs) > 0 {
+		partial = &partialError{failed: len(errs), total: len(ts)}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(sessions)
+		if err := enc.Encode(sessions); err != nil {
+			return err
+		}
+		return partial
 	}
 	printSessions(env.Stdout, sessions)
-	return nil
+	return partial
 }
 
 func printSessions(w io.Writer, sessions []app.Session) {
@@ -460,6 +498,10 @@ func cmdTerminate(ctx context.Context, env Env, args []string) error {
 func onEach(ts []target, do func(target) error, ok func(target), notFound, failed string) error {
 	var errs []error
 	for _, t := range ts {
+		if t.NoToken != nil {
+			errs = append(errs, t.NoToken)
+			continue
+		}
 		err := do(t)
 		if err == nil {
 			ok(t)

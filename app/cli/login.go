@@ -21,15 +21,15 @@ import (
 // loginHooks are the parts of login and logout that tests replace. They
 // live here rather than in Env so the command stays self-contained.
 var loginHooks = struct {
-	// secrets returns the token store: the OS keyring, falling back to
-	// memory for this run when it is unavailable.
+	// secrets returns the token store: the OS keyring. There is no
+	// fallback to memory: a token kept for one run is no sign-in.
 	secrets func() app.SecretStore
 	// openBrowser shows url in the user's browser.
 	openBrowser func(url string) error
 	// pollInterval is how often plex.tv is asked whether the PIN was approved.
 	pollInterval time.Duration
 }{
-	secrets:      func() app.SecretStore { return app.NewFallbackStore(app.NewKeyring()) },
+	secrets:      func() app.SecretStore { return app.NewKeyring() },
 	openBrowser:  openBrowser,
 	pollInterval: plextv.DefaultPollInterval,
 }
@@ -66,17 +66,28 @@ type loginServer struct {
 }
 
 func cmdLogin(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "login", "[--no-browser]",
+	fs := newFlagSet(env, "login", "[--no-browser] [--token-file FILE]",
 		"Sign in with your Plex account in the browser. Plex Warden then finds the servers you own,\n"+
-			"picks the best address of each, keeps each server's token in the system keyring and\n"+
-			"adds the servers to the configuration (without the token).")
+			"picks the best address of each, keeps each server's token in the system keyring (or in\n"+
+			"FILE, mode 0600, with --token-file) and adds the servers to the configuration (without the token).")
 	noBrowser := fs.Bool("no-browser", false, "only print the sign-in address, do not open a browser")
+	tokenFile := fs.String("token-file", "", "keep the tokens in FILE (mode 0600) instead of the system keyring, for a computer without one (default $"+TokenFileEnv+")")
 	tvURL := fs.String("plextv", "", "plex.tv address (for tests)")
 	fs.Usage = func() { // as newFlagSet's, without the hidden --plextv
-		fmt.Fprintf(env.Stderr, "Usage: plexwarden login [--no-browser]\n\nSign in with your Plex account in the browser; see plexwarden --help.\n\nOptions:\n")
-		fmt.Fprintf(env.Stderr, "  -no-browser\n    \t%s\n", fs.Lookup("no-browser").Usage)
+		fmt.Fprintf(env.Stderr, "Usage: plexwarden login [--no-browser] [--token-file FILE]\n\nSign in with your Plex account in the browser; see plexwarden --help.\n\nOptions:\n")
+		for _, name := range []string{"no-browser", "token-file"} {
+			fmt.Fprintf(env.Stderr, "  -%s\n    \t%s\n", name, fs.Lookup(name).Usage)
+		}
 	}
 	if err := parseNone(env, fs, args); err != nil {
+		return err
+	}
+	if *tokenFile == "" {
+		*tokenFile = env.Getenv(TokenFileEnv)
+	}
+	// Where the tokens will go, checked before the user signs in.
+	src, err := loginStore(ctx, *tokenFile)
+	if err != nil {
 		return err
 	}
 
@@ -124,7 +135,43 @@ func cmdLogin(ctx context.Context, env Env, args []string) error {
 		return errors.New("cancelled; nothing was saved")
 	}
 	printServers(env.Stdout, servers, found)
-	return saveServers(ctx, env, path, found)
+	return saveServers(ctx, env, path, found, src)
+}
+
+// loginStore is where login keeps the tokens: the token file when one is
+// named, else the system keyring, which must work. Without a keyring,
+// login refuses before the sign-in and names the alternatives: a token
+// kept for this run only would be no sign-in at all.
+func loginStore(ctx context.Context, file string) (tokenSource, error) {
+	if file != "" {
+		if err := checkWritable(file); err != nil {
+			return tokenSource{}, err
+		}
+		return tokenSource{store: &app.TokenFile{Path: file}, where: "the token file " + file, file: true}, nil
+	}
+	store := loginHooks.secrets()
+	if _, err := store.Get(ctx, "plexwarden-keyring-check"); errors.Is(err, app.ErrKeyringUnavailable) {
+		return tokenSource{}, fmt.Errorf("cannot keep the server tokens: %v.\n%s\nNothing was changed", err, noKeyringHelp)
+	}
+	return tokenSource{store: store, where: "the system keyring"}, nil
+}
+
+// checkWritable tells, before the sign-in, whether a token file can be
+// written at path: its directory exists (or can be made) and takes a file.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("token file %s is a directory; name a file", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot write the token file %s: %v", path, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".plexwarden-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write the token file %s: %v", path, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // signIn runs the PIN flow: create, show (and open) the auth URL, wait.
@@ -214,13 +261,15 @@ func printServers(w io.Writer, servers []plextv.Resource, found []loginServer) {
 	}
 }
 
-// saveServers stores each reachable owned server's token in the keyring
-// under its machineIdentifier and adds the server to the configuration.
-func saveServers(ctx context.Context, env Env, path string, found []loginServer) error {
-	store := loginHooks.secrets()
+// saveServers stores each reachable owned server's token in src (the
+// keyring or the token file) under its machineIdentifier and adds the
+// server to the configuration. A server whose token cannot be stored is
+// not added.
+func saveServers(ctx context.Context, env Env, path string, found []loginServer, src tokenSource) error {
+	store := src.store
 	var toSave []app.ServerConfig
 	var failed []string
-	keyringWarned := false
+	var keyringErr error
 	for _, f := range found {
 		if f.err != nil {
 			continue
@@ -229,17 +278,11 @@ func saveServers(ctx context.Context, env Env, path string, found []loginServer)
 			fmt.Fprintf(env.Stderr, "plex.tv gave no token for %q; it was not added.\n", f.res.Name)
 			continue
 		}
-		err := store.Set(ctx, f.res.ClientIdentifier, f.res.AccessToken)
-		switch {
-		case err == nil:
-		case errors.Is(err, app.ErrKeyringUnavailable):
-			if !keyringWarned {
-				fmt.Fprintf(env.Stderr, "\nThe system keyring cannot be used (%v).\n%s\n", err, app.KeyringHelp)
-				keyringWarned = true
+		if err := store.Set(ctx, f.res.ClientIdentifier, f.res.AccessToken); err != nil {
+			if errors.Is(err, app.ErrKeyringUnavailable) {
+				keyringErr = err
 			}
-			fmt.Fprintf(env.Stderr, "The token of %q is kept for this run only; run \"plexwarden login\" again once the keyring works.\n", f.res.Name)
-		default:
-			fmt.Fprintf(env.Stderr, "Could not store the token of %q: %v\n", f.res.Name, err)
+			fmt.Fprintf(env.Stderr, "Could not store the token of %q in %s: %v\n", f.res.Name, src.where, err)
 			failed = append(failed, f.res.Name)
 			continue
 		}
@@ -249,9 +292,13 @@ func saveServers(ctx context.Context, env Env, path string, found []loginServer)
 		}
 		toSave = append(toSave, app.ServerConfig{Name: name, URL: f.conn.URI, MachineID: f.res.ClientIdentifier, Connections: app.ConnectionsOf(f.res)})
 	}
+	help := ""
+	if keyringErr != nil {
+		help = ".\n" + noKeyringHelp
+	}
 	if len(toSave) == 0 {
 		if len(failed) > 0 {
-			return fmt.Errorf("no server was added: the tokens of %s could not be stored", strings.Join(failed, ", "))
+			return fmt.Errorf("no server was added: the tokens of %s could not be stored%s", strings.Join(failed, ", "), help)
 		}
 		return errors.New("no server was added: the account owns no server that answered (Plex Warden needs a server you own)")
 	}
@@ -278,12 +325,15 @@ func saveServers(ctx context.Context, env Env, path string, found []loginServer)
 	for _, sc := range toSave {
 		fmt.Fprintf(env.Stdout, "Added %q at %s.\n", sc.Name, sc.URL)
 	}
-	if !keyringWarned {
-		fmt.Fprintln(env.Stdout, "The server tokens are in the system keyring.")
+	fmt.Fprintf(env.Stdout, "The server tokens are in %s.\n", src.where)
+	if src.file {
+		fmt.Fprintf(env.Stdout, "Configuration saved to %s. Give the commands the token file: "+
+			"plexwarden watch --token-file %s (or %s=%s).\n", path, tf(src), TokenFileEnv, tf(src))
+	} else {
+		fmt.Fprintf(env.Stdout, "Configuration saved to %s. Start Plex Warden with \"plexwarden\".\n", path)
 	}
-	fmt.Fprintf(env.Stdout, "Configuration saved to %s. Start Plex Warden with \"plexwarden\".\n", path)
 	if len(failed) > 0 {
-		return fmt.Errorf("the tokens of %s could not be stored; those servers were not added", strings.Join(failed, ", "))
+		return fmt.Errorf("the tokens of %s could not be stored; those servers were not added%s", strings.Join(failed, ", "), help)
 	}
 	return nil
 }
@@ -339,11 +389,15 @@ func serverSecretKey(s app.ServerConfig) string {
 }
 
 func cmdLogout(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "logout", "",
-		"Delete the tokens of every configured server from the system keyring. The servers stay in the\n"+
-			"configuration; sign in again with \"plexwarden login\".")
+	fs := newFlagSet(env, "logout", "[--token-file FILE]",
+		"Delete the tokens of every configured server from the system keyring (or from FILE). The servers stay\n"+
+			"in the configuration; sign in again with \"plexwarden login\".")
+	tokenFile := fs.String("token-file", "", "delete them from FILE instead of the system keyring (default $"+TokenFileEnv+")")
 	if err := parseNone(env, fs, args); err != nil {
 		return err
+	}
+	if *tokenFile == "" {
+		*tokenFile = env.Getenv(TokenFileEnv)
 	}
 	dir, err := app.DefaultConfigDir()
 	if err != nil {
@@ -357,31 +411,40 @@ func cmdLogout(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, "No server is configured, so there is no token to remove.")
 		return nil
 	}
-	store := loginHooks.secrets()
+	store, where := loginHooks.secrets(), "the system keyring"
+	if *tokenFile != "" {
+		store, where = &app.TokenFile{Path: *tokenFile}, "the token file "+*tokenFile
+	}
 	var errs []error
 	var lines []string
 	removed := 0
+	var keyringErr error
 	for _, s := range cfg.Servers {
 		key := serverSecretKey(s)
 		_, getErr := store.Get(ctx, key)
 		if err := store.Delete(ctx, key); err != nil {
+			if errors.Is(err, app.ErrKeyringUnavailable) {
+				keyringErr = err
+			}
 			errs = append(errs, fmt.Errorf("%q: %w", s.Name, err))
 			continue
 		}
 		if getErr == nil {
 			removed++
-			lines = append(lines, fmt.Sprintf("Removed the token of %q from the system keyring.", s.Name))
+			lines = append(lines, fmt.Sprintf("Removed the token of %q from %s.", s.Name, where))
 		} else {
 			lines = append(lines, fmt.Sprintf("No token was stored for %q.", s.Name))
 		}
 	}
 	// FallbackStore hides an unavailable keyring behind "nothing stored"
 	// and a successful Delete; ask it before claiming any removal.
-	if u, ok := store.(interface{ Unavailable() error }); ok {
-		if err := u.Unavailable(); err != nil {
-			return fmt.Errorf("the system keyring cannot be used (%v), so no token was removed; "+
-				"unlock it (on Linux: gnome-keyring or KWallet in your desktop session) and run \"plexwarden logout\" again", err)
-		}
+	if u, ok := store.(interface{ Unavailable() error }); ok && keyringErr == nil {
+		keyringErr = u.Unavailable()
+	}
+	if keyringErr != nil {
+		return fmt.Errorf("the system keyring cannot be used (%v), so no token was removed; "+
+			"unlock it (on Linux: gnome-keyring or KWallet in your desktop session) and run \"plexwarden logout\" again, "+
+			"or give the token file with --token-file FILE", keyringErr)
 	}
 	for _, l := range lines {
 		fmt.Fprintln(env.Stdout, l)
@@ -392,4 +455,12 @@ func cmdLogout(ctx context.Context, env Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "%d token(s) removed. The servers stay configured; sign in again with \"plexwarden login\".\n"+
 		"Plex Warden stays listed under Authorized Devices in your Plex account settings until you remove it there.\n", removed)
 	return nil
+}
+
+// tf is the path of a token-file source.
+func tf(src tokenSource) string {
+	if f, ok := src.store.(*app.TokenFile); ok {
+		return f.Path
+	}
+	return ""
 }

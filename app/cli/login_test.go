@@ -293,6 +293,17 @@ func (failingKeyring) Delete(context.Context, string) error {
 	return fmt.Errorf("%w: no Secret Service on the session bus", app.ErrKeyringUnavailable)
 }
 
+// lockedKeyring is a keyring that runs but is locked, worded as
+// app.Keyring words it.
+type lockedKeyring struct{}
+
+func (lockedKeyring) err() error {
+	return &app.KeyringError{Locked: true, Reason: "log in to your desktop session", Raw: "failed to unlock correct collection"}
+}
+func (k lockedKeyring) Get(context.Context, string) (string, error) { return "", k.err() }
+func (k lockedKeyring) Set(context.Context, string, string) error   { return k.err() }
+func (k lockedKeyring) Delete(context.Context, string) error        { return k.err() }
+
 func TestLoginOutcomes(t *testing.T) {
 	const account, serverTok = "acct-OUT-1", "srv-OUT-2"
 	tests := []struct {
@@ -315,11 +326,18 @@ func TestLoginOutcomes(t *testing.T) {
 				_ = tv.Expire(pins[0].ID)
 			},
 			wantCode: 1, wantErr: []string{"the sign-in code expired before it was approved", `Run "plexwarden login" again`}},
-		{name: "keyring unavailable", store: func() app.SecretStore { return app.NewFallbackStore(failingKeyring{}) }, owned: true,
+		{name: "no keyring: refused before the sign-in", store: func() app.SecretStore { return failingKeyring{} }, owned: true,
+			act:      func(t *testing.T, tv *plextvsim.Server, url string) { t.Errorf("a sign-in page was shown: %s", url) },
+			wantCode: 1,
+			wantErr:  []string{"cannot keep the server tokens", "login --no-browser --token-file", "PLEX_TOKEN_FILE", "LoadCredential=plexwarden-tokens", "Nothing was changed"}},
+		{name: "locked keyring: refused before the sign-in", store: func() app.SecretStore { return lockedKeyring{} }, owned: true,
+			act:      func(t *testing.T, tv *plextvsim.Server, url string) { t.Errorf("a sign-in page was shown: %s", url) },
+			wantCode: 1,
+			wantErr:  []string{"cannot keep the server tokens: Your keyring is locked: unlock it (", "and try again", "--token-file"}},
+		{name: "keyring fails while saving", store: func() app.SecretStore { return app.NewFallbackStore(failingKeyring{}) }, owned: true,
 			act:      func(t *testing.T, tv *plextvsim.Server, url string) { approveWith(t, tv, account)(url) },
-			wantCode: 0, wantOut: []string{`Added "Home"`},
-			wantErr:   []string{"The system keyring cannot be used", app.KeyringHelp, `The token of "Home" is kept for this run only`},
-			wantSaved: true},
+			wantCode: 1,
+			wantErr:  []string{`Could not store the token of "Home" in the system keyring`, "no server was added", "--token-file"}},
 		{name: "only shared servers", store: func() app.SecretStore { return app.NewMemoryStore() }, owned: false,
 			act:      func(t *testing.T, tv *plextvsim.Server, url string) { approveWith(t, tv, account)(url) },
 			wantCode: 1, wantOut: []string{"not added: shared with you"}, wantErr: []string{"no server was added"}},

@@ -59,6 +59,10 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	out := &watchOutput{w: env.Stdout, json: *asJSON, conn: map[string]app.ConnStatus{}}
+	if ts, err = skipNoToken(out, ts); err != nil {
+		return err
+	}
 	for _, t := range ts {
 		defer t.Client.HTTPClient().CloseIdleConnections()
 	}
@@ -80,7 +84,6 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	out := &watchOutput{w: env.Stdout, json: *asJSON, conn: map[string]app.ConnStatus{}}
 	hub := app.NewHub()
 	det := diag.New(diag.Options{})
 	rec := teeRecorder{out: out, hist: hist}
