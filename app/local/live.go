@@ -24,6 +24,10 @@ type LiveTranscode struct {
 	Key      string // bare id
 	Complete bool   // the job finished: its process has legitimately exited
 	Context  string // "streaming", or "static" for sync/download
+	// Throttled: Plex slowed the job down because it is ahead of a
+	// watching viewer (never a sign of an idle transcoder).
+	Throttled bool
+	Speed     float64 // times real time; 0 when not reported
 }
 
 // LiveSource reports what Plex is doing. A Scanner asks it once per scan.
@@ -91,12 +95,14 @@ func LiveFromPlex(server string, items []plex.Metadata, tcs []plex.TranscodeSess
 			s.TranscodeKey = ts.ID()
 			s.TranscodeComplete = bool(ts.Complete)
 			s.Context = ts.Context
+			s.Throttled, s.Speed = bool(ts.Throttled), float64(ts.Speed)
 		}
 		l.Sessions = append(l.Sessions, s)
 	}
 	for i := range tcs {
 		if id := tcs[i].ID(); id != "" {
-			l.Transcodes = append(l.Transcodes, LiveTranscode{Key: id, Complete: bool(tcs[i].Complete), Context: tcs[i].Context})
+			l.Transcodes = append(l.Transcodes, LiveTranscode{Key: id, Complete: bool(tcs[i].Complete), Context: tcs[i].Context,
+				Throttled: bool(tcs[i].Throttled), Speed: float64(tcs[i].Speed)})
 		}
 	}
 	return l
@@ -142,10 +148,18 @@ func link(ts []Transcoder, live *Live, asked bool, liveErr error) []StaleSession
 			switch {
 			case inSessions:
 				c := *s
+				if inJobs {
+					// /transcode/sessions is the fresher word on the job.
+					c.Throttled, c.Speed = job.Throttled, job.Speed
+					if c.Context == "" {
+						c.Context = job.Context
+					}
+				}
 				t.Session = &c
 				t.Link = LinkLinked
 			case inJobs:
-				t.Session = &Session{TranscodeKey: t.Key, Context: job.Context, TranscodeComplete: job.Complete}
+				t.Session = &Session{TranscodeKey: t.Key, Context: job.Context, TranscodeComplete: job.Complete,
+					Throttled: job.Throttled, Speed: job.Speed}
 				t.Link = LinkLinked
 			default:
 				t.Link = LinkOrphan

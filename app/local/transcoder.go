@@ -73,6 +73,10 @@ type Session struct {
 	TranscodeKey      string `json:"transcodeKey,omitempty"`
 	TranscodeComplete bool   `json:"transcodeComplete,omitempty"`
 	Context           string `json:"context,omitempty"` // "streaming", or "static" for sync/download jobs
+	// Throttled: Plex slowed the transcoder down because it is ahead of
+	// a watching viewer (/transcode/sessions "throttled").
+	Throttled bool    `json:"throttled,omitempty"`
+	Speed     float64 `json:"speed,omitempty"` // times real time, from Plex; 0 when not reported
 }
 
 // Who returns "user · title · player" for lists, skipping empty parts.
