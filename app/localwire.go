@@ -129,6 +129,9 @@ type LocalCleanupConfig struct {
 	ForceAfter time.Duration
 	// SessionDirs, when set, replace local.DefaultSessionDirs.
 	SessionDirs []string
+	// NotApplicable, when set, is told once per process that an enabled
+	// rule cannot judge it (local.IdleNotApplicable), with the reason.
+	NotApplicable func(t *local.Transcoder, rule local.Rule, why string)
 }
 
 // LocalCleanup runs the local transcoder scanner and applies the clean-up
@@ -143,6 +146,7 @@ type LocalCleanup struct {
 	wg       sync.WaitGroup
 	mu       sync.Mutex
 	inFlight map[local.ProcID]bool
+	told     map[local.ProcID]bool // NotApplicable already said
 }
 
 // NewLocalCleanup returns a clean-up with cfg; Run starts it.
@@ -153,7 +157,7 @@ func NewLocalCleanup(cfg LocalCleanupConfig) *LocalCleanup {
 	if cfg.Policy == nil {
 		cfg.Policy = local.NewPolicy(local.DefaultPolicyConfig(), nil)
 	}
-	l := &LocalCleanup{cfg: cfg, inFlight: map[local.ProcID]bool{}}
+	l := &LocalCleanup{cfg: cfg, inFlight: map[local.ProcID]bool{}, told: map[local.ProcID]bool{}}
 	return l
 }
 
@@ -190,6 +194,9 @@ func (l *LocalCleanup) onScan(ctx context.Context, s *local.Scan) {
 	if l.cfg.OnScan != nil {
 		l.cfg.OnScan(s)
 	}
+	if l.cfg.NotApplicable != nil {
+		l.tellNotApplicable(s)
+	}
 	if l.cfg.Paused != nil && l.cfg.Paused() {
 		return
 	}
@@ -211,6 +218,27 @@ func (l *LocalCleanup) onScan(ctx context.Context, s *local.Scan) {
 			}()
 			l.act(ctx, f)
 		}()
+	}
+}
+
+// tellNotApplicable reports each process the idle rule cannot judge, once.
+func (l *LocalCleanup) tellNotApplicable(s *local.Scan) {
+	cfg := l.cfg.Policy.Config()
+	present := map[local.ProcID]bool{}
+	for i := range s.Transcoders {
+		t := &s.Transcoders[i]
+		present[t.ID()] = true
+		why := local.IdleNotApplicable(cfg, t)
+		if why == "" || l.told[t.ID()] {
+			continue
+		}
+		l.told[t.ID()] = true
+		l.cfg.NotApplicable(t, local.RuleIdle, why)
+	}
+	for id := range l.told {
+		if !present[id] {
+			delete(l.told, id)
+		}
 	}
 }
 

@@ -138,13 +138,14 @@ func linkText(t *local.Transcoder) string {
 }
 
 // outputText describes what a transcoder writes: "12 segments · 3.2 MiB ·
-// last write 3s ago", "… · idle 45s", or why it is unknown.
+// last write 3s ago", "… · idle 45s", or why it cannot be measured (the
+// idle rule then does not apply to the process).
 func outputText(o local.Output, now time.Time) string {
 	if !o.Known {
 		if o.Err != "" {
-			return "unknown: " + o.Err
+			return "not measurable: " + o.Err + " (idle rule n/a)"
 		}
-		return "unknown"
+		return "not measurable (idle rule n/a)"
 	}
 	var parts []string
 	if o.File == "" {

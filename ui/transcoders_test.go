@@ -463,8 +463,8 @@ func TestOutputText(t *testing.T) {
 			Newest: testNow.Add(-time.Second), LastActive: testNow.Add(-time.Second)},
 			"2.0 KiB · last write 1s ago"},
 		{"nothing yet", local.Output{Known: true}, "0 segments · 0 B · nothing written yet"},
-		{"unreadable", local.Output{Err: "permission denied"}, "unknown: permission denied"},
-		{"unknown", local.Output{}, "unknown"},
+		{"unreadable", local.Output{Err: "permission denied"}, "not measurable: permission denied (idle rule n/a)"},
+		{"unknown", local.Output{}, "not measurable (idle rule n/a)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -309,6 +309,7 @@ func (s *Server) handleTranscodes(w http.ResponseWriter, r *http.Request) {
 		ts.Key = ss.tc.id
 		c.TranscodeSession = append(c.TranscodeSession, ts)
 	}
+	c.TranscodeSession = append(c.TranscodeSession, s.jobsLocked()...)
 	s.mu.Unlock()
 	c.Size = plex.Int(len(c.TranscodeSession))
 	writeContainer(w, r, c)

@@ -97,6 +97,7 @@ type Server struct {
 	addr     string
 	gen      *generation
 	sessions []*simSession
+	jobs     []simJob // sessionless jobs (jobs.go)
 	nextKey  int
 	nextPQ   int
 	rng      *rand.Rand
