@@ -34,7 +34,7 @@ func TestKill(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := localtest.Fake(t, localtest.FakeOptions{IgnoreTERM: tt.ignoreTERM})
+			p := localtest.Fake(t, localtest.FakeOptions{IgnoreTERM: tt.ignoreTERM, Args: keyedArgs("killkey")})
 			start := time.Now()
 			res, err := Kill(context.Background(), ProcID{PID: p.PID}, KillOptions{ForceAfter: tt.forceAfter})
 			if err != nil {
@@ -58,7 +58,9 @@ func TestKill(t *testing.T) {
 
 func TestKillRefuses(t *testing.T) {
 	sleeper := localtest.Start(t, exec.Command("sleep", "60"))
-	fake := localtest.Fake(t, localtest.FakeOptions{})
+	fake := localtest.Fake(t, localtest.FakeOptions{Args: keyedArgs("refusekey")})
+	impostor := localtest.Fake(t, localtest.FakeOptions{}) // "sleep" under Plex's name, nothing more
+	ffImpostor := localtest.Fake(t, localtest.FakeOptions{Name: "ffmpeg"})
 	done := exec.Command("true")
 	if err := done.Run(); err != nil {
 		t.Fatal(err)
@@ -75,6 +77,9 @@ func TestKillRefuses(t *testing.T) {
 	}{
 		{"not a transcoder", ProcID{PID: sleeper.PID}, KillOptions{}, ErrNotTranscoder, `is "sleep", not a transcoder (Plex Transcoder, Plex New Transcoder, ffmpeg)`, sleeper},
 		{"narrower names", ProcID{PID: fake.PID}, KillOptions{Matcher: Matcher{Plex: []string{"Other"}, FFmpeg: []string{}}}, ErrNotTranscoder, "not a transcoder (Other)", fake},
+		{"name-only Plex Transcoder", ProcID{PID: impostor.PID}, KillOptions{}, ErrNotTranscoder,
+			`is named "Plex Transcoder" but is not taken for a transcoder: it has only the name: no transcode key`, impostor},
+		{"name-only ffmpeg", ProcID{PID: ffImpostor.PID}, KillOptions{}, ErrNotTranscoder, "its arguments name no input (-i)", ffImpostor},
 		{"reused PID", ProcID{PID: fake.PID, Start: 12345}, KillOptions{}, ErrNoProcess, "newer process", fake},
 		{"exited", ProcID{PID: gonePID}, KillOptions{}, ErrNoProcess, "no such process", nil},
 		{"bad PID", ProcID{PID: 0}, KillOptions{}, ErrNoProcess, "no such process", nil},
@@ -120,7 +125,7 @@ func runAsNobody(t *testing.T, env ...string) helperReport {
 }
 
 func TestKillPermissionDenied(t *testing.T) {
-	p := localtest.Fake(t, localtest.FakeOptions{}) // ours (root), nobody tries to kill it
+	p := localtest.Fake(t, localtest.FakeOptions{Args: keyedArgs("permkey")}) // ours (root), nobody tries to kill it
 	rep := runAsNobody(t, helperEnv+"=kill", "PLEXWARDEN_LOCAL_PID="+strconv.Itoa(int(p.PID)))
 	if !rep.Permission {
 		t.Fatalf("nobody's Kill = %q, want a permission error", rep.Err)
@@ -205,4 +210,10 @@ func TestScanAsOtherUser(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
 		}
 	}
+}
+
+// keyedArgs are the arguments Plex gives a playback transcoder of key: what
+// Kill requires beyond the name.
+func keyedArgs(key string) []string {
+	return []string{"-progressurl", localtest.ProgressURL("http://127.0.0.1:32400", key, jobUUID)}
 }
