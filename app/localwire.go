@@ -13,9 +13,6 @@ import (
 	"github.com/plexwarden/plexwarden/plex"
 )
 
-// errNoLocalServer: no connected Plex server runs on this computer.
-var errNoLocalServer = errors.New("no connected Plex Media Server on this computer")
-
 // KillLocal ends a local transcoder process: SIGTERM, a short wait, then
 // SIGKILL (TerminateProcess on Windows). Only transcoders are killed.
 func (c *Controller) KillLocal(ctx context.Context, id local.ProcID) (local.KillResult, error) {
@@ -83,7 +80,7 @@ func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
 		}
 		if !found {
 			// Unknown, not orphaned: never let a missing link look like death.
-			return nil, errNoLocalServer
+			return nil, local.ErrNoLocalServer
 		}
 		return live, nil
 	})

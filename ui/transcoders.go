@@ -143,9 +143,9 @@ func linkText(t *local.Transcoder) string {
 func outputText(o local.Output, now time.Time) string {
 	if !o.Known {
 		if o.Err != "" {
-			return "not measurable: " + o.Err + " (idle rule n/a)"
+			return "not measurable: " + o.Err
 		}
-		return "not measurable (idle rule n/a)"
+		return "not measurable"
 	}
 	var parts []string
 	if o.File == "" {
@@ -478,9 +478,16 @@ func localSummary(s *local.Scan) string {
 	return joinDot(s.Summary(), scanned)
 }
 
+// elsewhereText says that the server, its transcoders and their clean-up
+// are on another computer, and how to clean up there.
+const elsewhereText = "Your Plex server runs on another computer: its transcoders, and the rules file's local clean-up, are there. " +
+	"Run \"plexwarden watch\" on the server to clean them up (see docs/RULES.md)."
+
 // plexNote says when transcoders cannot be tied to Plex sessions.
 func plexNote(s *local.Scan) string {
 	switch {
+	case s.Plex.Elsewhere:
+		return elsewhereText
 	case !s.Plex.Asked:
 		return "Plex Warden watches no Plex server on this computer, so these processes are not tied to sessions."
 	case s.Plex.Err != "":
@@ -492,7 +499,10 @@ func plexNote(s *local.Scan) string {
 // emptyLocalText is shown instead of the table when no transcoder runs.
 func emptyLocalText(s *local.Scan) string {
 	const none = "No transcoder processes on this computer."
-	if !s.Plex.Asked {
+	switch {
+	case s.Plex.Elsewhere:
+		return none + "\n" + elsewhereText
+	case !s.Plex.Asked:
 		return none + "\nYour Plex server is not on this computer, so its transcoders do not show here."
 	}
 	return none

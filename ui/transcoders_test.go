@@ -157,6 +157,13 @@ func TestTranscodersEmptyState(t *testing.T) {
 		t.Errorf("empty state with a remote server = %q, want a note that the server is not local", got)
 	}
 
+	// The desktop app asks, but no connected server is on this computer:
+	// say that Plex runs elsewhere and how to clean up there.
+	u.applyLocal(&local.Scan{Time: testNow, Plex: local.PlexStatus{Asked: true, Err: local.ErrNoLocalServer.Error(), Elsewhere: true}})
+	if got := v.empty.Text; !strings.Contains(got, "runs on another computer") || !strings.Contains(got, `"plexwarden watch" on the server`) {
+		t.Errorf("empty state with the server elsewhere = %q, want where it runs and how to clean up there", got)
+	}
+
 	u.applyLocal(fixedScan())
 	if !v.table.Visible() || v.empty.Visible() {
 		t.Error("table hidden or empty state shown with transcoders")
@@ -463,8 +470,8 @@ func TestOutputText(t *testing.T) {
 			Newest: testNow.Add(-time.Second), LastActive: testNow.Add(-time.Second)},
 			"2.0 KiB · last write 1s ago"},
 		{"nothing yet", local.Output{Known: true}, "0 segments · 0 B · nothing written yet"},
-		{"unreadable", local.Output{Err: "permission denied"}, "not measurable: permission denied (idle rule n/a)"},
-		{"unknown", local.Output{}, "not measurable (idle rule n/a)"},
+		{"unreadable", local.Output{Err: "permission denied"}, "not measurable: permission denied"},
+		{"unknown", local.Output{}, "not measurable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -212,6 +212,34 @@ func TestScanAsOtherUser(t *testing.T) {
 	}
 }
 
+// A transcoder of another user whose session folder is in none of the
+// known places: its output is reported as not measurable, with the reason,
+// and the idle rule says it does not apply instead of never firing.
+func TestScanAsOtherUserNotMeasurable(t *testing.T) {
+	root := localtest.SharedDir(t)
+	key := "hiddenoutputkey"
+	dir := localtest.SessionDir(t, root, key, jobUUID)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := localtest.Fake(t, localtest.FakeOptions{Dir: root, Cwd: dir, Args: keyedArgs(key)})
+	rep := runAsNobody(t, helperEnv+"=scan", "PLEXWARDEN_LOCAL_SESSIONS="+localtest.SharedDir(t))
+	if rep.Err != "" {
+		t.Fatalf("scan as nobody: %s", rep.Err)
+	}
+	tr := rep.Scan.Find(p.PID)
+	if tr == nil {
+		t.Fatalf("nobody's scan misses PID %d", p.PID)
+	}
+	cfg := PolicyConfig{Idle: IdleRule{Enabled: true, After: time.Second}}
+	if got, want := tr.Output.Activity(rep.Scan.Time), "not measurable (output folder unknown (working directory: permission denied))"; got != want {
+		t.Errorf("activity = %q, want %q", got, want)
+	}
+	if got, want := IdleNotApplicable(cfg, tr), "its output cannot be measured (output folder unknown (working directory: permission denied))"; got != want {
+		t.Errorf("IdleNotApplicable = %q, want %q", got, want)
+	}
+}
+
 // keyedArgs are the arguments Plex gives a playback transcoder of key: what
 // Kill requires beyond the name.
 func keyedArgs(key string) []string {

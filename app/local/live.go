@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"sort"
@@ -29,6 +30,11 @@ type LiveTranscode struct {
 	Throttled bool
 	Speed     float64 // times real time; 0 when not reported
 }
+
+// ErrNoLocalServer is what a LiveSource returns when no connected Plex
+// server runs on this computer: links are unknown (never orphaned), and the
+// scan says Plex runs elsewhere (PlexStatus.Elsewhere).
+var ErrNoLocalServer = errors.New("no connected Plex Media Server on this computer")
 
 // LiveSource reports what Plex is doing. A Scanner asks it once per scan.
 type LiveSource interface {

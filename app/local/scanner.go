@@ -247,6 +247,7 @@ func (s *Scanner) Scan(ctx context.Context) (*Scan, error) {
 		}
 		if liveErr != nil {
 			sc.Plex.Err = liveErr.Error()
+			sc.Plex.Elsewhere = errors.Is(liveErr, ErrNoLocalServer)
 		}
 	}
 	stale := link(ts, live, s.opts.Live != nil, liveErr)

@@ -168,6 +168,10 @@ type StaleSession struct {
 type PlexStatus struct {
 	Asked bool   `json:"asked"`           // a LiveSource is configured
 	Err   string `json:"error,omitempty"` // the last attempt failed: keys are LinkUnknown
+	// Elsewhere: no connected Plex server runs on this computer
+	// (ErrNoLocalServer), so its transcoders, and their clean-up, are on
+	// another computer.
+	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
 // Scan is the result of one scan. It is immutable once published:
