@@ -79,11 +79,39 @@ func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
 			live.Transcodes = append(live.Transcodes, l.Transcodes...)
 		}
 		if !found {
-			// Unknown, not orphaned: never let a missing link look like death.
-			return nil, local.ErrNoLocalServer
+			// Unknown, not orphaned: never let a missing link look like
+			// death. The remote servers' own view of their transcodes
+			// goes with it, for a desktop without the server.
+			return nil, h.remoteJobs(ctx, st)
 		}
 		return live, nil
 	})
+}
+
+// remoteJobs asks the connected servers (none of them on this computer)
+// for their transcoder jobs.
+func (h *Hub) remoteJobs(ctx context.Context, st *State) *local.ElsewhereError {
+	e := &local.ElsewhereError{}
+	for _, sn := range st.Servers {
+		if sn.Demo || sn.Conn.Status != Connected {
+			continue
+		}
+		term, err := h.terminator(sn.Server)
+		if err != nil {
+			continue
+		}
+		tl, ok := term.(transcodeLister)
+		if !ok {
+			continue
+		}
+		tcs, err := tl.TranscodeSessions(ctx)
+		if err != nil {
+			e.Errs = append(e.Errs, sn.Server+": "+err.Error())
+			continue
+		}
+		e.Jobs = append(e.Jobs, local.RemoteJobs(sn.Server, tcs)...)
+	}
+	return e
 }
 
 func hasTranscode(ts []local.LiveTranscode, key string) bool {

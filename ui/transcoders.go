@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -487,7 +488,7 @@ const elsewhereText = "Your Plex server runs on another computer: its transcoder
 func plexNote(s *local.Scan) string {
 	switch {
 	case s.Plex.Elsewhere:
-		return elsewhereText
+		return joinLines(elsewhereText, remoteJobsText(s.Plex.Remote))
 	case !s.Plex.Asked:
 		return "Plex Warden watches no Plex server on this computer, so these processes are not tied to sessions."
 	case s.Plex.Err != "":
@@ -496,12 +497,45 @@ func plexNote(s *local.Scan) string {
 	return ""
 }
 
+// remoteJobsText lists the transcodes the servers on other computers
+// report (/transcode/sessions), one line each: "home · key 4f2a9c ·
+// transcode · 1.5× · throttled · HW · 42%"; "" for none.
+func remoteJobsText(jobs []local.RemoteJob) string {
+	if len(jobs) == 0 {
+		return ""
+	}
+	lines := []string{"The server's own view of its transcodes:"}
+	for _, j := range jobs {
+		parts := []string{j.Server, "key " + j.Key}
+		if j.Context == "static" {
+			parts = append(parts, "sync / download / optimize")
+		} else if j.Video != "" {
+			parts = append(parts, j.Video)
+		}
+		if j.Speed > 0 {
+			parts = append(parts, strconv.FormatFloat(j.Speed, 'f', 1, 64)+"×")
+		}
+		if j.Throttled {
+			parts = append(parts, "throttled (ahead of the viewer)")
+		}
+		if j.HW {
+			parts = append(parts, "HW")
+		}
+		parts = append(parts, strconv.FormatFloat(j.Progress, 'f', 0, 64)+"%")
+		lines = append(lines, joinDot(parts...))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// joinLines joins the non-empty parts with newlines.
+func joinLines(parts ...string) string { return joinNonEmpty("\n", parts...) }
+
 // emptyLocalText is shown instead of the table when no transcoder runs.
 func emptyLocalText(s *local.Scan) string {
 	const none = "No transcoder processes on this computer."
 	switch {
 	case s.Plex.Elsewhere:
-		return none + "\n" + elsewhereText
+		return joinLines(none, elsewhereText, remoteJobsText(s.Plex.Remote))
 	case !s.Plex.Asked:
 		return none + "\nYour Plex server is not on this computer, so its transcoders do not show here."
 	}

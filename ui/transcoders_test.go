@@ -163,6 +163,19 @@ func TestTranscodersEmptyState(t *testing.T) {
 	if got := v.empty.Text; !strings.Contains(got, "runs on another computer") || !strings.Contains(got, `"plexwarden watch" on the server`) {
 		t.Errorf("empty state with the server elsewhere = %q, want where it runs and how to clean up there", got)
 	}
+	// …and the server's own view of its transcodes (/transcode/sessions).
+	u.applyLocal(&local.Scan{Time: testNow, Plex: local.PlexStatus{Asked: true, Err: local.ErrNoLocalServer.Error(), Elsewhere: true,
+		Remote: []local.RemoteJob{
+			{Server: "home", Key: "4f2a9c", Context: "streaming", Video: "transcode", Speed: 1.5, Throttled: true, HW: true, Progress: 42},
+			{Server: "home", Key: "77b0", Context: "static", Video: "transcode", Speed: 3, Progress: 10},
+		}}})
+	for _, want := range []string{"The server's own view of its transcodes:",
+		"home · key 4f2a9c · transcode · 1.5× · throttled (ahead of the viewer) · HW · 42%",
+		"home · key 77b0 · sync / download / optimize · 3.0× · 10%"} {
+		if got := v.empty.Text; !strings.Contains(got, want) {
+			t.Errorf("empty state = %q, want a line %q", got, want)
+		}
+	}
 
 	u.applyLocal(fixedScan())
 	if !v.table.Visible() || v.empty.Visible() {

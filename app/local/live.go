@@ -36,6 +36,45 @@ type LiveTranscode struct {
 // scan says Plex runs elsewhere (PlexStatus.Elsewhere).
 var ErrNoLocalServer = errors.New("no connected Plex Media Server on this computer")
 
+// RemoteJob is a transcoder job of a Plex server on another computer, as
+// its /transcode/sessions reports it: what a desktop without the server can
+// still show of its transcodes.
+type RemoteJob struct {
+	Server    string  `json:"server"`
+	Key       string  `json:"key"`
+	Context   string  `json:"context,omitempty"` // "streaming", or "static" for sync/download/optimize
+	Video     string  `json:"video,omitempty"`   // video decision: transcode, copy
+	Speed     float64 `json:"speed,omitempty"`   // times real time
+	Throttled bool    `json:"throttled,omitempty"`
+	HW        bool    `json:"hw,omitempty"` // hardware decoding or encoding
+	Progress  float64 `json:"progress,omitempty"`
+}
+
+// ElsewhereError is the ErrNoLocalServer of a source that also read the
+// transcoder jobs of the connected servers on other computers.
+type ElsewhereError struct {
+	Jobs []RemoteJob
+	Errs []string // servers that could not be asked, "name: error"
+}
+
+// Error implements error.
+func (e *ElsewhereError) Error() string { return ErrNoLocalServer.Error() }
+
+// Is makes errors.Is(err, ErrNoLocalServer) true.
+func (e *ElsewhereError) Is(target error) bool { return target == ErrNoLocalServer }
+
+// RemoteJobs converts a server's /transcode/sessions answer.
+func RemoteJobs(server string, tcs []plex.TranscodeSession) []RemoteJob {
+	out := make([]RemoteJob, 0, len(tcs))
+	for i := range tcs {
+		t := &tcs[i]
+		out = append(out, RemoteJob{Server: server, Key: t.ID(), Context: t.Context, Video: t.VideoDecision,
+			Speed: float64(t.Speed), Throttled: bool(t.Throttled), Progress: float64(t.Progress),
+			HW: t.TranscodeHwDecoding != "" || t.TranscodeHwEncoding != "" || bool(t.TranscodeHwFullPipeline)})
+	}
+	return out
+}
+
 // LiveSource reports what Plex is doing. A Scanner asks it once per scan.
 type LiveSource interface {
 	Live(ctx context.Context) (*Live, error)

@@ -248,6 +248,9 @@ func (s *Scanner) Scan(ctx context.Context) (*Scan, error) {
 		if liveErr != nil {
 			sc.Plex.Err = liveErr.Error()
 			sc.Plex.Elsewhere = errors.Is(liveErr, ErrNoLocalServer)
+			if ee := (*ElsewhereError)(nil); errors.As(liveErr, &ee) {
+				sc.Plex.Remote = ee.Jobs
+			}
 		}
 	}
 	stale := link(ts, live, s.opts.Live != nil, liveErr)

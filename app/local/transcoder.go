@@ -172,6 +172,9 @@ type PlexStatus struct {
 	// (ErrNoLocalServer), so its transcoders, and their clean-up, are on
 	// another computer.
 	Elsewhere bool `json:"elsewhere,omitempty"`
+	// Remote are the transcoder jobs of the servers on other computers
+	// (with Elsewhere, when the source read them: ElsewhereError).
+	Remote []RemoteJob `json:"remote,omitempty"`
 }
 
 // Scan is the result of one scan. It is immutable once published:
