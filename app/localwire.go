@@ -43,7 +43,30 @@ type transcodeLister interface {
 // of a remote server would make every local process look orphaned. When
 // no such server is connected, or one cannot be asked, it returns an error:
 // unknown, never orphaned.
+//
+// It also names each local server's job folder from its settings
+// (TranscoderTempDirectory, asked once per server), where the output of a
+// transcoder running as another user is looked for.
 func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
+	var mu sync.Mutex
+	tempDirs := map[string]string{} // server → its session folder ("" for Plex's default)
+	sessionDir := func(ctx context.Context, server string, term Terminator) string {
+		mu.Lock()
+		defer mu.Unlock()
+		if d, ok := tempDirs[server]; ok {
+			return d
+		}
+		td, ok := term.(local.TempDirAPI)
+		if !ok {
+			return ""
+		}
+		dir, err := td.TranscoderTempDir(ctx)
+		if err != nil {
+			return "" // asked again next time
+		}
+		tempDirs[server] = local.SessionDirOf(dir)
+		return tempDirs[server]
+	}
 	return local.LiveFunc(func(ctx context.Context) (*local.Live, error) {
 		st := h.State()
 		live := &local.Live{}
@@ -60,6 +83,9 @@ func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
 					if tcs, err = tl.TranscodeSessions(ctx); err != nil {
 						return nil, fmt.Errorf("%s: %w", sn.Server, err)
 					}
+				}
+				if d := sessionDir(ctx, sn.Server, term); d != "" {
+					live.SessionDirs = append(live.SessionDirs, d)
 				}
 			}
 			l := local.LiveFromPlex(sn.Server, nil, tcs)

@@ -21,6 +21,7 @@ func TestHubLocalLive(t *testing.T) {
 	sim := startSim(t, plexsim.Options{PlexPass: true})
 	alice := sim.AddSession(plexsim.SessionSpec{User: "alice", Transcode: &plexsim.TranscodeSpec{Video: "transcode", Throttled: true}})
 	syncKey := sim.AddJob(plexsim.JobSpec{Progress: 42})
+	sim.SetTranscoderTempDir("/dev/shm/plex")
 	c, err := plex.NewClient(sim.URL(), simToken, plex.ClientInfo{})
 	if err != nil {
 		t.Fatal(err)
@@ -78,6 +79,9 @@ func TestHubLocalLive(t *testing.T) {
 			}
 			if keys[alice.TranscodeKey] != "streaming" || keys[syncKey] != "static" || len(keys) != 2 {
 				t.Errorf("owned keys = %v, want alice's (streaming) and the sync job's (static)", keys)
+			}
+			if want := []string{"/dev/shm/plex/Transcode/Sessions"}; !slices.Equal(live.SessionDirs, want) {
+				t.Errorf("session folders = %v, want %v (from the server's TranscoderTempDirectory)", live.SessionDirs, want)
 			}
 			if len(live.Sessions) != 1 || live.Sessions[0].User != "alice" || live.Sessions[0].TranscodeKey != alice.TranscodeKey {
 				t.Errorf("sessions = %+v, want alice's", live.Sessions)

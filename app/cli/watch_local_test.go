@@ -75,6 +75,7 @@ func TestWatchLocalOrphan(t *testing.T) {
 	synced := fake(syncKey, "u2")
 	orphan := fake("orphankey1", "u3")
 
+	started := time.Now()
 	w := startWatch(t, map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}, localWatchArgs("--config", path)...)
 	w.waitOutput(t, "connected", func(out string) bool { return strings.Contains(out, `"event":"connected"`) })
 	connected := time.Now()
@@ -82,6 +83,11 @@ func TestWatchLocalOrphan(t *testing.T) {
 	// scan interval (2s), then "after", then the kill itself.
 	if !orphan.WaitExit(after + 2*time.Second + 3*time.Second) {
 		t.Fatalf("the orphan was not ended within %s of the connection; stdout:\n%s\nstderr:\n%s", time.Since(connected), w.stdout(), w.stderr())
+	}
+	// Start-up recovery: a leftover from before watch started is judged
+	// like any other, never ended sooner than "after".
+	if took := time.Since(started); took < after {
+		t.Errorf("the leftover orphan was ended %s after start, before after (%s)", took, after)
 	}
 	w.waitLong(t, "the orphan action", 5*time.Second, func(out string) bool { return strings.Contains(out, `"rule":"orphan"`) })
 	time.Sleep(2500 * time.Millisecond) // one more scan: nothing else may be ended
@@ -263,5 +269,51 @@ func TestWatchLocalPausedAndNotApplicable(t *testing.T) {
 	}
 	if len(actionLines(t, out, string(local.RuleOrphan))) != 0 {
 		t.Errorf("a paused clean-up acted:\n%s", out)
+	}
+}
+
+// A quiet transcoder whose viewer paused is idle, and since its session is
+// live, watch asks Plex to stop the transcode instead of signalling the
+// process; a quiet one whose viewer is still watching is left alone.
+func TestWatchLocalIdleStopsThroughPlex(t *testing.T) {
+	sim := startSim(t, plexsim.Options{Token: watchToken, PlexPass: true, PingInterval: time.Hour})
+	pausedRef := sim.AddSession(plexsim.SessionSpec{User: "alice", Title: "Night Harbor", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
+	watching := sim.AddSession(plexsim.SessionSpec{User: "bob", Title: "Gone Girl", Transcode: &plexsim.TranscodeSpec{Video: "transcode", Throttled: true}})
+	if err := sim.SetState(pausedRef.Key, "paused"); err != nil {
+		t.Fatal(err)
+	}
+	path := writeRules(t, rules.File{Version: rules.Version, Local: &rules.LocalRules{
+		Idle: rules.LocalRule{Enabled: true, After: rules.Duration(time.Second)}}})
+	root := localtest.SharedDir(t)
+	quiet := func(key, uuid string) *localtest.Proc {
+		dir := localtest.SessionDir(t, root, key, uuid)
+		if err := os.WriteFile(filepath.Join(dir, "media-00001.ts"), []byte("segment"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return localtest.Fake(t, localtest.FakeOptions{Name: wlPlexName, Dir: root, Cwd: dir,
+			Args: []string{"-progressurl", localtest.ProgressURL(sim.URL(), key, uuid)}})
+	}
+	pausedProc := quiet(pausedRef.TranscodeKey, "u1")
+	watchingProc := quiet(watching.TranscodeKey, "u2")
+
+	w := startWatch(t, map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}, localWatchArgs("--config", path)...)
+	w.waitLong(t, "the idle action", 12*time.Second, func(out string) bool { return strings.Contains(out, `"rule":"idle"`) })
+	time.Sleep(2500 * time.Millisecond) // one more scan: bob's may not be touched
+	w.stop(t)
+	acts := actionLines(t, w.stdout(), string(local.RuleIdle))
+	if len(acts) != 1 || acts[0]["action"] != string(local.ActionStopTranscode) || acts[0]["outcome"] != "done" || acts[0]["user"] != "alice" {
+		t.Fatalf("idle actions = %v, want one stop-transcode of alice's", acts)
+	}
+	var stops []string
+	for _, c := range sim.Calls() {
+		if c.Kind == plexsim.CallStopTranscode {
+			stops = append(stops, c.TranscodeKey)
+		}
+	}
+	if len(stops) != 1 || stops[0] != pausedRef.TranscodeKey {
+		t.Errorf("stop-transcode calls = %v, want only %s", stops, pausedRef.TranscodeKey)
+	}
+	if pausedProc.Exited() || watchingProc.Exited() {
+		t.Error("a live session's transcoder was signalled")
 	}
 }

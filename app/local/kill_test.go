@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app/local/localtest"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
 func TestKill(t *testing.T) {
@@ -237,6 +238,32 @@ func TestScanAsOtherUserNotMeasurable(t *testing.T) {
 	}
 	if got, want := IdleNotApplicable(cfg, tr), "its output cannot be measured (output folder unknown (working directory: permission denied))"; got != want {
 		t.Errorf("IdleNotApplicable = %q, want %q", got, want)
+	}
+}
+
+// Another user's transcoder writing under the server's own transcoder
+// temporary folder (TranscoderTempDirectory, e.g. /dev/shm): the scan
+// finds its output there through the server's settings.
+func TestScanAsOtherUserFindsPlexTempDir(t *testing.T) {
+	sim, _ := startSim(t)
+	ref := sim.AddSession(plexsim.SessionSpec{User: "alice", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
+	temp := localtest.SharedDir(t)
+	sim.SetTranscoderTempDir(temp)
+	dir := localtest.SessionDir(t, temp, ref.TranscodeKey, jobUUID)
+	if err := os.WriteFile(dir+"/media-00001.ts", []byte("segment"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := localtest.Fake(t, localtest.FakeOptions{Cwd: dir, Args: keyedArgs(ref.TranscodeKey)})
+	rep := runAsNobody(t, helperEnv+"=scanlive", "PLEXWARDEN_LOCAL_PLEXURL="+sim.URL())
+	if rep.Err != "" {
+		t.Fatalf("scan as nobody: %s", rep.Err)
+	}
+	tr := rep.Scan.Find(p.PID)
+	if tr == nil {
+		t.Fatalf("nobody's scan misses PID %d", p.PID)
+	}
+	if tr.CwdErr == "" || !tr.Output.Known || tr.Output.Dir != dir || tr.Output.Segments != 1 || tr.Link != LinkLinked {
+		t.Errorf("cwd error %q, output %+v, link %s; want the output found in %s through the server's settings, linked", tr.CwdErr, tr.Output, tr.Link, dir)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +19,27 @@ import (
 type Live struct {
 	Sessions   []Session
 	Transcodes []LiveTranscode
+	// SessionDirs are the folders of the servers' playback jobs
+	// (<TranscoderTempDirectory>/Transcode/Sessions, from their settings):
+	// a transcoder's output is looked for there when its working folder
+	// cannot be read (it runs as another user).
+	SessionDirs []string
+}
+
+// TempDirAPI is the optional part of a PlexAPI that reads the server's
+// transcoder temporary folder (*plex.Client has it).
+type TempDirAPI interface {
+	TranscoderTempDir(ctx context.Context) (string, error)
+}
+
+// SessionDirOf is the folder of the playback jobs under a server's
+// transcoder temporary folder tempDir ("" when it is Plex's default, which
+// DefaultSessionDirs cover).
+func SessionDirOf(tempDir string) string {
+	if tempDir == "" {
+		return ""
+	}
+	return filepath.Join(tempDir, "Transcode", "Sessions")
 }
 
 // LiveTranscode is one entry of /transcode/sessions.
@@ -110,7 +132,13 @@ func (c ClientSource) Live(ctx context.Context) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LiveFromPlex(c.Server, items, tcs), nil
+	l := LiveFromPlex(c.Server, items, tcs)
+	if td, ok := c.API.(TempDirAPI); ok {
+		if dir, err := td.TranscoderTempDir(ctx); err == nil && dir != "" {
+			l.SessionDirs = []string{SessionDirOf(dir)}
+		}
+	}
+	return l, nil
 }
 
 // LiveFromPlex builds a Live from the decoded answers of /status/sessions

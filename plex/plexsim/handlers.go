@@ -91,6 +91,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.handleUniversalStop(w, r)
 	case p == pathEvents:
 		s.handleEvents(w, r)
+	case p == pathPrefs:
+		s.handlePrefs(w, r)
 	default:
 		http.NotFound(w, r)
 	}

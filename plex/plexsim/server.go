@@ -98,6 +98,7 @@ type Server struct {
 	gen      *generation
 	sessions []*simSession
 	jobs     []simJob // sessionless jobs (jobs.go)
+	tempDir  string   // TranscoderTempDirectory (prefs.go)
 	nextKey  int
 	nextPQ   int
 	rng      *rand.Rand
