@@ -350,11 +350,14 @@ func (l *LocalCleanup) sessionByTranscode(key string) (Session, bool) {
 }
 
 // LocalKillOutcome is the history outcome of a local.Kill: "done",
-// "killed (SIGKILL)", "already gone", "permission denied" or "failed".
+// "killed (SIGKILL)", "already gone", "refused" (not verified as a
+// transcoder), "permission denied" or "failed".
 func LocalKillOutcome(res local.KillResult, err error) string {
 	switch {
 	case errors.Is(err, local.ErrNoProcess) || res.Gone:
 		return string(OutcomeGone)
+	case errors.Is(err, local.ErrNotTranscoder):
+		return "refused"
 	case errors.Is(err, local.ErrPermission):
 		return "permission denied"
 	case err != nil:

@@ -317,3 +317,25 @@ func TestWatchLocalIdleStopsThroughPlex(t *testing.T) {
 		t.Error("a live session's transcoder was signalled")
 	}
 }
+
+// The clean-up verifies what it kills: a program merely named like ffmpeg
+// (no input) that a rule picks is refused, with the reason recorded, and
+// keeps running.
+func TestWatchLocalRefusesImpostor(t *testing.T) {
+	sim := startSim(t, plexsim.Options{Token: watchToken, PlexPass: true, PingInterval: time.Hour})
+	path := writeRules(t, rules.File{Version: rules.Version, Local: &rules.LocalRules{
+		MaxConcurrent: rules.LocalRule{Enabled: true, Max: 1, After: rules.Duration(100 * time.Millisecond)}, IncludeExternal: true}})
+	bin := localtest.SharedDir(t)
+	first := localtest.Fake(t, localtest.FakeOptions{Name: wlFFName, Dir: bin})
+	impostor := localtest.Fake(t, localtest.FakeOptions{Name: wlFFName, Dir: bin}) // the newest: the one stopped
+	w := startWatch(t, map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}, localWatchArgs("--config", path)...)
+	w.waitLong(t, "the max-concurrent action", 10*time.Second, func(out string) bool { return strings.Contains(out, `"rule":"max-concurrent"`) })
+	w.stop(t)
+	if impostor.Exited() || first.Exited() {
+		t.Fatal("an impostor was ended")
+	}
+	acts := actionLines(t, w.stdout(), string(local.RuleMaxConcurrent))
+	if len(acts) != 1 || acts[0]["outcome"] != "refused" || !strings.Contains(fmt.Sprint(acts[0]["detail"]), "no input (-i)") {
+		t.Errorf("actions = %v, want one refused with the reason", acts)
+	}
+}
