@@ -227,7 +227,8 @@ func (l *LocalCleanup) Trigger() {
 }
 
 // Run scans and cleans up until ctx ends, then waits for the actions in
-// flight (each bounded to 30 s) and returns ctx.Err().
+// flight (each bounded to 30 s and cancelled by ctx, and recorded) and
+// returns ctx.Err().
 func (l *LocalCleanup) Run(ctx context.Context) error {
 	sc := local.NewScanner(local.Options{Matcher: l.cfg.Matcher, Live: l.cfg.Hub.LocalLive(l.cfg.AssumeLocal),
 		Fast: l.cfg.Fast, SessionDirs: l.cfg.SessionDirs,
@@ -296,7 +297,8 @@ func (l *LocalCleanup) tellNotApplicable(s *local.Scan) {
 // act carries out one finding: kill the process, or ask Plex to stop the
 // transcode of a live session; then records and notifies.
 func (l *LocalCleanup) act(ctx context.Context, f local.Finding) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	// Ending ctx (quit, Ctrl-C) cancels the action; it is recorded as such.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Rule: string(f.Rule), Action: string(f.Action),
 		DryRun: f.DryRun, Title: fmt.Sprintf("PID %d %s", f.PID, f.Name), Detail: f.Reason}
