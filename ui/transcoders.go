@@ -696,6 +696,9 @@ func killQuestion(t *local.Transcoder) string {
 		} else {
 			q += "It transcodes a live Plex session: that stream stops."
 		}
+		if t.Session != nil && t.Session.SessionKey != "" {
+			q += " Stop transcode in the Sessions tab is cleaner: Plex copes with that, while a killed transcoder may be started again."
+		}
 	case local.LinkOrphan:
 		q += "No Plex session uses it any more (" + linkText(t) + ")."
 	case local.LinkBackground:

@@ -288,8 +288,9 @@ func TestKillFlow(t *testing.T) {
 	l.mu.Unlock()
 	test.Tap(killButtons(t, u)[0])
 	overlay = w.Canvas().Overlays().Top()
-	if text := dialogText(overlay); !strings.Contains(text, "It transcodes alice · The Matrix · Alice’s laptop: that stream stops.") {
-		t.Errorf("dialog for a linked transcoder says %q, want the session named", text)
+	if text := dialogText(overlay); !strings.Contains(text, "It transcodes alice · The Matrix · Alice’s laptop: that stream stops.") ||
+		!strings.Contains(text, "Stop transcode in the Sessions tab is cleaner") {
+		t.Errorf("dialog for a linked transcoder says %q, want the session named and Stop transcode suggested", text)
 	}
 	test.Tap(findButton(t, overlay, "Kill"))
 	u.bg.Wait()
