@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/app/local/localtest"
 	"github.com/plexwarden/plexwarden/app/rules"
@@ -76,7 +77,8 @@ func TestWatchLocalOrphan(t *testing.T) {
 	orphan := fake("orphankey1", "u3")
 
 	started := time.Now()
-	w := startWatch(t, map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}, localWatchArgs("--config", path)...)
+	histDir := t.TempDir()
+	w := startWatch(t, map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}, localWatchArgs("--config", path, "--history", histDir)...)
 	w.waitOutput(t, "connected", func(out string) bool { return strings.Contains(out, `"event":"connected"`) })
 	connected := time.Now()
 	// Linking starts at the first scan after the connection: at most one
@@ -103,6 +105,15 @@ func TestWatchLocalOrphan(t *testing.T) {
 	if a["action"] != string(local.ActionKill) || a["outcome"] != "done" || a["title"] != wantTitle || a["dryRun"] != false ||
 		!strings.Contains(fmt.Sprint(a["detail"]), "orphankey1") {
 		t.Errorf("action line = %v, want a done kill of %s naming its key", a, wantTitle)
+	}
+	// The same history record as the desktop app's.
+	r, err := history.Read(histDir, history.Filter{Kind: history.KindLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Records) != 1 || r.Records[0].Rule != string(local.RuleOrphan) || r.Records[0].Action != string(local.ActionKill) ||
+		r.Records[0].Title != wantTitle || r.Records[0].Outcome != "done" {
+		t.Errorf("history = %+v, want the orphan kill", r.Records)
 	}
 	if linked.Exited() {
 		t.Error("the transcoder of a live session was ended")
