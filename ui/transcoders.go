@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,13 +139,14 @@ func linkText(t *local.Transcoder) string {
 }
 
 // outputText describes what a transcoder writes: "12 segments · 3.2 MiB ·
-// last write 3s ago", "… · idle 45s", or why it is unknown.
+// last write 3s ago", "… · idle 45s", or why it cannot be measured (the
+// idle rule then does not apply to the process).
 func outputText(o local.Output, now time.Time) string {
 	if !o.Known {
 		if o.Err != "" {
-			return "unknown: " + o.Err
+			return "not measurable: " + o.Err
 		}
-		return "unknown"
+		return "not measurable"
 	}
 	var parts []string
 	if o.File == "" {
@@ -477,9 +479,16 @@ func localSummary(s *local.Scan) string {
 	return joinDot(s.Summary(), scanned)
 }
 
+// elsewhereText says that the server, its transcoders and their clean-up
+// are on another computer, and how to clean up there.
+const elsewhereText = "Your Plex server runs on another computer: its transcoders, and the rules file's local clean-up, are there. " +
+	"Run \"plexwarden watch\" on the server to clean them up (see docs/RULES.md)."
+
 // plexNote says when transcoders cannot be tied to Plex sessions.
 func plexNote(s *local.Scan) string {
 	switch {
+	case s.Plex.Elsewhere:
+		return joinLines(elsewhereText, remoteJobsText(s.Plex.Remote))
 	case !s.Plex.Asked:
 		return "Plex Warden watches no Plex server on this computer, so these processes are not tied to sessions."
 	case s.Plex.Err != "":
@@ -488,10 +497,46 @@ func plexNote(s *local.Scan) string {
 	return ""
 }
 
+// remoteJobsText lists the transcodes the servers on other computers
+// report (/transcode/sessions), one line each: "home · key 4f2a9c ·
+// transcode · 1.5× · throttled · HW · 42%"; "" for none.
+func remoteJobsText(jobs []local.RemoteJob) string {
+	if len(jobs) == 0 {
+		return ""
+	}
+	lines := []string{"The server's own view of its transcodes:"}
+	for _, j := range jobs {
+		parts := []string{j.Server, "key " + j.Key}
+		if j.Context == "static" {
+			parts = append(parts, "sync / download / optimize")
+		} else if j.Video != "" {
+			parts = append(parts, j.Video)
+		}
+		if j.Speed > 0 {
+			parts = append(parts, strconv.FormatFloat(j.Speed, 'f', 1, 64)+"×")
+		}
+		if j.Throttled {
+			parts = append(parts, "throttled (ahead of the viewer)")
+		}
+		if j.HW {
+			parts = append(parts, "HW")
+		}
+		parts = append(parts, strconv.FormatFloat(j.Progress, 'f', 0, 64)+"%")
+		lines = append(lines, joinDot(parts...))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// joinLines joins the non-empty parts with newlines.
+func joinLines(parts ...string) string { return joinNonEmpty("\n", parts...) }
+
 // emptyLocalText is shown instead of the table when no transcoder runs.
 func emptyLocalText(s *local.Scan) string {
 	const none = "No transcoder processes on this computer."
-	if !s.Plex.Asked {
+	switch {
+	case s.Plex.Elsewhere:
+		return joinLines(none, elsewhereText, remoteJobsText(s.Plex.Remote))
+	case !s.Plex.Asked:
 		return none + "\nYour Plex server is not on this computer, so its transcoders do not show here."
 	}
 	return none
@@ -650,6 +695,9 @@ func killQuestion(t *local.Transcoder) string {
 			q += "It transcodes " + displayArrows(t.Session.Who()) + ": that stream stops."
 		} else {
 			q += "It transcodes a live Plex session: that stream stops."
+		}
+		if t.Session != nil && t.Session.SessionKey != "" {
+			q += " Stop transcode in the Sessions tab is cleaner: Plex copes with that, while a killed transcoder may be started again."
 		}
 	case local.LinkOrphan:
 		q += "No Plex session uses it any more (" + linkText(t) + ")."

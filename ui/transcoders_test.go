@@ -157,6 +157,26 @@ func TestTranscodersEmptyState(t *testing.T) {
 		t.Errorf("empty state with a remote server = %q, want a note that the server is not local", got)
 	}
 
+	// The desktop app asks, but no connected server is on this computer:
+	// say that Plex runs elsewhere and how to clean up there.
+	u.applyLocal(&local.Scan{Time: testNow, Plex: local.PlexStatus{Asked: true, Err: local.ErrNoLocalServer.Error(), Elsewhere: true}})
+	if got := v.empty.Text; !strings.Contains(got, "runs on another computer") || !strings.Contains(got, `"plexwarden watch" on the server`) {
+		t.Errorf("empty state with the server elsewhere = %q, want where it runs and how to clean up there", got)
+	}
+	// …and the server's own view of its transcodes (/transcode/sessions).
+	u.applyLocal(&local.Scan{Time: testNow, Plex: local.PlexStatus{Asked: true, Err: local.ErrNoLocalServer.Error(), Elsewhere: true,
+		Remote: []local.RemoteJob{
+			{Server: "home", Key: "4f2a9c", Context: "streaming", Video: "transcode", Speed: 1.5, Throttled: true, HW: true, Progress: 42},
+			{Server: "home", Key: "77b0", Context: "static", Video: "transcode", Speed: 3, Progress: 10},
+		}}})
+	for _, want := range []string{"The server's own view of its transcodes:",
+		"home · key 4f2a9c · transcode · 1.5× · throttled (ahead of the viewer) · HW · 42%",
+		"home · key 77b0 · sync / download / optimize · 3.0× · 10%"} {
+		if got := v.empty.Text; !strings.Contains(got, want) {
+			t.Errorf("empty state = %q, want a line %q", got, want)
+		}
+	}
+
 	u.applyLocal(fixedScan())
 	if !v.table.Visible() || v.empty.Visible() {
 		t.Error("table hidden or empty state shown with transcoders")
@@ -268,8 +288,9 @@ func TestKillFlow(t *testing.T) {
 	l.mu.Unlock()
 	test.Tap(killButtons(t, u)[0])
 	overlay = w.Canvas().Overlays().Top()
-	if text := dialogText(overlay); !strings.Contains(text, "It transcodes alice · The Matrix · Alice’s laptop: that stream stops.") {
-		t.Errorf("dialog for a linked transcoder says %q, want the session named", text)
+	if text := dialogText(overlay); !strings.Contains(text, "It transcodes alice · The Matrix · Alice’s laptop: that stream stops.") ||
+		!strings.Contains(text, "Stop transcode in the Sessions tab is cleaner") {
+		t.Errorf("dialog for a linked transcoder says %q, want the session named and Stop transcode suggested", text)
 	}
 	test.Tap(findButton(t, overlay, "Kill"))
 	u.bg.Wait()
@@ -463,8 +484,8 @@ func TestOutputText(t *testing.T) {
 			Newest: testNow.Add(-time.Second), LastActive: testNow.Add(-time.Second)},
 			"2.0 KiB · last write 1s ago"},
 		{"nothing yet", local.Output{Known: true}, "0 segments · 0 B · nothing written yet"},
-		{"unreadable", local.Output{Err: "permission denied"}, "unknown: permission denied"},
-		{"unknown", local.Output{}, "unknown"},
+		{"unreadable", local.Output{Err: "permission denied"}, "not measurable: permission denied"},
+		{"unknown", local.Output{}, "not measurable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -150,9 +150,13 @@ func cmdKillLocal(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "kill-local", "PID [--force-after 5s]",
 		"Stop a transcoder process on this computer: SIGTERM, then SIGKILL if it is still running after\n"+
 			"--force-after (Windows: TerminateProcess at once). Only transcoders (see 'plexwarden local') are\n"+
-			"stopped; any other PID is refused. For a transcode that belongs to a live session, prefer\n"+
-			"'plexwarden stop-transcode KEY': Plex then ends it cleanly.")
+			"stopped: a process needs more than the name (a transcode key or Plex session folder, a program\n"+
+			"under a Plex install or Plex Media Server as parent; for ffmpeg an input) and any other is refused\n"+
+			"with the reason. With PLEX_URL and PLEX_TOKEN set, a transcoder of a live session is refused too:\n"+
+			"'plexwarden stop-transcode KEY' ends it the way Plex copes with (or add --force).")
 	forceAfter := fs.Duration("force-after", local.DefaultForceAfter, "how long to wait after SIGTERM before SIGKILL")
+	force := fs.Bool("force", false, "signal it even when it serves a live Plex session (stop-transcode is the clean way)")
+	assumeLocal := fs.Bool("assume-local", false, "ask the server of PLEX_URL about the process even when its address does not look like this computer")
 	matcher := matcherFlags(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -171,6 +175,11 @@ func cmdKillLocal(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "plexwarden kill-local: --force-after must be positive")
 		return errUsage
 	}
+	if !*force {
+		if err := refuseLive(ctx, env, int32(pid), matcher(), *assumeLocal); err != nil {
+			return err
+		}
+	}
 	res, err := local.Kill(ctx, local.ProcID{PID: int32(pid)}, local.KillOptions{ForceAfter: *forceAfter, Matcher: matcher()})
 	var pe *local.PermissionError
 	switch {
@@ -185,4 +194,30 @@ func cmdKillLocal(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("%w\n%s", err, pe.Retry(fmt.Sprintf("plexwarden kill-local %d", pid)))
 	}
 	return fmt.Errorf("cannot stop PID %d: %w", pid, err)
+}
+
+// refuseLive returns an error pointing to stop-transcode when PID is the
+// transcoder of a live playback session of the server of PLEX_URL (on this
+// computer, or assumed so). Without a server to ask it returns nil: the
+// kill's own checks still apply.
+func refuseLive(ctx context.Context, env Env, pid int32, m local.Matcher, assumeLocal bool) error {
+	url, token := env.Getenv("PLEX_URL"), env.Getenv("PLEX_TOKEN")
+	if url == "" || token == "" || (!assumeLocal && !local.IsLocalServer(url)) {
+		return nil
+	}
+	c, err := localClient(env, url, token)
+	if err != nil {
+		return nil
+	}
+	defer c.HTTPClient().CloseIdleConnections()
+	scan, err := local.NewScanner(local.Options{Matcher: m, Live: local.ClientSource{API: c, Server: serverName(c)}}).Scan(ctx)
+	if err != nil {
+		return nil
+	}
+	t := scan.Find(pid)
+	if t == nil || t.Link != local.LinkLinked || t.Session == nil || t.Session.SessionKey == "" {
+		return nil
+	}
+	return fmt.Errorf("PID %d is the transcoder of a live session (%s): ask Plex to stop it instead, which Plex copes with "+
+		"(a signalled transcoder may just be restarted):\n  plexwarden stop-transcode %s\nor add --force to signal it anyway", pid, t.Session.Who(), t.Key)
 }

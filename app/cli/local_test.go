@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/app/local/localtest"
@@ -127,7 +128,8 @@ func lineWith(out, pid string) string {
 }
 
 func TestKillLocal(t *testing.T) {
-	fake := localtest.Fake(t, localtest.FakeOptions{})
+	fake := fakeTranscoder(t, "http://127.0.0.1:32400", "killlocalkey")
+	impostor := localtest.Fake(t, localtest.FakeOptions{}) // sleep under Plex's name
 	sleeper := localtest.Start(t, exec.Command("sleep", "60"))
 	gone := exec.Command("true")
 	if err := gone.Run(); err != nil {
@@ -143,6 +145,8 @@ func TestKillLocal(t *testing.T) {
 		survive *localtest.Proc
 	}{
 		{"refuses a non-transcoder", []string{"kill-local", pid(sleeper)}, 1, "", `is "sleep", not a transcoder`, sleeper},
+		{"refuses a name-only impostor", []string{"kill-local", pid(impostor)}, 1, "",
+			`is named "Plex Transcoder" but is not taken for a transcoder: it has only the name`, impostor},
 		{"refuses with narrower names", []string{"kill-local", pid(fake), "--plex-names", "Other", "--ffmpeg-names", ""}, 1, "", "not a transcoder (Other)", fake},
 		{"gone", []string{"kill-local", strconv.Itoa(gone.Process.Pid)}, 1, "", "no transcoder with PID", nil},
 		{"not a number", []string{"kill-local", "abc"}, 2, "", "not a process id", nil},
@@ -185,5 +189,35 @@ func TestLocalHelp(t *testing.T) {
 	}
 	if code, _, errText := run(t, nil, "local", "extra"); code != 2 || !strings.Contains(errText, "unexpected argument") {
 		t.Errorf("local extra: exit %d, stderr %q", code, errText)
+	}
+}
+
+// kill-local refuses the transcoder of a live session and names the
+// stop-transcode command; --force signals it anyway. A sync job's
+// transcoder is no live session and is stopped.
+func TestKillLocalLiveSession(t *testing.T) {
+	sim := startSim(t, plexsim.Options{Token: "tok"})
+	alice := sim.AddSession(plexsim.SessionSpec{User: "alice", Title: "Night Harbor", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
+	syncKey := sim.AddJob(plexsim.JobSpec{})
+	live := fakeTranscoder(t, sim.URL(), alice.TranscodeKey)
+	synced := fakeTranscoder(t, sim.URL(), syncKey)
+	env := map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": "tok"}
+	pid := func(p *localtest.Proc) string { return strconv.Itoa(int(p.PID)) }
+
+	code, _, errText := run(t, env, "kill-local", pid(live))
+	if code != 1 || !strings.Contains(errText, "live session (alice · Night Harbor") || !strings.Contains(errText, "plexwarden stop-transcode "+alice.TranscodeKey) {
+		t.Errorf("exit %d, stderr %q; want a refusal naming stop-transcode %s", code, errText, alice.TranscodeKey)
+	}
+	if live.Exited() {
+		t.Fatal("the live session's transcoder was stopped")
+	}
+	if code, out, errText := run(t, env, "kill-local", pid(synced), "--force-after", "2s"); code != 0 || !strings.Contains(out, "Stopped PID") {
+		t.Errorf("sync job: exit %d, stdout %q, stderr %q; want stopped", code, out, errText)
+	}
+	if code, out, errText := run(t, env, "kill-local", pid(live), "--force", "--force-after", "2s"); code != 0 || !strings.Contains(out, "Stopped PID") {
+		t.Errorf("--force: exit %d, stdout %q, stderr %q; want stopped", code, out, errText)
+	}
+	if !live.WaitExit(3 * time.Second) {
+		t.Error("--force did not stop it")
 	}
 }

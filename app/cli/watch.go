@@ -16,6 +16,7 @@ import (
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/app/history"
+	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/app/rules"
 	"github.com/plexwarden/plexwarden/plex"
 )
@@ -26,16 +27,26 @@ import (
 // every configured server, under the names the desktop app uses, so a
 // rule's scope.servers means the same in both.
 func cmdWatch(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "watch", "[--config FILE] [--dry-run] [--json] [--history DIR] [--server NAME|URL]",
+	fs := newFlagSet(env, "watch", "[--config FILE] [--dry-run] [--json] [--history DIR] [--server NAME|URL] [--assume-local]",
 		"Watch the server and apply the automatic rules without the desktop app, printing every session event\n"+
-			"and rule action. The rules file format is described in docs/RULES.md. Stop with Ctrl-C.")
+			"and rule action. The rules file format is described in docs/RULES.md. Stop with Ctrl-C.\n\n"+
+			"Run on the Plex server's own computer, watch also carries out the rules file's \"local\" section:\n"+
+			"it scans the transcoder processes and ends orphaned, idle, CPU-hogging or surplus ones, like the\n"+
+			"desktop app. A section the mode cannot carry out is reported at start.")
 	config := fs.String("config", "", "rules file (default <config dir>/"+rules.FileName+")")
 	dryRun := fs.Bool("dry-run", false, "only log what the rules would do; send nothing to the server")
 	asJSON := fs.Bool("json", false, "print one JSON object per line for every event and action")
 	histDir := fs.String("history", "", "history directory (default <config dir>/history); \"off\" keeps none")
 	targets := targetsFlag(env, fs)
+	assumeLocal := fs.Bool("assume-local", false, "carry out the local section even when the server address does not look like this computer (containers, proxies)")
+	forceAfter := fs.Duration("force-after", local.DefaultForceAfter, "local clean-up: how long to wait after SIGTERM before SIGKILL")
+	matcher := matcherFlags(fs)
 	if err := parseNone(env, fs, args); err != nil {
 		return err
+	}
+	if *forceAfter <= 0 {
+		fmt.Fprintln(env.Stderr, "plexwarden watch: --force-after must be positive")
+		return errUsage
 	}
 
 	path := *config
@@ -91,6 +102,12 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	if err := engine.SetRules(file); err != nil {
 		return err
 	}
+	// The desktop app's pause switch (config.json) pauses watch too.
+	if dir, err := app.DefaultConfigDir(); err == nil {
+		if cfg, err := app.LoadConfig(filepath.Join(dir, "config.json")); err == nil && cfg.RulesPaused {
+			engine.SetPaused(true)
+		}
+	}
 	// The detector first, so diagnostic rules see what this update found;
 	// then the rules react before anything is printed.
 	hub.OnUpdate(func(up app.Update) {
@@ -116,8 +133,23 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	if file.DryRun {
 		mode = ", dry run: nothing will be sent"
 	}
-	if st.Rules == 0 {
+	// The local section runs when a watched server is on this computer.
+	var cleanup *app.LocalCleanup
+	if on, why := localPlan(file.Local, ts, *assumeLocal); why != "" {
+		out.notice(env.Stderr, "local", why)
+	} else if on {
+		cleanup = app.NewLocalCleanup(app.LocalCleanupConfig{Hub: hub, Matcher: matcher(), AssumeLocal: *assumeLocal,
+			Policy: local.NewPolicy(file.Local.Policy(file.DryRun), nil), Paused: engine.Paused,
+			Record: func(r history.Record) { _ = rec.Append(r) }, ForceAfter: *forceAfter,
+			NotApplicable: func(t *local.Transcoder, rule local.Rule, why string) {
+				out.notice(env.Stderr, "local", fmt.Sprintf("rule %s does not apply to PID %d %s: %s", rule, t.PID, t.Name, why))
+			}})
+	}
+	if st.Rules == 0 && cleanup == nil {
 		fmt.Fprintf(env.Stderr, "No rules in %s: only watching (see docs/RULES.md).\n", path)
+	}
+	if engine.Paused() {
+		out.notice(env.Stderr, "paused", "rules are paused (the desktop app's switch): nothing will be done until it is turned back on")
 	}
 	var names []string
 	mons := make([]*app.Monitor, len(ts))
@@ -132,7 +164,11 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 		watches[i] = app.NewAddressWatch(app.AddressWatchConfig{Server: t.Config, Client: t.Client, Feed: feed, Monitor: mons[i],
 			Options: env.Reprobe, Info: t.Client.Info(), Log: log, Moved: out.moved})
 	}
-	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, mode)
+	cleanupText := ""
+	if cleanup != nil {
+		cleanupText = " and the local clean-up (" + file.Local.Summary() + ")"
+	}
+	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, cleanupText, mode)
 
 	for i, t := range ts {
 		if watches[i] != nil {
@@ -141,9 +177,17 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 			hub.Start(ctx, mons[i], t.Client)
 		}
 	}
+	cleanupDone := make(chan struct{})
+	go func() {
+		defer close(cleanupDone)
+		if cleanup != nil {
+			_ = cleanup.Run(ctx) // start-up recovery: a leftover is judged like any other, never before "after"
+		}
+	}()
 	hub.Wait() // until ctx ends, or every server rejected its token
 	cancel()
-	<-engineDone // Run closes the engine: actions in flight end, history written
+	<-cleanupDone // clean-up actions in flight end and are recorded
+	<-engineDone  // Run closes the engine: actions in flight end, history written
 	var errs []error
 	for i, t := range ts {
 		if conn := mons[i].Snapshot().Conn; conn.Status == app.Unauthorized {
@@ -173,7 +217,10 @@ func (t teeRecorder) Append(r history.Record) error {
 type watchLine struct {
 	Time time.Time `json:"time"`
 	// Kind is "session" (Event: started, changed, ended), "connection"
-	// (Event: the new status) or "action" (a rule acted; Action says how).
+	// (Event: the new status), "action" (a rule or the local clean-up
+	// acted; Action says how), "collision" or "storm" (diagnostics), or
+	// "notice" (Event: "local", "paused", …: a part of the rules file this
+	// run does not carry out, and why, in Detail).
 	Kind      string  `json:"kind"`
 	Server    string  `json:"server"`
 	SessionID string  `json:"sessionId"`
@@ -233,6 +280,36 @@ func (o *watchOutput) update(up app.Update) {
 			State: s.State, LatencyMs: latency})
 	}
 	o.write(lines...)
+}
+
+// notice reports, once at start or once per process, something the rules
+// ask that this run cannot do (kind "notice"; Event says which part):
+// on stderr in plain words, and as a JSON line with --json.
+func (o *watchOutput) notice(stderr io.Writer, part, text string) {
+	if o.json {
+		o.write(watchLine{Time: time.Now(), Kind: "notice", Event: part, Detail: text})
+		return
+	}
+	fmt.Fprintf(stderr, "Note (%s): %s\n", part, text)
+}
+
+// localPlan says whether watch carries out the local section l for the
+// servers ts: on when a rule is enabled and a server is on this computer
+// (any, with assumeLocal); why, when a rule is enabled but cannot run
+// here, says so and where it can.
+func localPlan(l *rules.LocalRules, ts []target, assumeLocal bool) (on bool, why string) {
+	if !l.Enabled() {
+		return false, ""
+	}
+	var urls []string
+	for _, t := range ts {
+		if assumeLocal || local.IsLocalServer(t.Client.BaseURL()) {
+			return true, ""
+		}
+		urls = append(urls, t.Client.BaseURL())
+	}
+	return false, fmt.Sprintf("not carried out: the rules file's local section cleans up transcoders on the Plex server's own computer, and %s is not this computer; "+
+		"run plexwarden watch on the server (or add --assume-local if it is this computer, e.g. a container or proxy)", strings.Join(urls, ", "))
 }
 
 // moved prints that a server moved to another of its addresses.
@@ -301,6 +378,8 @@ func humanLine(l watchLine) string {
 		return s
 	case "session":
 		return fmt.Sprintf("%s %s  %-8s  %s · %s (%s) · %s", ts, l.Server, l.Event, l.User, l.Title, l.Player, l.Decision)
+	case "notice":
+		return fmt.Sprintf("%s note (%s): %s", ts, l.Event, l.Detail)
 	case string(diag.KindCollision), string(diag.KindStorm):
 		return fmt.Sprintf("%s %s  %s: %s — %s", ts, l.Server, l.Kind, l.Detail, l.Remedy)
 	}

@@ -8,11 +8,9 @@ package desktop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,12 +51,9 @@ type App struct {
 	log      *slog.Logger
 	matcher  local.Matcher
 	rulesErr error
-	scanner  *local.Scanner
+	cleanup  *app.LocalCleanup
 	sinks    Sinks
 	wg       sync.WaitGroup
-	ctx      context.Context
-	actMu    sync.Mutex
-	inFlight map[local.ProcID]bool // local clean-up actions under way
 }
 
 // New loads the configuration, the rules file and the history. A broken
@@ -78,7 +73,7 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the history: %w", err)
 	}
-	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher, inFlight: map[local.ProcID]bool{}}
+	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher}
 	f, err := rules.Load(a.RulesPath())
 	if err != nil {
 		a.rulesErr = err
@@ -142,8 +137,10 @@ func (a *App) record(r history.Record) {
 // Start wires everything to sinks and starts the monitors, the rules
 // engine and the local scanner under ctx.
 func (a *App) Start(ctx context.Context, sinks Sinks) error {
-	a.sinks, a.ctx = sinks, ctx
+	a.sinks = sinks
 	hub := a.Ctrl.Hub()
+	a.cleanup = app.NewLocalCleanup(app.LocalCleanupConfig{Hub: hub, Matcher: a.matcher, Policy: a.Policy,
+		Paused: a.Engine.Paused, Record: a.record, Notify: a.notify, OnScan: sinks.Local})
 	if sinks.State != nil {
 		hub.OnState(sinks.State)
 	}
@@ -159,10 +156,9 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 		defer a.wg.Done()
 		_ = a.Engine.Run(ctx)
 	}()
-	a.scanner = a.Ctrl.NewLocalScanner(a.matcher, a.onScan)
 	go func() {
 		defer a.wg.Done()
-		_ = a.scanner.Run(ctx)
+		_ = a.cleanup.Run(ctx)
 	}()
 	return a.Ctrl.Start(ctx)
 }
@@ -195,121 +191,19 @@ func (a *App) observeDiag(up app.Update) {
 	}
 }
 
-// onScan shows a scan and applies the local clean-up policy to it.
-func (a *App) onScan(s *local.Scan) {
-	if a.sinks.Local != nil {
-		a.sinks.Local(s)
-	}
-	if a.Engine.Paused() {
-		return
-	}
-	for _, f := range a.Policy.Evaluate(s) {
-		a.actMu.Lock()
-		busy := a.inFlight[f.Proc]
-		a.inFlight[f.Proc] = true
-		a.actMu.Unlock()
-		if busy {
-			continue
-		}
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			defer func() {
-				a.actMu.Lock()
-				delete(a.inFlight, f.Proc)
-				a.actMu.Unlock()
-			}()
-			a.actLocal(f)
-		}()
-	}
-}
-
-// actLocal carries out one clean-up finding: kill the process, or ask Plex
-// to stop the transcode of a live session; then records and notifies.
-func (a *App) actLocal(f local.Finding) {
-	ctx, cancel := context.WithTimeout(a.ctx, 30*time.Second)
-	defer cancel()
-	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Rule: string(f.Rule), Action: string(f.Action),
-		DryRun: f.DryRun, Title: fmt.Sprintf("PID %d %s", f.PID, f.Name), Detail: f.Reason}
-	if f.Session != nil {
-		rec.Server, rec.SessionKey, rec.SessionID, rec.User = f.Session.Server, f.Session.SessionKey, f.Session.ID, f.Session.User
-		rec.Title += " · " + f.Session.Title
-	}
-	if f.DryRun {
-		rec.Outcome = string(app.OutcomeDryRun)
-		a.record(rec)
-		return
-	}
-	start := time.Now()
-	switch f.Action {
-	case local.ActionStopTranscode:
-		s, ok := a.sessionByTranscode(f.Key)
-		if !ok {
-			rec.Outcome = string(app.OutcomeGone)
-			break
-		}
-		res := a.Ctrl.Hub().StopTranscode(ctx, s)
-		rec.Outcome = string(res.Outcome)
-		if res.Err != nil {
-			rec.Detail += "; " + res.Err.Error()
-		}
-	default:
-		res, err := local.Kill(ctx, f.Proc, local.KillOptions{Matcher: a.matcher})
-		rec.Outcome = killOutcome(res, err)
-		if err != nil && !errors.Is(err, local.ErrNoProcess) {
-			rec.Detail += "; " + err.Error()
-		}
-	}
-	rec.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
-	a.record(rec)
-	a.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Local transcoder %s: %s", rec.Outcome, rec.Title),
-		Body: capitalize(f.Reason) + " (rule " + string(f.Rule) + ")."})
-	a.scanner.Trigger()
-}
-
-func (a *App) sessionByTranscode(key string) (app.Session, bool) {
-	for _, s := range a.Ctrl.Hub().State().Sessions() {
-		if s.TranscodeKey == key {
-			return s, true
-		}
-	}
-	return app.Session{}, false
-}
-
-func killOutcome(res local.KillResult, err error) string {
-	switch {
-	case errors.Is(err, local.ErrNoProcess) || res.Gone:
-		return string(app.OutcomeGone)
-	case errors.Is(err, local.ErrPermission):
-		return "permission denied"
-	case err != nil:
-		return string(app.OutcomeFailed)
-	case res.Forced:
-		return "killed (SIGKILL)"
-	}
-	return string(app.OutcomeDone)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // KillLocal ends a local transcoder at the admin's request and records it
 // (ui LocalBackend).
 func (a *App) KillLocal(ctx context.Context, id local.ProcID) (local.KillResult, error) {
 	start := time.Now()
 	res, err := a.Ctrl.KillLocalMatching(ctx, id, a.matcher)
 	rec := history.Record{Time: time.Now(), Kind: history.KindLocal, Action: "kill", Title: fmt.Sprintf("PID %d %s", id.PID, res.Name),
-		Outcome: killOutcome(res, err), LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
+		Outcome: app.LocalKillOutcome(res, err), LatencyMs: float64(time.Since(start).Microseconds()) / 1000}
 	if err != nil {
 		rec.Detail = err.Error()
 	}
 	a.record(rec)
-	if a.scanner != nil {
-		a.scanner.Trigger()
+	if a.cleanup != nil {
+		a.cleanup.Trigger()
 	}
 	return res, err
 }

@@ -27,6 +27,8 @@ func TestLocalOrphanCleanup(t *testing.T) {
 	}
 	defer sim.Close()
 	live := sim.AddSession(plexsim.SessionSpec{User: "alice", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
+	// A sync/optimize job: only /transcode/sessions lists its key.
+	syncKey := sim.AddJob(plexsim.JobSpec{Progress: 40})
 
 	dir := t.TempDir()
 	rf := rules.File{Version: rules.Version, Local: &rules.LocalRules{Orphan: rules.LocalRule{Enabled: true, After: rules.Duration(time.Second)}}}
@@ -36,6 +38,7 @@ func TestLocalOrphanCleanup(t *testing.T) {
 	bin := localtest.SharedDir(t)
 	orphan := localtest.Fake(t, localtest.FakeOptions{Name: name, Dir: bin, Args: []string{"-progressurl", localtest.ProgressURL(sim.URL(), "deadbeefkey", "u1")}})
 	linked := localtest.Fake(t, localtest.FakeOptions{Name: name, Dir: bin, Args: []string{"-progressurl", localtest.ProgressURL(sim.URL(), live.TranscodeKey, "u2")}})
+	synced := localtest.Fake(t, localtest.FakeOptions{Name: name, Dir: bin, Args: []string{"-progressurl", localtest.ProgressURL(sim.URL(), syncKey, "u3")}})
 
 	env := map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": "tok"}
 	d, err := New(Options{
@@ -58,11 +61,18 @@ func TestLocalOrphanCleanup(t *testing.T) {
 		r, _ := history.Read(filepath.Join(dir, "history"), history.Filter{Kind: history.KindLocal})
 		return len(r.Records) > 0
 	})
+	time.Sleep(2500 * time.Millisecond) // one more scan: nothing else may be ended
 	r, _ := history.Read(filepath.Join(dir, "history"), history.Filter{Kind: history.KindLocal})
 	if rec := r.Records[0]; rec.Rule != string(local.RuleOrphan) || rec.Action != string(local.ActionKill) || rec.DryRun {
 		t.Errorf("record = %+v, want an orphan kill", rec)
 	}
 	if linked.Exited() {
 		t.Error("the transcoder of a live session was killed")
+	}
+	if synced.Exited() {
+		t.Error("the transcoder of a sync job (only in /transcode/sessions) was killed")
+	}
+	if len(r.Records) != 1 {
+		t.Errorf("records = %+v, want only the orphan's", r.Records)
 	}
 }

@@ -46,10 +46,11 @@ func (t *Transcoder) FormatCPU() string {
 // or why it is unknown.
 func (o Output) Activity(now time.Time) string {
 	if !o.Known {
+		// Said plainly: the idle rule cannot judge such a process.
 		if o.Err != "" {
-			return "unknown (" + o.Err + ")"
+			return "not measurable (" + o.Err + ")"
 		}
-		return "unknown"
+		return "not measurable"
 	}
 	s := ""
 	if o.File == "" {

@@ -52,7 +52,7 @@ func TestLabels(t *testing.T) {
 		{"activity", Output{Known: true, Segments: 14, Bytes: 3355443, Newest: now.Add(-time.Second)}.Activity(now), "14 segments · 3.2 MiB · 1s ago"},
 		{"single file", Output{Known: true, File: "/o.mp4", Bytes: 2048, Newest: now.Add(-time.Minute)}.Activity(now), "2.0 KiB · 1m00s ago"},
 		{"nothing yet", Output{Known: true}.Activity(now), "0 segments · 0 B · nothing written"},
-		{"unknown", Output{Err: "permission denied"}.Activity(now), "unknown (permission denied)"},
+		{"not measurable", Output{Err: "permission denied"}.Activity(now), "not measurable (permission denied)"},
 		{"orphan", (&Transcoder{Link: LinkOrphan, LinkSince: now.Add(-45 * time.Second)}).LinkLabel(now), "orphan for 45s"},
 		{"linked", (&Transcoder{Link: LinkLinked}).LinkLabel(now), "linked"},
 		{"external", (&Transcoder{Link: LinkExternal}).LinkLabel(now), "not a Plex job"},

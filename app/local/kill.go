@@ -78,15 +78,21 @@ func took(d time.Duration) string {
 	return " after " + d.Round(100*time.Millisecond).String()
 }
 
-// NotTranscoderError is returned for a PID that is not a transcoder.
+// NotTranscoderError is returned for a PID that is not a transcoder: its
+// name is not a transcoder's, or (Reason) it has nothing but the name.
 type NotTranscoderError struct {
-	PID   int32
-	Name  string
-	Names []string // the names that would have been accepted
+	PID    int32
+	Name   string
+	Names  []string // the names that would have been accepted
+	Reason string   // set when the name matched but nothing else did (Verify)
 }
 
 // Error implements error.
 func (e *NotTranscoderError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("PID %d is named %q but is not taken for a transcoder: %s. Plex Warden only stops transcoder processes",
+			e.PID, e.Name, e.Reason)
+	}
 	return fmt.Sprintf("PID %d is %q, not a transcoder (%s): Plex Warden only stops transcoder processes",
 		e.PID, e.Name, strings.Join(e.Names, ", "))
 }
@@ -164,13 +170,17 @@ func Kill(ctx context.Context, id ProcID, opts KillOptions) (KillResult, error) 
 		return res, fmt.Errorf("PID %d: cannot read its name: %w", id.PID, err)
 	}
 	res.Name = name
-	if _, ok := opts.Matcher.Match(name); !ok {
+	kind, ok := opts.Matcher.Match(name)
+	if !ok {
 		return res, &NotTranscoderError{PID: id.PID, Name: name, Names: opts.Matcher.Names()}
 	}
 	if id.Start != 0 {
 		if created, err := p.CreateTimeWithContext(ctx); err == nil && created != id.Start {
 			return res, fmt.Errorf("PID %d: the transcoder exited and the PID now belongs to a newer process: %w", id.PID, ErrNoProcess)
 		}
+	}
+	if why := Verify(kind, evidenceOf(ctx, p)); why != "" {
+		return res, &NotTranscoderError{PID: id.PID, Name: name, Names: opts.Matcher.Names(), Reason: why}
 	}
 	if gone, _ := processGone(ctx, h, id); gone {
 		res.Gone = true

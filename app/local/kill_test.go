@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app/local/localtest"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
 func TestKill(t *testing.T) {
@@ -34,7 +35,7 @@ func TestKill(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := localtest.Fake(t, localtest.FakeOptions{IgnoreTERM: tt.ignoreTERM})
+			p := localtest.Fake(t, localtest.FakeOptions{IgnoreTERM: tt.ignoreTERM, Args: keyedArgs("killkey")})
 			start := time.Now()
 			res, err := Kill(context.Background(), ProcID{PID: p.PID}, KillOptions{ForceAfter: tt.forceAfter})
 			if err != nil {
@@ -58,7 +59,9 @@ func TestKill(t *testing.T) {
 
 func TestKillRefuses(t *testing.T) {
 	sleeper := localtest.Start(t, exec.Command("sleep", "60"))
-	fake := localtest.Fake(t, localtest.FakeOptions{})
+	fake := localtest.Fake(t, localtest.FakeOptions{Args: keyedArgs("refusekey")})
+	impostor := localtest.Fake(t, localtest.FakeOptions{}) // "sleep" under Plex's name, nothing more
+	ffImpostor := localtest.Fake(t, localtest.FakeOptions{Name: "ffmpeg"})
 	done := exec.Command("true")
 	if err := done.Run(); err != nil {
 		t.Fatal(err)
@@ -75,6 +78,9 @@ func TestKillRefuses(t *testing.T) {
 	}{
 		{"not a transcoder", ProcID{PID: sleeper.PID}, KillOptions{}, ErrNotTranscoder, `is "sleep", not a transcoder (Plex Transcoder, Plex New Transcoder, ffmpeg)`, sleeper},
 		{"narrower names", ProcID{PID: fake.PID}, KillOptions{Matcher: Matcher{Plex: []string{"Other"}, FFmpeg: []string{}}}, ErrNotTranscoder, "not a transcoder (Other)", fake},
+		{"name-only Plex Transcoder", ProcID{PID: impostor.PID}, KillOptions{}, ErrNotTranscoder,
+			`is named "Plex Transcoder" but is not taken for a transcoder: it has only the name: no transcode key`, impostor},
+		{"name-only ffmpeg", ProcID{PID: ffImpostor.PID}, KillOptions{}, ErrNotTranscoder, "its arguments name no input (-i)", ffImpostor},
 		{"reused PID", ProcID{PID: fake.PID, Start: 12345}, KillOptions{}, ErrNoProcess, "newer process", fake},
 		{"exited", ProcID{PID: gonePID}, KillOptions{}, ErrNoProcess, "no such process", nil},
 		{"bad PID", ProcID{PID: 0}, KillOptions{}, ErrNoProcess, "no such process", nil},
@@ -120,7 +126,7 @@ func runAsNobody(t *testing.T, env ...string) helperReport {
 }
 
 func TestKillPermissionDenied(t *testing.T) {
-	p := localtest.Fake(t, localtest.FakeOptions{}) // ours (root), nobody tries to kill it
+	p := localtest.Fake(t, localtest.FakeOptions{Args: keyedArgs("permkey")}) // ours (root), nobody tries to kill it
 	rep := runAsNobody(t, helperEnv+"=kill", "PLEXWARDEN_LOCAL_PID="+strconv.Itoa(int(p.PID)))
 	if !rep.Permission {
 		t.Fatalf("nobody's Kill = %q, want a permission error", rep.Err)
@@ -205,4 +211,64 @@ func TestScanAsOtherUser(t *testing.T) {
 			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
 		}
 	}
+}
+
+// A transcoder of another user whose session folder is in none of the
+// known places: its output is reported as not measurable, with the reason,
+// and the idle rule says it does not apply instead of never firing.
+func TestScanAsOtherUserNotMeasurable(t *testing.T) {
+	root := localtest.SharedDir(t)
+	key := "hiddenoutputkey"
+	dir := localtest.SessionDir(t, root, key, jobUUID)
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := localtest.Fake(t, localtest.FakeOptions{Dir: root, Cwd: dir, Args: keyedArgs(key)})
+	rep := runAsNobody(t, helperEnv+"=scan", "PLEXWARDEN_LOCAL_SESSIONS="+localtest.SharedDir(t))
+	if rep.Err != "" {
+		t.Fatalf("scan as nobody: %s", rep.Err)
+	}
+	tr := rep.Scan.Find(p.PID)
+	if tr == nil {
+		t.Fatalf("nobody's scan misses PID %d", p.PID)
+	}
+	cfg := PolicyConfig{Idle: IdleRule{Enabled: true, After: time.Second}}
+	if got, want := tr.Output.Activity(rep.Scan.Time), "not measurable (output folder unknown (working directory: permission denied))"; got != want {
+		t.Errorf("activity = %q, want %q", got, want)
+	}
+	if got, want := IdleNotApplicable(cfg, tr), "its output cannot be measured (output folder unknown (working directory: permission denied))"; got != want {
+		t.Errorf("IdleNotApplicable = %q, want %q", got, want)
+	}
+}
+
+// Another user's transcoder writing under the server's own transcoder
+// temporary folder (TranscoderTempDirectory, e.g. /dev/shm): the scan
+// finds its output there through the server's settings.
+func TestScanAsOtherUserFindsPlexTempDir(t *testing.T) {
+	sim, _ := startSim(t)
+	ref := sim.AddSession(plexsim.SessionSpec{User: "alice", Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
+	temp := localtest.SharedDir(t)
+	sim.SetTranscoderTempDir(temp)
+	dir := localtest.SessionDir(t, temp, ref.TranscodeKey, jobUUID)
+	if err := os.WriteFile(dir+"/media-00001.ts", []byte("segment"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := localtest.Fake(t, localtest.FakeOptions{Cwd: dir, Args: keyedArgs(ref.TranscodeKey)})
+	rep := runAsNobody(t, helperEnv+"=scanlive", "PLEXWARDEN_LOCAL_PLEXURL="+sim.URL())
+	if rep.Err != "" {
+		t.Fatalf("scan as nobody: %s", rep.Err)
+	}
+	tr := rep.Scan.Find(p.PID)
+	if tr == nil {
+		t.Fatalf("nobody's scan misses PID %d", p.PID)
+	}
+	if tr.CwdErr == "" || !tr.Output.Known || tr.Output.Dir != dir || tr.Output.Segments != 1 || tr.Link != LinkLinked {
+		t.Errorf("cwd error %q, output %+v, link %s; want the output found in %s through the server's settings, linked", tr.CwdErr, tr.Output, tr.Link, dir)
+	}
+}
+
+// keyedArgs are the arguments Plex gives a playback transcoder of key: what
+// Kill requires beyond the name.
+func keyedArgs(key string) []string {
+	return []string{"-progressurl", localtest.ProgressURL("http://127.0.0.1:32400", key, jobUUID)}
 }

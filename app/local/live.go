@@ -2,8 +2,10 @@ package local
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +19,27 @@ import (
 type Live struct {
 	Sessions   []Session
 	Transcodes []LiveTranscode
+	// SessionDirs are the folders of the servers' playback jobs
+	// (<TranscoderTempDirectory>/Transcode/Sessions, from their settings):
+	// a transcoder's output is looked for there when its working folder
+	// cannot be read (it runs as another user).
+	SessionDirs []string
+}
+
+// TempDirAPI is the optional part of a PlexAPI that reads the server's
+// transcoder temporary folder (*plex.Client has it).
+type TempDirAPI interface {
+	TranscoderTempDir(ctx context.Context) (string, error)
+}
+
+// SessionDirOf is the folder of the playback jobs under a server's
+// transcoder temporary folder tempDir ("" when it is Plex's default, which
+// DefaultSessionDirs cover).
+func SessionDirOf(tempDir string) string {
+	if tempDir == "" {
+		return ""
+	}
+	return filepath.Join(tempDir, "Transcode", "Sessions")
 }
 
 // LiveTranscode is one entry of /transcode/sessions.
@@ -24,6 +47,54 @@ type LiveTranscode struct {
 	Key      string // bare id
 	Complete bool   // the job finished: its process has legitimately exited
 	Context  string // "streaming", or "static" for sync/download
+	// Throttled: Plex slowed the job down because it is ahead of a
+	// watching viewer (never a sign of an idle transcoder).
+	Throttled bool
+	Speed     float64 // times real time; 0 when not reported
+}
+
+// ErrNoLocalServer is what a LiveSource returns when no connected Plex
+// server runs on this computer: links are unknown (never orphaned), and the
+// scan says Plex runs elsewhere (PlexStatus.Elsewhere).
+var ErrNoLocalServer = errors.New("no connected Plex Media Server on this computer")
+
+// RemoteJob is a transcoder job of a Plex server on another computer, as
+// its /transcode/sessions reports it: what a desktop without the server can
+// still show of its transcodes.
+type RemoteJob struct {
+	Server    string  `json:"server"`
+	Key       string  `json:"key"`
+	Context   string  `json:"context,omitempty"` // "streaming", or "static" for sync/download/optimize
+	Video     string  `json:"video,omitempty"`   // video decision: transcode, copy
+	Speed     float64 `json:"speed,omitempty"`   // times real time
+	Throttled bool    `json:"throttled,omitempty"`
+	HW        bool    `json:"hw,omitempty"` // hardware decoding or encoding
+	Progress  float64 `json:"progress,omitempty"`
+}
+
+// ElsewhereError is the ErrNoLocalServer of a source that also read the
+// transcoder jobs of the connected servers on other computers.
+type ElsewhereError struct {
+	Jobs []RemoteJob
+	Errs []string // servers that could not be asked, "name: error"
+}
+
+// Error implements error.
+func (e *ElsewhereError) Error() string { return ErrNoLocalServer.Error() }
+
+// Is makes errors.Is(err, ErrNoLocalServer) true.
+func (e *ElsewhereError) Is(target error) bool { return target == ErrNoLocalServer }
+
+// RemoteJobs converts a server's /transcode/sessions answer.
+func RemoteJobs(server string, tcs []plex.TranscodeSession) []RemoteJob {
+	out := make([]RemoteJob, 0, len(tcs))
+	for i := range tcs {
+		t := &tcs[i]
+		out = append(out, RemoteJob{Server: server, Key: t.ID(), Context: t.Context, Video: t.VideoDecision,
+			Speed: float64(t.Speed), Throttled: bool(t.Throttled), Progress: float64(t.Progress),
+			HW: t.TranscodeHwDecoding != "" || t.TranscodeHwEncoding != "" || bool(t.TranscodeHwFullPipeline)})
+	}
+	return out
 }
 
 // LiveSource reports what Plex is doing. A Scanner asks it once per scan.
@@ -61,7 +132,13 @@ func (c ClientSource) Live(ctx context.Context) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LiveFromPlex(c.Server, items, tcs), nil
+	l := LiveFromPlex(c.Server, items, tcs)
+	if td, ok := c.API.(TempDirAPI); ok {
+		if dir, err := td.TranscoderTempDir(ctx); err == nil && dir != "" {
+			l.SessionDirs = []string{SessionDirOf(dir)}
+		}
+	}
+	return l, nil
 }
 
 // LiveFromPlex builds a Live from the decoded answers of /status/sessions
@@ -91,12 +168,14 @@ func LiveFromPlex(server string, items []plex.Metadata, tcs []plex.TranscodeSess
 			s.TranscodeKey = ts.ID()
 			s.TranscodeComplete = bool(ts.Complete)
 			s.Context = ts.Context
+			s.Throttled, s.Speed = bool(ts.Throttled), float64(ts.Speed)
 		}
 		l.Sessions = append(l.Sessions, s)
 	}
 	for i := range tcs {
 		if id := tcs[i].ID(); id != "" {
-			l.Transcodes = append(l.Transcodes, LiveTranscode{Key: id, Complete: bool(tcs[i].Complete), Context: tcs[i].Context})
+			l.Transcodes = append(l.Transcodes, LiveTranscode{Key: id, Complete: bool(tcs[i].Complete), Context: tcs[i].Context,
+				Throttled: bool(tcs[i].Throttled), Speed: float64(tcs[i].Speed)})
 		}
 	}
 	return l
@@ -142,10 +221,18 @@ func link(ts []Transcoder, live *Live, asked bool, liveErr error) []StaleSession
 			switch {
 			case inSessions:
 				c := *s
+				if inJobs {
+					// /transcode/sessions is the fresher word on the job.
+					c.Throttled, c.Speed = job.Throttled, job.Speed
+					if c.Context == "" {
+						c.Context = job.Context
+					}
+				}
 				t.Session = &c
 				t.Link = LinkLinked
 			case inJobs:
-				t.Session = &Session{TranscodeKey: t.Key, Context: job.Context, TranscodeComplete: job.Complete}
+				t.Session = &Session{TranscodeKey: t.Key, Context: job.Context, TranscodeComplete: job.Complete,
+					Throttled: job.Throttled, Speed: job.Speed}
 				t.Link = LinkLinked
 			default:
 				t.Link = LinkOrphan

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func TestClientSource(t *testing.T) {
 		Player:    plexsim.PlayerSpec{Title: "Living Room", Product: "Plex for Roku"},
 		Transcode: &plexsim.TranscodeSpec{Video: "transcode"}})
 	sim.AddSession(plexsim.SessionSpec{User: "bob", Title: "Direct"})
+	job := sim.AddJob(plexsim.JobSpec{Speed: 3})
 	live, err := src.Live(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -53,12 +55,13 @@ func TestClientSource(t *testing.T) {
 		}
 	}
 	want := Session{Server: "sim", SessionKey: ref.Key, ID: ref.ID, User: "alice", Title: "Night Harbor",
-		Player: "Living Room", Product: "Plex for Roku", State: "playing", TranscodeKey: ref.TranscodeKey, Context: alice.Context}
+		Player: "Living Room", Product: "Plex for Roku", State: "playing", TranscodeKey: ref.TranscodeKey, Context: alice.Context, Speed: 1.5}
 	if alice != want {
 		t.Errorf("alice = %+v\nwant    %+v", alice, want)
 	}
-	if len(live.Transcodes) != 1 || live.Transcodes[0].Key != ref.TranscodeKey {
-		t.Errorf("transcodes = %+v, want one with key %q", live.Transcodes, ref.TranscodeKey)
+	wantJobs := []LiveTranscode{{Key: ref.TranscodeKey, Context: "streaming", Speed: 1.5}, {Key: job, Context: "static", Speed: 3}}
+	if !slices.Equal(live.Transcodes, wantJobs) {
+		t.Errorf("transcodes = %+v, want %+v (the sync job only /transcode/sessions lists too)", live.Transcodes, wantJobs)
 	}
 
 	sim.Close()

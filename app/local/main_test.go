@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexwarden/plexwarden/plex"
 	"go.uber.org/goleak"
 )
 
@@ -24,6 +25,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperKill())
 	case "scan":
 		os.Exit(helperScan())
+	case "scanlive":
+		os.Exit(helperScanLive())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv(helperEnv))
 		os.Exit(2)
@@ -67,6 +70,25 @@ func helperScan() int {
 		rep.Err = err.Error()
 	}
 	return emit(rep)
+}
+
+// helperScanLive scans twice linked to the Plex server of
+// $PLEXWARDEN_LOCAL_PLEXURL (token "tok"), with no built-in session
+// folders: the second scan knows the server's own (from its settings).
+func helperScanLive() int {
+	c, err := plex.NewClient(os.Getenv("PLEXWARDEN_LOCAL_PLEXURL"), "tok", plex.ClientInfo{ID: "localtest"})
+	if err != nil {
+		return emit(helperReport{Err: err.Error()})
+	}
+	defer c.HTTPClient().CloseIdleConnections()
+	s := NewScanner(Options{Live: ClientSource{API: c, Server: "sim"}, SessionDirs: []string{}})
+	var sc *Scan
+	for range 2 {
+		if sc, err = s.Scan(context.Background()); err != nil {
+			return emit(helperReport{Err: err.Error()})
+		}
+	}
+	return emit(helperReport{Scan: sc})
 }
 
 func emit(rep helperReport) int {

@@ -301,6 +301,22 @@ func orphanCond(t *Transcoder) cond {
 	return condFalse
 }
 
+// IdleNotApplicable says why the idle rule (enabled in cfg) cannot judge
+// t, or "" when it can or does not concern t: its output cannot be
+// measured (a pipe or URL, or the folder of a transcoder running as another
+// user), so "no new output" would never be seen. Callers report it instead
+// of letting the rule silently never fire.
+func IdleNotApplicable(cfg PolicyConfig, t *Transcoder) string {
+	if !cfg.Idle.Enabled || t.Link == LinkBackground || (t.Link == LinkExternal && !cfg.IncludeExternal) || t.Output.Known {
+		return ""
+	}
+	why := "its output cannot be measured"
+	if t.Output.Err != "" {
+		why += " (" + t.Output.Err + ")"
+	}
+	return why
+}
+
 // idleCond: the session is paused or gone (or there is none to ask about,
 // for included external transcoders) and the output can be measured.
 func idleCond(t *Transcoder) (cond, string) {

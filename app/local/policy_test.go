@@ -379,3 +379,46 @@ func TestFmtDur(t *testing.T) {
 		}
 	}
 }
+
+// Idle means no viewer: a quiet transcoder is idle only when its session
+// is paused or gone (or, for included external ffmpeg, it has none); one
+// ahead of a watching viewer (throttled), a sync job and a process whose
+// output cannot be measured never are, and the last says why.
+func TestIdleMeansNoViewer(t *testing.T) {
+	cfg := PolicyConfig{Idle: IdleRule{Enabled: true, After: time.Minute}, IncludeExternal: true}
+	quiet := quietSince(t0)
+	tests := []struct {
+		name    string
+		tr      Transcoder
+		want    []string
+		wantWhy string // IdleNotApplicable
+	}{
+		{"playing, throttled ahead of the viewer", proc(1, LinkLinked, quiet, func(t *Transcoder) { t.Session.Throttled, t.Session.Speed = true, 0.9 }), nil, ""},
+		{"playing, not throttled", proc(2, LinkLinked, quiet), nil, ""},
+		{"paused", proc(3, LinkLinked, quiet, paused), []string{"idle:3:stop-transcode"}, ""},
+		{"paused but throttled", proc(4, LinkLinked, quiet, paused, func(t *Transcoder) { t.Session.Throttled = true }), []string{"idle:4:stop-transcode"}, ""},
+		{"sync job", proc(5, LinkLinked, quiet, func(t *Transcoder) { t.Session = &Session{TranscodeKey: t.Key, Context: "static", Speed: 2} }), nil, ""},
+		{"gone", proc(6, LinkOrphan, quiet), []string{"idle:6:kill"}, ""},
+		{"external, quiet", proc(7, LinkExternal, quiet), []string{"idle:7:kill"}, ""},
+		{"output not measurable", proc(8, LinkLinked, paused, func(t *Transcoder) { t.Output = Output{Err: "permission denied"} }), nil,
+			"its output cannot be measured (permission denied)"},
+		{"external to a pipe", proc(9, LinkExternal, func(t *Transcoder) { t.Output = Output{Err: "output folder unknown"} }), nil,
+			"its output cannot be measured (output folder unknown)"},
+		{"background job", proc(10, LinkBackground), nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &clock{t0.Add(2 * time.Minute)}
+			p := NewPolicy(cfg, c.now)
+			_ = p.Evaluate(scanOf(tt.tr))
+			c.advance(2 * time.Minute)
+			got := rules(p.Evaluate(scanOf(tt.tr)))
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("findings = %v, want %v", got, tt.want)
+			}
+			if why := IdleNotApplicable(cfg, &tt.tr); why != tt.wantWhy {
+				t.Errorf("IdleNotApplicable = %q, want %q", why, tt.wantWhy)
+			}
+		})
+	}
+}

@@ -73,6 +73,10 @@ type Scanner struct {
 	procs  map[ProcID]*procState
 	stale  map[string]time.Time
 	owners map[int64]string
+	// plexDirs are the session folders the last Live answer named (the
+	// server's own transcoder temporary folder): searched first from the
+	// next scan on.
+	plexDirs []string
 }
 
 // procState is what the scanner remembers about a process between scans.
@@ -245,8 +249,15 @@ func (s *Scanner) Scan(ctx context.Context) (*Scan, error) {
 		if liveErr == nil && live == nil {
 			liveErr = errors.New("no answer")
 		}
+		if live != nil {
+			s.plexDirs = live.SessionDirs
+		}
 		if liveErr != nil {
 			sc.Plex.Err = liveErr.Error()
+			sc.Plex.Elsewhere = errors.Is(liveErr, ErrNoLocalServer)
+			if ee := (*ElsewhereError)(nil); errors.As(liveErr, &ee) {
+				sc.Plex.Remote = ee.Jobs
+			}
 		}
 	}
 	stale := link(ts, live, s.opts.Live != nil, liveErr)
@@ -390,7 +401,7 @@ func (s *Scanner) inspect(ctx context.Context, p *process.Process, name string, 
 
 // findSessionDir looks for plex-transcode-<key>-<uuid> in the session dirs.
 func (s *Scanner) findSessionDir(key, uuid string) string {
-	for _, base := range s.opts.SessionDirs {
+	for _, base := range slices.Concat(s.plexDirs, s.opts.SessionDirs) {
 		dir := filepath.Join(base, sessionDirPrefix+key+"-"+uuid)
 		if isDir(dir) {
 			return dir

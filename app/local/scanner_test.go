@@ -4,6 +4,8 @@ package local
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +104,30 @@ func TestSample(t *testing.T) {
 	cancel()
 	if _, err := s.Sample(ctx, time.Hour); err == nil {
 		t.Error("Sample with a cancelled context: no error")
+	}
+}
+
+// A source that finds no Plex server on this computer makes the scan say
+// Plex runs elsewhere; any other failure does not.
+func TestScanPlexElsewhere(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no local server", fmt.Errorf("wrapped: %w", ErrNoLocalServer), true},
+		{"server unreachable", errors.New("connection refused"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live := LiveFunc(func(context.Context) (*Live, error) { return nil, tt.err })
+			sc, err := NewScanner(Options{Live: live, Matcher: Matcher{Plex: []string{"no-such-transcoder"}, FFmpeg: []string{}}}).Scan(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sc.Plex.Elsewhere != tt.want || sc.Plex.Err != tt.err.Error() {
+				t.Errorf("Plex = %+v, want elsewhere %v and the error", sc.Plex, tt.want)
+			}
+		})
 	}
 }

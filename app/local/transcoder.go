@@ -73,6 +73,10 @@ type Session struct {
 	TranscodeKey      string `json:"transcodeKey,omitempty"`
 	TranscodeComplete bool   `json:"transcodeComplete,omitempty"`
 	Context           string `json:"context,omitempty"` // "streaming", or "static" for sync/download jobs
+	// Throttled: Plex slowed the transcoder down because it is ahead of
+	// a watching viewer (/transcode/sessions "throttled").
+	Throttled bool    `json:"throttled,omitempty"`
+	Speed     float64 `json:"speed,omitempty"` // times real time, from Plex; 0 when not reported
 }
 
 // Who returns "user · title · player" for lists, skipping empty parts.
@@ -164,6 +168,13 @@ type StaleSession struct {
 type PlexStatus struct {
 	Asked bool   `json:"asked"`           // a LiveSource is configured
 	Err   string `json:"error,omitempty"` // the last attempt failed: keys are LinkUnknown
+	// Elsewhere: no connected Plex server runs on this computer
+	// (ErrNoLocalServer), so its transcoders, and their clean-up, are on
+	// another computer.
+	Elsewhere bool `json:"elsewhere,omitempty"`
+	// Remote are the transcoder jobs of the servers on other computers
+	// (with Elsewhere, when the source read them: ElsewhereError).
+	Remote []RemoteJob `json:"remote,omitempty"`
 }
 
 // Scan is the result of one scan. It is immutable once published:

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/plexwarden/plexwarden/app/local"
 )
@@ -31,6 +32,37 @@ type LocalRule struct {
 	Percent float64  `json:"percent,omitempty"` // cpuHog
 	Max     int      `json:"max,omitempty"`     // maxConcurrent
 	Victim  string   `json:"victim,omitempty"`  // maxConcurrent: newest | oldest
+}
+
+// Enabled reports whether any clean-up rule is on (false for nil).
+func (l *LocalRules) Enabled() bool {
+	return l != nil && (l.Orphan.Enabled || l.Idle.Enabled || l.CPUHog.Enabled || l.MaxConcurrent.Enabled)
+}
+
+// Summary names the rules that are on, e.g. "orphan after 30s, idle after
+// 5m0s, external ffmpeg included".
+func (l *LocalRules) Summary() string {
+	if !l.Enabled() {
+		return "off"
+	}
+	cfg := l.Policy(false)
+	var parts []string
+	if cfg.Orphan.Enabled {
+		parts = append(parts, "orphan after "+cfg.Orphan.After.String())
+	}
+	if cfg.Idle.Enabled {
+		parts = append(parts, "idle after "+cfg.Idle.After.String())
+	}
+	if cfg.CPUHog.Enabled {
+		parts = append(parts, fmt.Sprintf("cpu-hog over %.0f%% for %s", cfg.CPUHog.Percent, cfg.CPUHog.After))
+	}
+	if cfg.MaxConcurrent.Enabled {
+		parts = append(parts, fmt.Sprintf("at most %d at once", cfg.MaxConcurrent.Max))
+	}
+	if cfg.IncludeExternal {
+		parts = append(parts, "external ffmpeg included")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // validate checks the thresholds.

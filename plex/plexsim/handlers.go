@@ -103,6 +103,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.handleEvents(w, r)
 	case strings.HasPrefix(p, pathMetadataPref):
 		s.handleMetadata(w, r, strings.TrimPrefix(p, pathMetadataPref))
+	case p == pathPrefs:
+		s.handlePrefs(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -336,6 +338,7 @@ func (s *Server) handleTranscodes(w http.ResponseWriter, r *http.Request) {
 		ts.Key = ss.tc.id
 		c.TranscodeSession = append(c.TranscodeSession, ts)
 	}
+	c.TranscodeSession = append(c.TranscodeSession, s.jobsLocked()...)
 	s.mu.Unlock()
 	c.Size = plex.Int(len(c.TranscodeSession))
 	writeContainer(w, r, c)

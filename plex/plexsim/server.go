@@ -107,6 +107,8 @@ type Server struct {
 	sessions []*simSession
 	leaving  []leavingSession       // stopped, still listed until their time
 	catalog  map[string]SessionSpec // by ratingKey: what /library/metadata answers
+	jobs     []simJob               // sessionless jobs (jobs.go)
+	tempDir  string                 // TranscoderTempDirectory (prefs.go)
 	nextKey  int
 	nextPQ   int
 	rng      *rand.Rand
