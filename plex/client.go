@@ -93,6 +93,7 @@ func NewClient(baseURL, token string, info ClientInfo, opts ...Option) (*Client,
 	for _, o := range opts {
 		o(c)
 	}
+	c.http = SafeHTTPClient(c.http) // the token never follows a redirect to another host
 	return c, nil
 }
 
@@ -118,7 +119,8 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 // Info returns the X-Plex-* identity the client sends (no token in it).
 func (c *Client) Info() ClientInfo { return c.info }
 
-// HTTPClient returns the underlying HTTP client (for the event stream).
+// HTTPClient returns the underlying HTTP client (for the event stream); it
+// follows redirects by CheckRedirect.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
 // Headers returns the X-Plex-* headers sent on every request, token included.

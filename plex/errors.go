@@ -71,6 +71,10 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return re.Error(), ErrRedirectRefused
+	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return "cancelled", context.Canceled

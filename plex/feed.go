@@ -203,9 +203,7 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration, kick <-ch
 
 	target := f.url()
 	c := sse.NewClient(target, sse.ClientMaxBufferSize(MaxEventSize))
-	if f.HTTP != nil {
-		c.Connection = f.HTTP
-	}
+	c.Connection = SafeHTTPClient(f.HTTP) // the token never follows a redirect to another host
 	c.Headers = map[string]string{}
 	for k, v := range f.Header {
 		if len(v) > 0 && k != "Accept" {
