@@ -38,6 +38,12 @@ type MonitorConfig struct {
 	// with NoTokenHint and returns, so the window and tray say what to do
 	// instead of showing a server that merely rejects a token.
 	NoToken bool
+	// RejectAtStart: a token rejected before the server ever accepted it
+	// ends Run with an error wrapping plex.ErrUnauthorized (the start-up
+	// check of the watch command). A token rejected later, or always
+	// without it, is a state (Unauthorized, TokenRejectedHint) the feed
+	// retries with a long backoff: monitoring never ends on its own.
+	RejectAtStart bool
 }
 
 // NoTokenHint is the status detail of a server whose token is missing:
@@ -62,7 +68,9 @@ type Monitor struct {
 	// owned by the run goroutine
 	sessions  map[string]Session // by Key()
 	conn      Conn
-	feedUp    bool // the event stream is open (or there is none): fetches alone can restore Connected
+	feedUp    bool  // the event stream is open (or there is none): fetches alone can restore Connected
+	accepted  bool  // the server accepted the token once (stream opened or a fetch worked)
+	fatal     error // ends Run: a token rejected at start with RejectAtStart
 	seq       uint64
 	fetching  bool
 	again     bool
@@ -153,18 +161,19 @@ func (m *Monitor) post(msg feedMsg) {
 	}
 }
 
-// Run follows the server until ctx ends. It returns ctx.Err(), or an error
-// wrapping plex.ErrUnauthorized once the token was rejected (after
-// publishing that state): retrying a rejected token helps nobody.
+// Run follows the server until ctx ends and returns ctx.Err(). A rejected
+// token is published as Unauthorized and retried; only with RejectAtStart,
+// a token rejected before it ever worked ends Run with an error wrapping
+// plex.ErrUnauthorized.
 func (m *Monitor) Run(ctx context.Context) error {
 	if m.cfg.NoToken {
 		m.setConn(Conn{Status: NoToken, Err: NoTokenHint})
 		return fmt.Errorf("server %q: %w (no token stored; %s)", m.cfg.Server, plex.ErrUnauthorized, NoTokenHint)
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel (defers run last first)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	feedDone := make(chan error, 1)
 	if f := m.cfg.Feed; f != nil {
 		f.OnEvent = func(ev plex.Event) { m.post(feedMsg{ev: ev, at: time.Now()}) }
@@ -223,16 +232,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			m.setConn(Conn{Status: Stopped})
 			return ctx.Err()
-		case err := <-feedDone:
-			if errors.Is(err, plex.ErrUnauthorized) {
-				m.setConn(Conn{Status: Unauthorized, Err: errText(err)})
-				return err
-			}
+		case err := <-feedDone: // only when ctx ended
 			m.setConn(Conn{Status: Stopped})
 			return err
 		case msg := <-m.events:
 			if trig, ok := m.handle(msg); ok {
 				startFetch(trig)
+			}
+			if m.fatal != nil {
+				return m.fatal
 			}
 			if m.dirty {
 				coalesce.Reset(m.cfg.Coalesce)
@@ -246,6 +254,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case r := <-results:
 			m.fetching = false
 			m.merge(r)
+			if m.fatal != nil {
+				return m.fatal
+			}
 			if m.again {
 				m.again = false
 				trig := m.eventTime
@@ -262,7 +273,7 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 	now := m.cfg.Now()
 	switch {
 	case msg.connect:
-		m.feedUp = true
+		m.feedUp, m.accepted = true, true
 		c := m.conn
 		if c.Status != Connected {
 			m.setConn(Conn{Status: Connected, LastEvent: c.LastEvent})
@@ -282,7 +293,10 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 		case plex.FeedConnecting:
 			c = Conn{Status: Connecting}
 		case plex.FeedUnauthorized:
-			c = Conn{Status: Unauthorized, Err: errText(s.Err)}
+			if m.rejectedAtStart(s.Err) {
+				return time.Time{}, false
+			}
+			c = Conn{Status: Unauthorized, Err: TokenRejectedHint, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
 		case plex.FeedStopped:
 			return time.Time{}, false
 		}
@@ -383,7 +397,10 @@ func (m *Monitor) merge(r fetchResult) {
 		c.Err = errText(r.err)
 		switch {
 		case errors.Is(r.err, plex.ErrUnauthorized):
-			c.Status = Unauthorized
+			if m.rejectedAtStart(r.err) {
+				return
+			}
+			c.Status, c.Err = Unauthorized, TokenRejectedHint
 		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout):
 			c.Status = Unreachable
 		}
@@ -391,6 +408,7 @@ func (m *Monitor) merge(r fetchResult) {
 		m.setConn(c)
 		return
 	}
+	m.accepted = true
 	switch {
 	case m.feedUp && m.conn.Status != Connected:
 		// A failed fetch marked the server unreachable or the token
@@ -446,6 +464,18 @@ func (m *Monitor) merge(r fetchResult) {
 	}
 	m.sessions = fresh
 	m.publish(changes, r.trigger)
+}
+
+// rejectedAtStart handles a token rejected before the server ever accepted
+// it under RejectAtStart: it publishes the state, sets m.fatal and reports
+// true; otherwise it does nothing and reports false.
+func (m *Monitor) rejectedAtStart(err error) bool {
+	if !m.cfg.RejectAtStart || m.accepted {
+		return false
+	}
+	m.setConn(Conn{Status: Unauthorized, Err: errText(err)})
+	m.fatal = fmt.Errorf("server %q: %w", m.cfg.Server, err)
+	return true
 }
 
 // sessionDiffers reports a change an admin or a rule cares about; play

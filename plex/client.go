@@ -197,7 +197,8 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge, Detail: fmt.Sprintf("over %d MiB", MaxBody>>20)}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return body, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: statusError(resp.StatusCode)}
+		return body, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: statusError(resp.StatusCode),
+			RetryAfter: parseRetryAfter(resp, time.Now())}
 	}
 	return body, resp.StatusCode, nil
 }

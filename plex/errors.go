@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // Sentinel errors. Every error from Client wraps one of them, so callers use
@@ -21,6 +25,7 @@ var (
 	ErrServer           = errors.New("server error")
 	ErrBadRequest       = errors.New("request refused")
 	ErrTooLarge         = errors.New("answer too large")
+	ErrRateLimited      = errors.New("the server asked to slow down")
 )
 
 // Error is a failed call to a Plex server. Its text never contains the token:
@@ -31,6 +36,9 @@ type Error struct {
 	Status int    // HTTP status, 0 when no answer
 	Err    error  // one of the sentinels above
 	Detail string // underlying cause in words, token-free
+	// RetryAfter is the server's Retry-After on a 429 or 503 answer, 0
+	// when it gave none.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -56,6 +64,8 @@ func statusError(status int) error {
 		return ErrForbidden
 	case status == 404:
 		return ErrNotFound
+	case status == 429:
+		return ErrRateLimited
 	case status >= 500:
 		return ErrServer
 	default:
@@ -93,4 +103,31 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// maxRetryAfter bounds a Retry-After we accept at all; the caller's own
+// backoff cap bounds it further.
+const maxRetryAfter = time.Hour
+
+// parseRetryAfter reads the Retry-After header of a 429 or 503 answer
+// (delay seconds or an HTTP date) as a duration from now; 0 when there is
+// none, it is unreadable, in the past, or the status is another.
+func parseRetryAfter(resp *http.Response, now time.Time) time.Duration {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0
+	}
+	v := strings.TrimSpace(resp.Header.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = at.Sub(now)
+	}
+	return max(0, min(d, maxRetryAfter))
 }

@@ -45,6 +45,10 @@ type Env struct {
 	// Reprobe tunes how watch moves a server between its addresses (zero:
 	// the defaults; tests shorten it).
 	Reprobe app.ReprobeOptions
+	// TokenRetryMin and TokenRetryMax bound watch's pause between tries of
+	// a token the server rejected while running (zero: 1 min and 15 min;
+	// tests shorten them).
+	TokenRetryMin, TokenRetryMax time.Duration
 }
 
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.

@@ -122,7 +122,9 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	for i, t := range ts {
 		names = append(names, t.Name)
 		feed := t.Client.NewFeed(nil)
-		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: feed, Log: log})
+		feed.AuthMinBackoff, feed.AuthMaxBackoff = env.TokenRetryMin, env.TokenRetryMax
+		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: feed, Log: log,
+			RejectAtStart: true}) // a bad token at start is an error; later, a state retried slowly
 		// A server signed in through plex.tv moves to another of its
 		// addresses when the one in use fails (not saved: the next start
 		// finds it again the same way).
@@ -138,7 +140,7 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 			hub.Start(ctx, mons[i], t.Client)
 		}
 	}
-	hub.Wait() // until ctx ends, or every server rejected its token
+	hub.Wait() // until ctx ends, or every server rejected its token at start
 	cancel()
 	<-engineDone // Run closes the engine: actions in flight end, history written
 	var errs []error
@@ -189,6 +191,9 @@ type watchLine struct {
 	State      string `json:"state,omitempty"`
 	Message    string `json:"message,omitempty"`
 	Detail     string `json:"detail,omitempty"`
+	// NextRetry is when a server that is down or rejected the token is
+	// tried again (connection lines).
+	NextRetry *time.Time `json:"nextRetry,omitempty"`
 	// collision / storm lines (app/diag findings)
 	PlayerID string              `json:"playerId,omitempty"`
 	Remedy   string              `json:"remedy,omitempty"`
@@ -220,7 +225,12 @@ func (o *watchOutput) update(up app.Update) {
 	o.mu.Lock()
 	if prev, ok := o.conn[sn.Server]; !ok || prev != sn.Conn.Status {
 		o.conn[sn.Server] = sn.Conn.Status
-		lines = append(lines, watchLine{Time: now, Kind: "connection", Server: sn.Server, Event: sn.Conn.Status.String(), Detail: sn.Conn.Err})
+		l := watchLine{Time: now, Kind: "connection", Server: sn.Server, Event: sn.Conn.Status.String(), Detail: sn.Conn.Err}
+		if !sn.Conn.NextRetry.IsZero() {
+			at := sn.Conn.NextRetry
+			l.NextRetry = &at
+		}
+		lines = append(lines, l)
 	}
 	o.mu.Unlock()
 	for _, ch := range up.Changes {
