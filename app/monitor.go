@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,14 @@ type MonitorConfig struct {
 	// without it, is a state (Unauthorized, TokenRejectedHint) the feed
 	// retries with a long backoff: monitoring never ends on its own.
 	RejectAtStart bool
+	// MinFetchInterval is the least time between the starts of two
+	// /status/sessions fetches (default 250 ms: at most 4 a second).
+	MinFetchInterval time.Duration
+	// HoldMin and HoldMax bound the pause before the next fetch after an
+	// answer that was too large or asked to slow down (429/503): it starts
+	// at HoldMin and doubles while such answers go on, up to HoldMax
+	// (defaults 2 s and 60 s). A Retry-After is honoured within HoldMax.
+	HoldMin, HoldMax time.Duration
 }
 
 // NoTokenHint is the status detail of a server whose token is missing:
@@ -68,9 +77,10 @@ type Monitor struct {
 	// owned by the run goroutine
 	sessions  map[string]Session // by Key()
 	conn      Conn
-	feedUp    bool  // the event stream is open (or there is none): fetches alone can restore Connected
-	accepted  bool  // the server accepted the token once (stream opened or a fetch worked)
-	fatal     error // ends Run: a token rejected at start with RejectAtStart
+	feedUp    bool          // the event stream is open (or there is none): fetches alone can restore Connected
+	accepted  bool          // the server accepted the token once (stream opened or a fetch worked)
+	fatal     error         // ends Run: a token rejected at start with RejectAtStart
+	hold      time.Duration // the last hold after an oversized or "slow down" answer; 0 after a good one
 	seq       uint64
 	fetching  bool
 	again     bool
@@ -105,6 +115,15 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	}
 	if cfg.Coalesce <= 0 {
 		cfg.Coalesce = 250 * time.Millisecond
+	}
+	if cfg.MinFetchInterval <= 0 {
+		cfg.MinFetchInterval = 250 * time.Millisecond
+	}
+	if cfg.HoldMin <= 0 {
+		cfg.HoldMin = 2 * time.Second
+	}
+	if cfg.HoldMax < cfg.HoldMin {
+		cfg.HoldMax = max(cfg.HoldMin, 60*time.Second)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -203,8 +222,20 @@ func (m *Monitor) Run(ctx context.Context) error {
 	defer reconcile.Stop()
 	coalesce := time.NewTimer(time.Hour)
 	coalesce.Stop()
+	// gate holds fetches back until notBefore: at most one per
+	// MinFetchInterval (a burst of events for unknown sessions costs a
+	// few fetches, not one each), and none during a hold after an
+	// oversized or "slow down" answer. The first fetch after a quiet
+	// moment starts at once.
+	gate := time.NewTimer(time.Hour)
+	gate.Stop()
+	defer gate.Stop()
+	var notBefore time.Time
 	startFetch := func(trigger time.Time) {
-		if m.fetching {
+		if m.fetching || time.Now().Before(notBefore) {
+			if !m.fetching {
+				gate.Reset(time.Until(notBefore))
+			}
 			m.again = true
 			if m.eventTime.IsZero() {
 				m.eventTime = trigger
@@ -215,11 +246,20 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.fetches.Add(1)
 		wg.Add(1)
 		started := time.Now()
+		notBefore = started.Add(m.cfg.MinFetchInterval)
 		go func() {
 			defer wg.Done()
 			items, err := m.cfg.Source.Sessions(ctx)
 			results <- fetchResult{items: items, err: err, trigger: trigger, started: started}
 		}()
+	}
+	again := func() {
+		if m.again && !m.fetching {
+			m.again = false
+			trig := m.eventTime
+			m.eventTime = time.Time{}
+			startFetch(trig)
+		}
 	}
 	if m.cfg.Feed == nil {
 		startFetch(time.Time{})
@@ -251,18 +291,19 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 		case <-reconcile.C:
 			startFetch(time.Time{})
+		case <-gate.C:
+			again()
 		case r := <-results:
 			m.fetching = false
 			m.merge(r)
 			if m.fatal != nil {
 				return m.fatal
 			}
-			if m.again {
-				m.again = false
-				trig := m.eventTime
-				m.eventTime = time.Time{}
-				startFetch(trig)
+			if hold := m.holdAfter(r.err); hold > 0 {
+				notBefore = time.Now().Add(hold)
+				m.cfg.Log.Warn("holding back the next sessions fetch", "server", m.cfg.Server, "for", hold, "err", r.err)
 			}
+			again()
 		}
 	}
 }
@@ -464,6 +505,23 @@ func (m *Monitor) merge(r fetchResult) {
 	}
 	m.sessions = fresh
 	m.publish(changes, r.trigger)
+}
+
+// holdAfter returns how long to hold back the next fetch after a fetch
+// that ended with err: nothing after a good answer or an ordinary failure
+// (the event stream's backoff paces those), a doubling pause after an
+// oversized answer or a 429/503, at least its Retry-After, within HoldMax.
+func (m *Monitor) holdAfter(err error) time.Duration {
+	if err == nil {
+		m.hold = 0
+		return 0
+	}
+	var pe *plex.Error
+	if !errors.As(err, &pe) || !(errors.Is(err, plex.ErrTooLarge) || errors.Is(err, plex.ErrRateLimited) || pe.Status == http.StatusServiceUnavailable) {
+		return 0
+	}
+	m.hold = min(max(m.cfg.HoldMin, 2*m.hold), m.cfg.HoldMax)
+	return min(max(m.hold, pe.RetryAfter), m.cfg.HoldMax)
 }
 
 // rejectedAtStart handles a token rejected before the server ever accepted
