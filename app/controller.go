@@ -378,6 +378,9 @@ func (c *Controller) AddServer(ctx context.Context, ns NewServer) (string, error
 		if errors.Is(err, plex.ErrUnauthorized) {
 			return "", fmt.Errorf("the server at %s rejected this token", sc.URL)
 		}
+		if errors.Is(err, plex.ErrUntrustedCert) {
+			return "", fmt.Errorf("the certificate of the server at %s is not trusted: %v", sc.URL, errText(err))
+		}
 		return "", fmt.Errorf("cannot reach a Plex server at %s: %v", sc.URL, errText(err))
 	}
 	sc.MachineID = string(info.MachineIdentifier)

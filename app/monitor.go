@@ -326,7 +326,7 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 		c := Conn{Status: Reconnecting, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
 		if s.Err != nil {
 			c.Err = errText(s.Err)
-			if errors.Is(s.Err, plex.ErrUnreachable) || errors.Is(s.Err, plex.ErrTimeout) {
+			if errors.Is(s.Err, plex.ErrUnreachable) || errors.Is(s.Err, plex.ErrTimeout) || errors.Is(s.Err, plex.ErrUntrustedCert) {
 				c.Status = Unreachable
 			}
 		}
@@ -442,7 +442,7 @@ func (m *Monitor) merge(r fetchResult) {
 				return
 			}
 			c.Status, c.Err = Unauthorized, TokenRejectedHint
-		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout):
+		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout), errors.Is(r.err, plex.ErrUntrustedCert):
 			c.Status = Unreachable
 		}
 		m.cfg.Log.Warn("sessions fetch failed", "server", m.cfg.Server, "err", r.err)

@@ -2,6 +2,8 @@ package plex
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -26,7 +28,35 @@ var (
 	ErrBadRequest       = errors.New("request refused")
 	ErrTooLarge         = errors.New("answer too large")
 	ErrRateLimited      = errors.New("the server asked to slow down")
+	ErrUntrustedCert    = errors.New("the server's certificate is not trusted")
 )
+
+// UntrustedCertHint says how to trust a server's certificate, in the
+// desktop app and on the command line.
+const UntrustedCertHint = "trust it with the server's CA file, or turn on \"Allow insecure TLS\" for the server in Settings; " +
+	"on the command line use --ca-file FILE (or PLEX_CA_FILE) or --insecure"
+
+// certError reports whether err is a failed certificate check, and its
+// cause in words.
+func certError(err error) (string, bool) {
+	var (
+		ua  x509.UnknownAuthorityError
+		he  x509.HostnameError
+		ci  x509.CertificateInvalidError
+		cve *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &ua):
+		return "signed by an unknown authority (self-signed or a private CA)", true
+	case errors.As(err, &he):
+		return "issued for another name: " + he.Error(), true
+	case errors.As(err, &ci):
+		return ci.Error(), true
+	case errors.As(err, &cve):
+		return cve.Err.Error(), true
+	}
+	return "", false
+}
 
 // Error is a failed call to a Plex server. Its text never contains the token:
 // the token travels only in a header and URLs are printed without queries.
@@ -85,6 +115,9 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 	if errors.As(err, &re) {
 		return re.Error(), ErrRedirectRefused
 	}
+	if why, ok := certError(err); ok {
+		return why + "; " + UntrustedCertHint, ErrUntrustedCert
+	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return "cancelled", context.Canceled
@@ -130,4 +163,10 @@ func parseRetryAfter(resp *http.Response, now time.Time) time.Duration {
 		d = at.Sub(now)
 	}
 	return max(0, min(d, maxRetryAfter))
+}
+
+// IsCertError reports whether err is a failed certificate check.
+func IsCertError(err error) bool {
+	_, ok := certError(err)
+	return ok
 }

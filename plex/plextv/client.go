@@ -261,6 +261,9 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 	if errors.As(err, &re) {
 		return re.Error(), plex.ErrRedirectRefused
 	}
+	if plex.IsCertError(err) {
+		return "plex.tv's certificate is not trusted (a proxy intercepting HTTPS?): " + err.Error(), plex.ErrUntrustedCert
+	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return "cancelled", context.Canceled
