@@ -1,6 +1,7 @@
 package plex
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -72,7 +73,8 @@ type Feed struct {
 	// OnBadEvent receives events that could not be decoded; the stream goes on.
 	OnBadEvent func(name string, err error)
 
-	events atomic.Int64
+	events   atomic.Int64
+	tooLarge atomic.Int64
 
 	kickMu sync.Mutex
 	kick   chan struct{} // Reconnect's signal; made on first use
@@ -118,11 +120,19 @@ func (c *Client) NewFeed(filters []string) *Feed {
 		Header: c.Headers(), HTTP: c.HTTPClient()}
 }
 
+// TooLarge returns how many events over MaxEventSize the feed skipped.
+func (f *Feed) TooLarge() int64 { return f.tooLarge.Load() }
+
 // Events returns how many events (pings included) the feed has received.
 func (f *Feed) Events() int64 { return f.events.Load() }
 
 // errSilence marks a stream closed by the silence watchdog.
 var errSilence = errors.New("no data from the server (silence watchdog)")
+
+// ErrEventTooLarge is what OnBadEvent receives for an event over
+// MaxEventSize (or a line without end): it is skipped, the stream is
+// reopened at once, and the reconnect's OnConnect resyncs.
+var ErrEventTooLarge = errors.New("event too large, skipped")
 
 // errEOF marks a stream the server closed cleanly.
 var errEOF = errors.New("the server closed the event stream")
@@ -135,10 +145,11 @@ func (f *Feed) Run(ctx context.Context) error {
 	b := newBackoff(valueOr(f.MinBackoff, 500*time.Millisecond), maxPause)
 	auth := newBackoff(valueOr(f.AuthMinBackoff, time.Minute), valueOr(f.AuthMaxBackoff, 15*time.Minute))
 	kick := f.kicker()
+	lastTooLarge := false // the previous stream ended on an oversized event
 	defer f.state(FeedState{Status: FeedStopped})
 	f.state(FeedState{Status: FeedConnecting})
 	for {
-		start := time.Now()
+		start, evBefore := time.Now(), f.events.Load()
 		connected, err := f.connectOnce(ctx, silence, kick)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -151,6 +162,21 @@ func (f *Feed) Run(ctx context.Context) error {
 			f.state(FeedState{Status: FeedReconnecting, Err: err, NextRetry: time.Now()})
 			continue
 		}
+		if errors.Is(err, bufio.ErrTooLong) {
+			// One oversized event is not an outage: skip it, count it and
+			// reopen at once (the reconnect resyncs). Only a server that
+			// sends nothing else gets the usual backoff and state.
+			f.tooLarge.Add(1)
+			if f.OnBadEvent != nil {
+				f.OnBadEvent("", ErrEventTooLarge)
+			}
+			err = ErrEventTooLarge
+			if connected && (!lastTooLarge || f.events.Load() > evBefore) {
+				lastTooLarge = true
+				continue
+			}
+		}
+		lastTooLarge = errors.Is(err, ErrEventTooLarge)
 		var pause time.Duration
 		status := FeedReconnecting
 		if errors.Is(err, ErrUnauthorized) {
@@ -289,6 +315,9 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration, kick <-ch
 		var pe *Error
 		if errors.As(err, &pe) {
 			return connected, pe
+		}
+		if errors.Is(err, bufio.ErrTooLong) {
+			return connected, err
 		}
 		detail, sentinel := transportError(connCtx, err)
 		return connected, &Error{Op: "event stream", Server: serverOf(target), Err: sentinel, Detail: detail}

@@ -221,6 +221,45 @@ func TestFeedSilenceWatchdog(t *testing.T) {
 	waitFor(t, "reconnect after the stall", 3*time.Second, func() bool { return r.connects.Load() >= 2 })
 }
 
+// TestFeedSkipsEventTooLarge: an event over MaxEventSize, or a line that
+// never ends, is skipped and counted, and the stream reopened at once (the
+// reconnect is the resync) without a reconnecting state: not an outage.
+func TestFeedSkipsEventTooLarge(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"10 MB event", `{"PlaySessionStateNotification":{"sessionKey":"1","guid":"` + strings.Repeat("x", 10<<20) + `"}}`},
+		{"line without end", strings.Repeat("y", plex.MaxEventSize+1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, plexsim.Options{PingInterval: time.Hour})
+			f := newClient(t, sim, testToken).NewFeed(nil)
+			f.MinBackoff, f.MaxBackoff = time.Second, 2*time.Second // a backoff would outlast the wait below
+			var r recorder
+			r.attach(f)
+			runFeed(t, f)
+			waitFor(t, "connect", 3*time.Second, func() bool { return r.connects.Load() == 1 })
+			sim.SendRaw("playing", []byte(tt.data))
+			waitFor(t, "reopened at once", 900*time.Millisecond, func() bool { return r.connects.Load() == 2 })
+			if got := f.TooLarge(); got != 1 {
+				t.Errorf("TooLarge() = %d, want 1", got)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if len(r.bad) != 1 {
+				t.Errorf("bad events = %q, want the one too large", r.bad)
+			}
+			for _, s := range r.states {
+				if s.Status == plex.FeedReconnecting {
+					t.Errorf("state %v: an oversized event is not an outage", s)
+				}
+			}
+		})
+	}
+}
+
 func TestFeedMalformedAndOversizedEvents(t *testing.T) {
 	sim := startSim(t, plexsim.Options{})
 	f := newClient(t, sim, testToken).NewFeed(nil)

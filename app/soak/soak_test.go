@@ -404,8 +404,8 @@ var faults = []faultKind{
 		e.badEvents(r)
 	}},
 	{"oversized event", 6, func(e *soakEnv, r *rand.Rand, sc *scenario, churn func(time.Duration), hold time.Duration) {
-		// Over plex.MaxEventSize (1 MiB): the feed drops the stream and
-		// reconnects.
+		// Over plex.MaxEventSize (1 MiB): the feed skips it, counts it and
+		// reopens the stream at once (the reconnect resyncs).
 		e.sim.SendRaw(plex.EventPlaying, []byte(`{"PlaySessionStateNotification":{"sessionKey":"999999","guid":"`+strings.Repeat("x", 2<<20)+`"}}`))
 		churn(hold / 2)
 	}},
