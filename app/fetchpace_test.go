@@ -108,3 +108,42 @@ func TestMonitorCoalescesUnknownSessionEvents(t *testing.T) {
 		t.Errorf("%d fetches for a second of unknown-session events, want 2 to 6 (at most 4 a second)", got)
 	}
 }
+
+// dupSource answers every fetch with the same session listed twice.
+type dupSource struct{}
+
+func (dupSource) Sessions(context.Context) ([]plex.Metadata, error) {
+	m := plex.Metadata{SessionKey: "7", Type: "movie", Title: "Twice", Session: &plex.Session{ID: "abc"}}
+	return []plex.Metadata{m, m}, nil
+}
+
+// TestMonitorOneRowPerDuplicatedSession: a source that lists a session
+// twice gives one row and one "started", so a rule decides once.
+func TestMonitorOneRowPerDuplicatedSession(t *testing.T) {
+	mon := NewMonitor(MonitorConfig{Server: "s", Source: dupSource{}, Reconcile: time.Hour})
+	var mu sync.Mutex
+	started := 0
+	mon.Subscribe(func(up Update) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range up.Changes {
+			if c.Kind == Started {
+				started++
+			}
+		}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mon.Run(ctx) }()
+	waitUntil(t, "first fetch", 2*time.Second, func() bool { return len(mon.Snapshot().Sessions) > 0 })
+	cancel()
+	<-done
+	if n := len(mon.Snapshot().Sessions); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if started != 1 {
+		t.Errorf("%d started changes, want 1", started)
+	}
+}

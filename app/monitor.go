@@ -467,6 +467,9 @@ func (m *Monitor) merge(r fetchResult) {
 			continue // theme music is not user playback
 		}
 		k := s.Key()
+		if _, dup := fresh[k]; dup {
+			continue // listed twice: one row, one rule decision (plex.MergeDuplicates)
+		}
 		if at, ok := m.tombstones[k]; ok && r.started.Before(at) {
 			continue // ended after this fetch began
 		}

@@ -284,11 +284,12 @@ func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	return s, err
 }
 
-// Sessions calls GET /status/sessions (admin token): everything playing now.
+// Sessions calls GET /status/sessions (admin token): everything playing
+// now, each session once (MergeDuplicates).
 func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
 	var m []Metadata
 	err := c.get(ctx, "sessions", "/status/sessions", func(b []byte) (err error) { m, err = DecodeSessions(b); return })
-	return m, err
+	return MergeDuplicates(m), err
 }
 
 // TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.
