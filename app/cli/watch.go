@@ -81,6 +81,16 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	out := &watchOutput{w: env.Stdout, json: *asJSON, conn: map[string]app.ConnStatus{}}
+	if hist != nil {
+		// Actions a killed run sent without recording the answer.
+		closed, err := hist.ResolveOpenIntents()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "plexwarden: reading unfinished actions in the history: %v\n", err)
+		}
+		for _, r := range closed {
+			out.action(r)
+		}
+	}
 	hub := app.NewHub()
 	det := diag.New(diag.Options{})
 	rec := teeRecorder{out: out, hist: hist}
@@ -158,9 +168,11 @@ type teeRecorder struct {
 	hist *history.Store
 }
 
-// Append prints r, then stores it.
+// Append prints r (not an intent: its outcome follows), then stores it.
 func (t teeRecorder) Append(r history.Record) error {
-	t.out.action(r)
+	if r.Outcome != history.OutcomeSending {
+		t.out.action(r)
+	}
 	if t.hist == nil {
 		return nil
 	}
