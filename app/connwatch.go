@@ -169,8 +169,13 @@ func (w *connWatch) run(ctx context.Context) {
 				quiet.Stop()
 			}
 			switch st.Status {
-			case Stopped, Unauthorized, NoToken:
-				return // ended, or a token problem no other address fixes
+			case Stopped, NoToken:
+				return // ended, or no token: nothing is sent anywhere
+			case Unauthorized:
+				// The server answered; another address would reject the
+				// token too. Wait for the feed's own slow retries.
+				mode = idle
+				timer.Stop()
 			case Connected:
 				if mode == failing {
 					mode = idle

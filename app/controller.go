@@ -220,6 +220,8 @@ func (c *Controller) stopDemo() {
 
 // HTTPClientFor returns the HTTP client for a server: normal TLS
 // verification, plus the CA file if set, or no verification if Insecure.
+// It follows redirects only within the same scheme, host and port
+// (plex.CheckRedirect): the token never leaves for another host.
 func HTTPClientFor(s ServerConfig) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	ConnSetup.apply(tr)
@@ -244,7 +246,7 @@ func HTTPClientFor(s ServerConfig) (*http.Client, error) {
 		}
 		tr.TLSClientConfig = tc
 	}
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: plex.CheckRedirect}, nil
 }
 
 // NewServerClient returns a Plex client for s with token.
@@ -375,6 +377,9 @@ func (c *Controller) AddServer(ctx context.Context, ns NewServer) (string, error
 	if err != nil {
 		if errors.Is(err, plex.ErrUnauthorized) {
 			return "", fmt.Errorf("the server at %s rejected this token", sc.URL)
+		}
+		if errors.Is(err, plex.ErrUntrustedCert) {
+			return "", fmt.Errorf("the certificate of the server at %s is not trusted: %v", sc.URL, errText(err))
 		}
 		return "", fmt.Errorf("cannot reach a Plex server at %s: %v", sc.URL, errText(err))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,20 @@ type MonitorConfig struct {
 	// with NoTokenHint and returns, so the window and tray say what to do
 	// instead of showing a server that merely rejects a token.
 	NoToken bool
+	// RejectAtStart: a token rejected before the server ever accepted it
+	// ends Run with an error wrapping plex.ErrUnauthorized (the start-up
+	// check of the watch command). A token rejected later, or always
+	// without it, is a state (Unauthorized, TokenRejectedHint) the feed
+	// retries with a long backoff: monitoring never ends on its own.
+	RejectAtStart bool
+	// MinFetchInterval is the least time between the starts of two
+	// /status/sessions fetches (default 250 ms: at most 4 a second).
+	MinFetchInterval time.Duration
+	// HoldMin and HoldMax bound the pause before the next fetch after an
+	// answer that was too large or asked to slow down (429/503): it starts
+	// at HoldMin and doubles while such answers go on, up to HoldMax
+	// (defaults 2 s and 60 s). A Retry-After is honoured within HoldMax.
+	HoldMin, HoldMax time.Duration
 }
 
 // LingerWindow is MonitorConfig.Linger's default: Plex lists a stopped
@@ -86,7 +101,10 @@ type Monitor struct {
 	// owned by the run goroutine
 	sessions  map[string]Session // by Key()
 	conn      Conn
-	feedUp    bool // the event stream is open (or there is none): fetches alone can restore Connected
+	feedUp    bool          // the event stream is open (or there is none): fetches alone can restore Connected
+	accepted  bool          // the server accepted the token once (stream opened or a fetch worked)
+	fatal     error         // ends Run: a token rejected at start with RejectAtStart
+	hold      time.Duration // the last hold after an oversized or "slow down" answer; 0 after a good one
 	seq       uint64
 	fetching  bool
 	again     bool
@@ -134,6 +152,15 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	}
 	if cfg.Coalesce <= 0 {
 		cfg.Coalesce = 250 * time.Millisecond
+	}
+	if cfg.MinFetchInterval <= 0 {
+		cfg.MinFetchInterval = 250 * time.Millisecond
+	}
+	if cfg.HoldMin <= 0 {
+		cfg.HoldMin = 2 * time.Second
+	}
+	if cfg.HoldMax < cfg.HoldMin {
+		cfg.HoldMax = max(cfg.HoldMin, 60*time.Second)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -207,18 +234,19 @@ func (m *Monitor) post(msg feedMsg) {
 	}
 }
 
-// Run follows the server until ctx ends. It returns ctx.Err(), or an error
-// wrapping plex.ErrUnauthorized once the token was rejected (after
-// publishing that state): retrying a rejected token helps nobody.
+// Run follows the server until ctx ends and returns ctx.Err(). A rejected
+// token is published as Unauthorized and retried; only with RejectAtStart,
+// a token rejected before it ever worked ends Run with an error wrapping
+// plex.ErrUnauthorized.
 func (m *Monitor) Run(ctx context.Context) error {
 	if m.cfg.NoToken {
 		m.setConn(Conn{Status: NoToken, Err: NoTokenHint})
 		return fmt.Errorf("server %q: %w (no token stored; %s)", m.cfg.Server, plex.ErrUnauthorized, NoTokenHint)
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel (defers run last first)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	feedDone := make(chan error, 1)
 	if f := m.cfg.Feed; f != nil {
 		f.OnEvent = func(ev plex.Event) { m.post(feedMsg{ev: ev, at: time.Now()}) }
@@ -248,8 +276,20 @@ func (m *Monitor) Run(ctx context.Context) error {
 	defer reconcile.Stop()
 	coalesce := time.NewTimer(time.Hour)
 	coalesce.Stop()
+	// gate holds fetches back until notBefore: at most one per
+	// MinFetchInterval (a burst of events for unknown sessions costs a
+	// few fetches, not one each), and none during a hold after an
+	// oversized or "slow down" answer. The first fetch after a quiet
+	// moment starts at once.
+	gate := time.NewTimer(time.Hour)
+	gate.Stop()
+	defer gate.Stop()
+	var notBefore time.Time
 	startFetch := func(trigger time.Time) {
-		if m.fetching {
+		if m.fetching || time.Now().Before(notBefore) {
+			if !m.fetching {
+				gate.Reset(time.Until(notBefore))
+			}
 			m.again = true
 			if m.eventTime.IsZero() {
 				m.eventTime = trigger
@@ -261,6 +301,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		wg.Add(1)
 		started := time.Now()
 		m.lastFetch = started
+		notBefore = started.Add(m.cfg.MinFetchInterval)
 		go func() {
 			defer wg.Done()
 			items, err := m.cfg.Source.Sessions(ctx)
@@ -270,6 +311,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 			results <- fetchResult{items: items, sources: srcs, err: err, trigger: trigger, started: started}
 		}()
+	}
+	again := func() {
+		if m.again && !m.fetching {
+			m.again = false
+			trig := m.eventTime
+			m.eventTime = time.Time{}
+			startFetch(trig)
+		}
 	}
 	if m.cfg.Feed == nil {
 		startFetch(time.Time{})
@@ -282,16 +331,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			m.setConn(Conn{Status: Stopped})
 			return ctx.Err()
-		case err := <-feedDone:
-			if errors.Is(err, plex.ErrUnauthorized) {
-				m.setConn(Conn{Status: Unauthorized, Err: errText(err)})
-				return err
-			}
+		case err := <-feedDone: // only when ctx ended
 			m.setConn(Conn{Status: Stopped})
 			return err
 		case msg := <-m.events:
 			if trig, ok := m.handle(msg); ok {
 				startFetch(trig)
+			}
+			if m.fatal != nil {
+				return m.fatal
 			}
 			if m.dirty {
 				coalesce.Reset(m.cfg.Coalesce)
@@ -302,15 +350,19 @@ func (m *Monitor) Run(ctx context.Context) error {
 			}
 		case <-reconcile.C:
 			startFetch(time.Time{})
+		case <-gate.C:
+			again()
 		case r := <-results:
 			m.fetching = false
 			m.merge(r)
-			if m.again {
-				m.again = false
-				trig := m.eventTime
-				m.eventTime = time.Time{}
-				startFetch(trig)
+			if m.fatal != nil {
+				return m.fatal
 			}
+			if hold := m.holdAfter(r.err); hold > 0 {
+				notBefore = time.Now().Add(hold)
+				m.cfg.Log.Warn("holding back the next sessions fetch", "server", m.cfg.Server, "for", hold, "err", r.err)
+			}
+			again()
 		}
 	}
 }
@@ -330,7 +382,7 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	case msg.connect:
-		m.feedUp = true
+		m.feedUp, m.accepted = true, true
 		c := m.conn
 		if c.Status != Connected {
 			m.setConn(Conn{Status: Connected, LastEvent: c.LastEvent})
@@ -342,7 +394,7 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 		c := Conn{Status: Reconnecting, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
 		if s.Err != nil {
 			c.Err = errText(s.Err)
-			if errors.Is(s.Err, plex.ErrUnreachable) || errors.Is(s.Err, plex.ErrTimeout) {
+			if errors.Is(s.Err, plex.ErrUnreachable) || errors.Is(s.Err, plex.ErrTimeout) || errors.Is(s.Err, plex.ErrUntrustedCert) {
 				c.Status = Unreachable
 			}
 		}
@@ -350,7 +402,10 @@ func (m *Monitor) handle(msg feedMsg) (time.Time, bool) {
 		case plex.FeedConnecting:
 			c = Conn{Status: Connecting}
 		case plex.FeedUnauthorized:
-			c = Conn{Status: Unauthorized, Err: errText(s.Err)}
+			if m.rejectedAtStart(s.Err) {
+				return time.Time{}, false
+			}
+			c = Conn{Status: Unauthorized, Err: TokenRejectedHint, NextRetry: s.NextRetry, LastEvent: m.conn.LastEvent}
 		case plex.FeedStopped:
 			return time.Time{}, false
 		}
@@ -463,14 +518,18 @@ func (m *Monitor) merge(r fetchResult) {
 		c.Err = errText(r.err)
 		switch {
 		case errors.Is(r.err, plex.ErrUnauthorized):
-			c.Status = Unauthorized
-		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout):
+			if m.rejectedAtStart(r.err) {
+				return
+			}
+			c.Status, c.Err = Unauthorized, TokenRejectedHint
+		case errors.Is(r.err, plex.ErrUnreachable), errors.Is(r.err, plex.ErrTimeout), errors.Is(r.err, plex.ErrUntrustedCert):
 			c.Status = Unreachable
 		}
 		m.cfg.Log.Warn("sessions fetch failed", "server", m.cfg.Server, "err", r.err)
 		m.setConn(c)
 		return
 	}
+	m.accepted = true
 	switch {
 	case m.feedUp && m.conn.Status != Connected:
 		// A failed fetch marked the server unreachable or the token
@@ -497,6 +556,9 @@ func (m *Monitor) merge(r fetchResult) {
 			continue // theme music is not user playback
 		}
 		k := s.Key()
+		if _, dup := fresh[k]; dup {
+			continue // listed twice: one row, one rule decision (plex.MergeDuplicates)
+		}
 		if at, ok := m.tombstones[k]; ok && (r.started.Before(at) || time.Since(at) < m.cfg.Linger) {
 			// Ended after this fetch began, or a stopped session Plex
 			// still lists for a few seconds: it is gone.
@@ -518,12 +580,14 @@ func (m *Monitor) merge(r fetchResult) {
 		fresh[k] = s
 	}
 	markReplaced(fresh, now, m.cfg.Linger)
+	announced := make(map[string]bool, len(fresh))
 	for i := range r.items {
 		k := sessionKeyOf(m.cfg.Server, &r.items[i])
 		s, ok := fresh[k]
-		if !ok {
+		if !ok || announced[k] {
 			continue
 		}
+		announced[k] = true
 		if old, ok := m.sessions[k]; !ok {
 			changes = append(changes, Change{Kind: Started, Session: s})
 		} else if sessionDiffers(old, s) {
@@ -548,6 +612,35 @@ func (m *Monitor) merge(r fetchResult) {
 	}
 	m.sessions = fresh
 	m.publish(changes, r.trigger)
+}
+
+// holdAfter returns how long to hold back the next fetch after a fetch
+// that ended with err: nothing after a good answer or an ordinary failure
+// (the event stream's backoff paces those), a doubling pause after an
+// oversized answer or a 429/503, at least its Retry-After, within HoldMax.
+func (m *Monitor) holdAfter(err error) time.Duration {
+	if err == nil {
+		m.hold = 0
+		return 0
+	}
+	var pe *plex.Error
+	if !errors.As(err, &pe) || !(errors.Is(err, plex.ErrTooLarge) || errors.Is(err, plex.ErrRateLimited) || pe.Status == http.StatusServiceUnavailable) {
+		return 0
+	}
+	m.hold = min(max(m.cfg.HoldMin, 2*m.hold), m.cfg.HoldMax)
+	return min(max(m.hold, pe.RetryAfter), m.cfg.HoldMax)
+}
+
+// rejectedAtStart handles a token rejected before the server ever accepted
+// it under RejectAtStart: it publishes the state, sets m.fatal and reports
+// true; otherwise it does nothing and reports false.
+func (m *Monitor) rejectedAtStart(err error) bool {
+	if !m.cfg.RejectAtStart || m.accepted {
+		return false
+	}
+	m.setConn(Conn{Status: Unauthorized, Err: errText(err)})
+	m.fatal = fmt.Errorf("server %q: %w", m.cfg.Server, err)
+	return true
 }
 
 // sessionDiffers reports a change an admin or a rule cares about; play

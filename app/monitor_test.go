@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -249,24 +250,68 @@ func TestMonitorResyncAfterDropAndRestart(t *testing.T) {
 	})
 }
 
-func TestMonitorUnauthorizedStops(t *testing.T) {
+// TestMonitorRejectAtStart: with RejectAtStart (watch), a token rejected
+// before it ever worked ends Run with ErrUnauthorized and a token-free
+// state; without it, the monitor keeps going in the token-rejected state.
+func TestMonitorRejectAtStart(t *testing.T) {
+	for _, atStart := range []bool{true, false} {
+		t.Run(fmt.Sprintf("RejectAtStart=%v", atStart), func(t *testing.T) {
+			sim := startSim(t, plexsim.Options{})
+			rm := startMonitor(t, sim, "bad-token", func(c *MonitorConfig, f *plex.Feed) {
+				c.RejectAtStart = atStart
+				f.AuthMinBackoff, f.AuthMaxBackoff = 50*time.Millisecond, 100*time.Millisecond
+			})
+			select {
+			case err := <-rm.done:
+				rm.done <- err // for the cleanup
+				if !atStart {
+					t.Fatalf("Run = %v, want it to keep retrying", err)
+				}
+				if !errors.Is(err, plex.ErrUnauthorized) {
+					t.Fatalf("Run = %v, want ErrUnauthorized", err)
+				}
+			case <-time.After(500 * time.Millisecond):
+				if atStart {
+					t.Fatal("monitor kept running after a 401 at start")
+				}
+			}
+			c := rm.mon.Snapshot().Conn
+			if c.Status != Unauthorized || !strings.Contains(c.Line(time.Now()), "token rejected") {
+				t.Errorf("conn = %+v (%q), want token rejected", c, c.Line(time.Now()))
+			}
+			if strings.Contains(c.Err, "bad-token") {
+				t.Errorf("status text leaks the token: %q", c.Err)
+			}
+		})
+	}
+}
+
+// TestMonitorTokenRejectedWhileRunning: a server that rejects the token
+// for a while (a 401 on the stream's reconnect) is a state, retried, and
+// the monitor is connected again once the token works.
+func TestMonitorTokenRejectedWhileRunning(t *testing.T) {
 	sim := startSim(t, plexsim.Options{})
-	rm := startMonitor(t, sim, "bad-token", nil)
+	rm := startMonitor(t, sim, simToken, func(c *MonitorConfig, f *plex.Feed) {
+		c.RejectAtStart = true // only at start: this rejection comes later
+		f.AuthMinBackoff, f.AuthMaxBackoff = 100*time.Millisecond, 200*time.Millisecond
+	})
+	waitUntil(t, "connected", 3*time.Second, func() bool { return rm.mon.Snapshot().Conn.Status == Connected })
+	sim.FailAll(401)
+	sim.DropStreams()
+	waitUntil(t, "token-rejected state", 3*time.Second, func() bool {
+		c := rm.mon.Snapshot().Conn
+		return c.Status == Unauthorized && c.Err == TokenRejectedHint && !c.NextRetry.IsZero()
+	})
+	if line := rm.mon.Snapshot().Conn.Line(time.Now()); !strings.HasPrefix(line, "token rejected — retrying; sign in again if it persists") {
+		t.Errorf("status line = %q, want the retrying hint", line)
+	}
+	sim.FailAll(0)
+	waitUntil(t, "connected again", 3*time.Second, func() bool { return rm.mon.Snapshot().Conn.Status == Connected })
 	select {
 	case err := <-rm.done:
-		rm.done <- err // for the cleanup
-		if !errors.Is(err, plex.ErrUnauthorized) {
-			t.Fatalf("Run = %v, want ErrUnauthorized", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("monitor kept running after 401")
-	}
-	c := rm.mon.Snapshot().Conn
-	if c.Status != Unauthorized || !strings.Contains(c.Line(time.Now()), "token rejected") {
-		t.Errorf("conn = %+v (%q), want token rejected", c, c.Line(time.Now()))
-	}
-	if strings.Contains(c.Err, "bad-token") {
-		t.Errorf("status text leaks the token: %q", c.Err)
+		rm.done <- err
+		t.Fatalf("Run returned %v, want it to keep going", err)
+	default:
 	}
 }
 

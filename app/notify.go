@@ -127,6 +127,7 @@ type notifyServer struct {
 	connected time.Time // first time seen Connected; zero before
 	lost      bool      // lost (or token rejected) and not back yet
 	lostAt    time.Time // when it was lost, for "back after 2m"
+	tokenTold bool      // "token rejected" was announced; again only after it worked
 }
 
 // notifyQueue holds the pending events of one kind.
@@ -225,6 +226,9 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 	if cur == Connected && srv.connected.IsZero() {
 		srv.connected = now
 	}
+	if cur == Connected || cur == Stopped {
+		srv.tokenTold = false
+	}
 	if prev == cur {
 		return
 	}
@@ -241,11 +245,15 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 		if !srv.lost {
 			srv.lost, srv.lostAt = true, now
 		}
+		if srv.tokenTold {
+			return // once per episode: the slow retries may pass through other states
+		}
+		srv.tokenTold = true
 		n.add(NotifyTokenRejected, notifyItem{
 			key:   sn.Server,
 			name:  sn.Server,
 			title: "Token rejected by " + sn.Server,
-			body:  "Plex Warden stopped watching it. Sign in again or update the token in Settings.",
+			body:  "Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists.",
 			line:  sn.Server + ": " + sn.Conn.Line(now),
 		}, now)
 	case prev == Connected && (cur == Reconnecting || cur == Unreachable):

@@ -220,7 +220,25 @@ func TestNotifier(t *testing.T) {
 			cfg:   allOn(),
 			steps: with(step{0, update(connUpdate("Home", Unauthorized))}),
 			want: []popup{{sec(2), Notification{NotifyTokenRejected, "Token rejected by Home",
-				"Plex Warden stopped watching it. Sign in again or update the token in Settings."}}},
+				"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}}},
+		},
+		{
+			name: "token rejected: told once while the retries fail, again after it worked",
+			cfg:  allOn(),
+			steps: with(
+				step{0, update(connUpdate("Home", Unauthorized))},
+				step{sec(5), update(connUpdate("Home", Unreachable))},
+				step{sec(8), update(connUpdate("Home", Unauthorized))},
+				step{sec(20), update(connUpdate("Home", Connected))},
+				step{sec(30), update(connUpdate("Home", Unauthorized))},
+			),
+			want: []popup{
+				{sec(2), Notification{NotifyTokenRejected, "Token rejected by Home",
+					"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}},
+				{sec(22), Notification{NotifyServerBack, "Home is back", "Connected again after 20s."}},
+				{sec(32), Notification{NotifyTokenRejected, "Token rejected by Home",
+					"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}},
+			},
 		},
 		{
 			name:  "no token: said as such, not as a rejection",
@@ -234,7 +252,7 @@ func TestNotifier(t *testing.T) {
 			cfg:   Notifications{TokenRejected: true},
 			steps: with(step{0, update(connUpdate("Home", Reconnecting))}, step{sec(10), update(connUpdate("Home", Unauthorized))}),
 			want: []popup{{sec(12), Notification{NotifyTokenRejected, "Token rejected by Home",
-				"Plex Warden stopped watching it. Sign in again or update the token in Settings."}}},
+				"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}}},
 		},
 		{
 			name: "terminate results",

@@ -13,7 +13,7 @@ const (
 	Connecting   ConnStatus = iota // first connect in progress
 	Connected                      // event stream open
 	Reconnecting                   // stream lost, retrying (NextRetry set)
-	Unauthorized                   // token rejected: no retry until the user acts
+	Unauthorized                   // token rejected: retried slowly (NextRetry) until it works or the user acts
 	Unreachable                    // server does not answer; retrying
 	Stopped                        // monitor ended
 	NoToken                        // no token is known for the server: nothing is sent until the user acts
@@ -52,8 +52,23 @@ type Conn struct {
 	Since     time.Time // when Status was entered
 }
 
-// Line returns the status line text, e.g. "connected · last event 12:03:04".
+// TokenRejectedHint is the status detail of a server that rejected its
+// token while it was being watched: the monitor keeps trying.
+const TokenRejectedHint = "token rejected — retrying; sign in again if it persists"
+
+// Line returns the status line text, e.g. "connected · last event 12:03:04",
+// or "token rejected — retrying; sign in again if it persists (next try in 5m0s)".
 func (c Conn) Line(now time.Time) string {
+	if c.Status == Unauthorized && c.Err == TokenRejectedHint {
+		s := TokenRejectedHint
+		if d := c.NextRetry.Sub(now).Round(time.Second); !c.NextRetry.IsZero() && d > 0 {
+			s += fmt.Sprintf(" (next try in %s)", d)
+		}
+		if !c.LastEvent.IsZero() {
+			s += " · last event " + c.LastEvent.Format("15:04:05")
+		}
+		return s
+	}
 	s := c.Status.String()
 	if !c.NextRetry.IsZero() && (c.Status == Reconnecting || c.Status == Unreachable) {
 		if d := c.NextRetry.Sub(now).Round(time.Second); d > 0 {

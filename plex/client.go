@@ -27,9 +27,11 @@ type ClientInfo struct {
 // authorized devices.
 const DefaultProduct = "Plex Warden"
 
-// MaxBody bounds every answer we read (a /status/sessions with thousands of
-// sessions is a few MiB).
-const MaxBody = 64 << 20
+// MaxBody bounds every answer we read, after decompression (a
+// /status/sessions with a thousand sessions is a few MiB). Reading stops
+// there: an oversized, endless or gzip-bomb answer costs at most this much
+// memory, and a Content-Length above it is refused before reading.
+const MaxBody = 16 << 20
 
 // Client calls one Plex Media Server. It is safe for concurrent use.
 type Client struct {
@@ -93,6 +95,7 @@ func NewClient(baseURL, token string, info ClientInfo, opts ...Option) (*Client,
 	for _, o := range opts {
 		o(c)
 	}
+	c.http = SafeHTTPClient(c.http) // the token never follows a redirect to another host
 	return c, nil
 }
 
@@ -118,7 +121,8 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 // Info returns the X-Plex-* identity the client sends (no token in it).
 func (c *Client) Info() ClientInfo { return c.info }
 
-// HTTPClient returns the underlying HTTP client (for the event stream).
+// HTTPClient returns the underlying HTTP client (for the event stream); it
+// follows redirects by CheckRedirect.
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
 // Headers returns the X-Plex-* headers sent on every request, token included.
@@ -186,18 +190,66 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	body, err := ReadCapped(resp.Body, resp.ContentLength, MaxBody)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge,
+			Detail: fmt.Sprintf("over %d MiB; not read further", MaxBody>>20), RetryAfter: parseRetryAfter(resp, time.Now())}
+	}
 	if err != nil {
 		detail, sentinel := transportError(ctx, err)
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: sentinel, Detail: "reading answer: " + detail}
 	}
-	if len(body) > MaxBody {
-		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge, Detail: fmt.Sprintf("over %d MiB", MaxBody>>20)}
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return body, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: statusError(resp.StatusCode)}
+		return body, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: statusError(resp.StatusCode),
+			RetryAfter: parseRetryAfter(resp, time.Now())}
 	}
 	return body, resp.StatusCode, nil
+}
+
+// ReadCapped reads r to its end if that is at most limit bytes, else stops
+// at the limit and returns ErrTooLarge. A contentLength (-1: unknown) over
+// the limit is refused before reading. Unknown lengths are read in chunks
+// joined once the end is reached, so an oversized answer costs about limit
+// bytes, not the two or three times a growing buffer would.
+func ReadCapped(r io.Reader, contentLength int64, limit int) ([]byte, error) {
+	if contentLength > int64(limit) {
+		return nil, ErrTooLarge
+	}
+	if contentLength >= 0 {
+		b := make([]byte, contentLength)
+		n, err := io.ReadFull(r, b)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = nil // shorter than announced: what came is the answer
+		}
+		return b[:n], err
+	}
+	var chunks [][]byte
+	total, size := 0, 32<<10
+	for {
+		size = min(size, limit+1-total)
+		buf := make([]byte, size)
+		n, err := io.ReadFull(r, buf)
+		chunks = append(chunks, buf[:n])
+		total += n
+		if total > limit {
+			return nil, ErrTooLarge
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		size = min(2*size, 1<<20)
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	out := make([]byte, 0, total)
+	for _, c := range chunks {
+		out = append(out, c...)
+	}
+	return out, nil
 }
 
 func (c *Client) get(ctx context.Context, op, path string, decode func([]byte) error) error {
@@ -232,11 +284,12 @@ func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	return s, err
 }
 
-// Sessions calls GET /status/sessions (admin token): everything playing now.
+// Sessions calls GET /status/sessions (admin token): everything playing
+// now, each session once (MergeDuplicates).
 func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
 	var m []Metadata
 	err := c.get(ctx, "sessions", "/status/sessions", func(b []byte) (err error) { m, err = DecodeSessions(b); return })
-	return m, err
+	return MergeDuplicates(m), err
 }
 
 // TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.

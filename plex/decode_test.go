@@ -104,7 +104,7 @@ func TestDecodeSessionsEdgeCases(t *testing.T) {
 }
 
 func TestTolerantScalars(t *testing.T) {
-	ints := map[string]int64{`12`: 12, `"12"`: 12, `12.0`: 12, `"1.0"`: 1, `""`: 0, `null`: 0, `"-1"`: -1, `"abc"`: 0, `true`: 0, `1e30`: 0}
+	ints := map[string]int64{`12`: 12, `"12"`: 12, `12.0`: 12, `"1.0"`: 1, `""`: 0, `null`: 0, `"-1"`: 0, `-7`: 0, `"abc"`: 0, `true`: 0, `1e30`: 0}
 	for in, want := range ints {
 		var n Int
 		if err := n.UnmarshalJSON([]byte(in)); err != nil || int64(n) != want {
@@ -118,7 +118,7 @@ func TestTolerantScalars(t *testing.T) {
 			t.Errorf("Bool(%s) = %v, %v; want %v", in, b, err, want)
 		}
 	}
-	floats := map[string]float64{`1.5`: 1.5, `"1.5"`: 1.5, `"-1.0"`: -1, `null`: 0, `"x"`: 0}
+	floats := map[string]float64{`1.5`: 1.5, `"1.5"`: 1.5, `"-1.0"`: 0, `-2.5`: 0, `"NaN"`: 0, `"Inf"`: 0, `"-Inf"`: 0, `1e400`: 0, `null`: 0, `"x"`: 0}
 	for in, want := range floats {
 		var f Float
 		if err := f.UnmarshalJSON([]byte(in)); err != nil || float64(f) != want {

@@ -155,32 +155,45 @@ func TestFeedEventsAndReconnect(t *testing.T) {
 	waitFor(t, "events after restart", 3*time.Second, func() bool { return r.count(plex.EventPlaying) > before })
 }
 
-func TestFeedUnauthorizedStops(t *testing.T) {
+// TestFeedUnauthorizedRetriesSlowly: a 401 does not end the feed. It
+// reports the rejected token with the time of the next try, retries on the
+// long auth backoff (not the short one), and connects once the server
+// accepts the token again.
+func TestFeedUnauthorizedRetriesSlowly(t *testing.T) {
 	sim := startSim(t, plexsim.Options{})
-	f := newClient(t, sim, "wrong-token").NewFeed(nil)
-	f.MinBackoff = 10 * time.Millisecond
+	sim.FailAll(401)
+	f := newClient(t, sim, testToken).NewFeed(nil)
+	f.MinBackoff, f.MaxBackoff = 5*time.Millisecond, 10*time.Millisecond
+	f.AuthMinBackoff, f.AuthMaxBackoff = 150*time.Millisecond, 300*time.Millisecond
 	var r recorder
 	r.attach(f)
 	_, done := runFeed(t, f)
+	rejected := func() []time.Duration {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var waits []time.Duration
+		for i, s := range r.states {
+			if s.Status == plex.FeedUnauthorized {
+				waits = append(waits, s.NextRetry.Sub(r.stateAt[i]))
+				if strings.Contains(s.Err.Error(), testToken) {
+					t.Errorf("state error leaks the token: %v", s.Err)
+				}
+			}
+		}
+		return waits
+	}
+	waitFor(t, "two rejected attempts", 3*time.Second, func() bool { return len(rejected()) >= 2 })
+	for i, w := range rejected() {
+		if w < 100*time.Millisecond {
+			t.Errorf("retry %d after a 401 in %s, want the auth backoff (≥ 150ms − jitter)", i, w)
+		}
+	}
+	sim.FailAll(0)
+	waitFor(t, "connected once the token works again", 3*time.Second, func() bool { return r.connects.Load() >= 1 })
 	select {
 	case err := <-done:
-		if !errors.Is(err, plex.ErrUnauthorized) {
-			t.Fatalf("Run() = %v, want ErrUnauthorized", err)
-		}
-		if strings.Contains(err.Error(), "wrong-token") {
-			t.Errorf("error text leaks the token: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after 401")
-	}
-	n := 0
-	for _, req := range sim.Requests() {
-		if strings.Contains(req.Path, "eventsource") {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Errorf("event stream requested %d times after a 401, want 1", n)
+		t.Fatalf("Run returned %v, want it to keep going", err)
+	default:
 	}
 }
 
@@ -206,6 +219,45 @@ func TestFeedSilenceWatchdog(t *testing.T) {
 	})
 	sim.Stall(false)
 	waitFor(t, "reconnect after the stall", 3*time.Second, func() bool { return r.connects.Load() >= 2 })
+}
+
+// TestFeedSkipsEventTooLarge: an event over MaxEventSize, or a line that
+// never ends, is skipped and counted, and the stream reopened at once (the
+// reconnect is the resync) without a reconnecting state: not an outage.
+func TestFeedSkipsEventTooLarge(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"10 MB event", `{"PlaySessionStateNotification":{"sessionKey":"1","guid":"` + strings.Repeat("x", 10<<20) + `"}}`},
+		{"line without end", strings.Repeat("y", plex.MaxEventSize+1)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, plexsim.Options{PingInterval: time.Hour})
+			f := newClient(t, sim, testToken).NewFeed(nil)
+			f.MinBackoff, f.MaxBackoff = time.Second, 2*time.Second // a backoff would outlast the wait below
+			var r recorder
+			r.attach(f)
+			runFeed(t, f)
+			waitFor(t, "connect", 3*time.Second, func() bool { return r.connects.Load() == 1 })
+			sim.SendRaw("playing", []byte(tt.data))
+			waitFor(t, "reopened at once", 900*time.Millisecond, func() bool { return r.connects.Load() == 2 })
+			if got := f.TooLarge(); got != 1 {
+				t.Errorf("TooLarge() = %d, want 1", got)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if len(r.bad) != 1 {
+				t.Errorf("bad events = %q, want the one too large", r.bad)
+			}
+			for _, s := range r.states {
+				if s.Status == plex.FeedReconnecting {
+					t.Errorf("state %v: an oversized event is not an outage", s)
+				}
+			}
+		})
+	}
 }
 
 func TestFeedMalformedAndOversizedEvents(t *testing.T) {

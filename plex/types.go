@@ -3,6 +3,7 @@ package plex
 import (
 	"bytes"
 	"encoding/xml"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -12,11 +13,16 @@ import (
 // booleans, older JSON used strings. The types below read all of these and
 // never fail a whole response because of one odd field.
 
+// Every number Plex sends is a count, size, time or rate, so a negative,
+// NaN or infinite one is a server's bug or a hostile answer: it decodes to
+// 0, which everywhere means unknown.
+
 // Int is an integer that decodes from 12, "12", 12.0, "1.0", "" and null.
-// Anything else decodes to 0.
+// Anything else, and a negative number, decodes to 0.
 type Int int64
 
-// Float is a float that decodes from 1.5, "1.5", "" and null.
+// Float is a float that decodes from 1.5, "1.5", "" and null. Anything
+// else, and a negative, NaN or infinite number, decodes to 0.
 type Float float64
 
 // Bool is a boolean that decodes from true/false, 1/0 and their quoted forms.
@@ -44,13 +50,13 @@ func unquote(b []byte) string {
 func parseInt(s string) int64 {
 	s = strings.TrimSpace(s)
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i
+		return max(i, 0)
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != f { // NaN
+	if err != nil || f != f || f < 0 { // NaN or negative: unknown
 		return 0
 	}
-	if f > 9e18 || f < -9e18 {
+	if f > 9e18 {
 		return 0
 	}
 	return int64(f)
@@ -58,7 +64,7 @@ func parseInt(s string) int64 {
 
 func parseFloat(s string) float64 {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || f != f {
+	if err != nil || f != f || f < 0 || math.IsInf(f, 0) { // unknown
 		return 0
 	}
 	return f
@@ -103,7 +109,7 @@ func fastInt(b []byte) (int64, bool) {
 		v = v*10 + int64(c-'0')
 	}
 	if neg {
-		v = -v
+		return 0, true // negative: unknown
 	}
 	return v, true
 }

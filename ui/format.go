@@ -209,7 +209,11 @@ func problemTexts(st *app.State) []string {
 	var out []string
 	for _, sn := range st.Servers {
 		if sn.Conn.Status.Problem() {
-			out = append(out, sn.Server+": "+sn.Conn.Status.String())
+			text := sn.Conn.Status.String()
+			if sn.Conn.Err == app.TokenRejectedHint {
+				text = app.TokenRejectedHint // still watched: the token is tried again
+			}
+			out = append(out, sn.Server+": "+text)
 		}
 	}
 	return out

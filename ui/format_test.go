@@ -200,6 +200,8 @@ func TestSummaryAndTooltip(t *testing.T) {
 		{"three, one transcoding", stateOf(app.Connected, aliceSession(), bobSession(), carolSession()),
 			"3 streams, 1 transcoding", "Plex Warden — 3 streams, 1 transcoding"},
 		{"problem", twoServers, "1 stream, 1 transcoding", "Plex Warden — 1 stream, 1 transcoding · Home: token rejected"},
+		{"token rejected while running", &app.State{Servers: []*app.Snapshot{{Server: "Home", Conn: app.Conn{Status: app.Unauthorized, Err: app.TokenRejectedHint}}}},
+			"Nothing playing", "Plex Warden — Nothing playing · Home: token rejected — retrying; sign in again if it persists"},
 	}
 	for _, tt := range tests {
 		if got := summaryText(tt.st); got != tt.summary {
@@ -220,6 +222,8 @@ func TestServerLine(t *testing.T) {
 		{app.Conn{Status: app.Connected, LastEvent: last}, "Demo server — connected · last event 12:03:04"},
 		{app.Conn{Status: app.Reconnecting, NextRetry: testNow.Add(4 * time.Second)}, "Demo server — reconnecting (retry in 4s)"},
 		{app.Conn{Status: app.Unauthorized, Err: "token rejected"}, "Demo server — token rejected: token rejected"},
+		{app.Conn{Status: app.Unauthorized, Err: app.TokenRejectedHint, NextRetry: testNow.Add(5 * time.Minute)},
+			"Demo server — token rejected — retrying; sign in again if it persists (next try in 5m0s)"},
 		{app.Conn{Status: app.Unreachable, Err: "connection refused"}, "Demo server — unreachable: connection refused"},
 	}
 	for _, tt := range tests {

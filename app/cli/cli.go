@@ -45,6 +45,10 @@ type Env struct {
 	// Reprobe tunes how watch moves a server between its addresses (zero:
 	// the defaults; tests shorten it).
 	Reprobe app.ReprobeOptions
+	// TokenRetryMin and TokenRetryMax bound watch's pause between tries of
+	// a token the server rejected while running (zero: 1 min and 15 min;
+	// tests shorten them).
+	TokenRetryMin, TokenRetryMax time.Duration
 }
 
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.
@@ -70,7 +74,8 @@ Usage:
                                   run the simulated Plex server alone
   plexwarden version              print the version
 
-Server and token: --server URL (or PLEX_URL) and PLEX_TOKEN.
+Server and token: --server URL (or PLEX_URL) and PLEX_TOKEN. For a server whose
+certificate is not publicly trusted: --ca-file FILE (or PLEX_CA_FILE), or --insecure.
 Without a keyring (a server): login --token-file FILE, then --token-file FILE or PLEX_TOKEN_FILE=FILE
 (a systemd service: LoadCredential=plexwarden-tokens:FILE).
 Exit codes: 0 done, 1 failed, 2 usage error, 3 sessions listed only some servers.
@@ -244,7 +249,23 @@ type target struct {
 func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 	tokens := tokenFileFlag(env, fs)
 	server := fs.String("server", "", "server name (as configured) or URL, e.g. http://127.0.0.1:32400 (default $PLEX_URL, else every configured server)")
+	caFile := fs.String("ca-file", "", "PEM file of the certificate authority that signed the server's certificate (default $PLEX_CA_FILE)")
+	insecure := fs.Bool("insecure", false, "do not verify the server's TLS certificate (anyone on the network path could read the token)")
 	return func() ([]target, error) {
+		ca := *caFile
+		if ca == "" {
+			ca = env.Getenv("PLEX_CA_FILE")
+		}
+		// tls applies the command line's TLS choices over a server's own.
+		tls := func(s app.ServerConfig) app.ServerConfig {
+			if ca != "" {
+				s.CAFile = ca
+			}
+			if *insecure {
+				s.Insecure = true
+			}
+			return s
+		}
 		info := plex.ClientInfo{Product: plex.DefaultProduct, Version: env.Version}
 		dir, dirErr := app.DefaultConfigDir()
 		if dirErr == nil {
@@ -291,7 +312,7 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 			if token == "" {
 				return nil, errors.New("no token: set PLEX_TOKEN to the server owner's X-Plex-Token (or run plexwarden login)")
 			}
-			c, err := plex.NewClient(sel, token, info)
+			c, err := app.NewServerClient(tls(app.ServerConfig{Name: u.Host, URL: sel}), token, info)
 			if err != nil {
 				return nil, err
 			}
@@ -310,6 +331,7 @@ func targetsFlag(env Env, fs *flag.FlagSet) func() ([]target, error) {
 				}
 				token = envToken
 			}
+			s = tls(s)
 			c, err := app.NewServerClient(s, token, info)
 			if err != nil {
 				return nil, err
@@ -577,8 +599,8 @@ func Explain(err error) string {
 		return err.Error()
 	case errors.Is(err, plex.ErrUnauthorized):
 		return err.Error() + " — the token was rejected; check PLEX_TOKEN (it must be the server owner's token)"
-	case errors.Is(err, plex.ErrPlexPassRequired):
-		return err.Error()
+	case errors.Is(err, plex.ErrPlexPassRequired), errors.Is(err, plex.ErrUntrustedCert):
+		return err.Error() // the remedy is in the text
 	case errors.Is(err, plex.ErrUnreachable):
 		return err.Error() + " — check the address and that Plex Media Server is running"
 	case errors.Is(err, plex.ErrTimeout):

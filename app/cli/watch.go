@@ -95,6 +95,16 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	}
 
 	log := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if hist != nil {
+		// Actions a killed run sent without recording the answer.
+		closed, err := hist.ResolveOpenIntents()
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "plexwarden: reading unfinished actions in the history: %v\n", err)
+		}
+		for _, r := range closed {
+			out.action(r)
+		}
+	}
 	hub := app.NewHub()
 	det := diag.New(diag.Options{})
 	rec := teeRecorder{out: out, hist: hist}
@@ -157,7 +167,9 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	for i, t := range ts {
 		names = append(names, t.Name)
 		feed := t.Client.NewFeed(nil)
-		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: feed, Log: log})
+		feed.AuthMinBackoff, feed.AuthMaxBackoff = env.TokenRetryMin, env.TokenRetryMax
+		mons[i] = app.NewMonitor(app.MonitorConfig{Server: t.Name, URL: t.Client.BaseURL(), Source: t.Client, Feed: feed, Log: log,
+			RejectAtStart: true}) // a bad token at start is an error; later, a state retried slowly
 		// A server signed in through plex.tv moves to another of its
 		// addresses when the one in use fails (not saved: the next start
 		// finds it again the same way).
@@ -184,7 +196,7 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 			_ = cleanup.Run(ctx) // start-up recovery: a leftover is judged like any other, never before "after"
 		}
 	}()
-	hub.Wait() // until ctx ends, or every server rejected its token
+	hub.Wait() // until ctx ends, or every server rejected its token at start
 	cancel()
 	<-cleanupDone // clean-up actions in flight end and are recorded
 	<-engineDone  // Run closes the engine: actions in flight end, history written
@@ -203,9 +215,11 @@ type teeRecorder struct {
 	hist *history.Store
 }
 
-// Append prints r, then stores it.
+// Append prints r (not an intent: its outcome follows), then stores it.
 func (t teeRecorder) Append(r history.Record) error {
-	t.out.action(r)
+	if r.Outcome != history.OutcomeSending {
+		t.out.action(r)
+	}
 	if t.hist == nil {
 		return nil
 	}
@@ -239,6 +253,9 @@ type watchLine struct {
 	State      string `json:"state,omitempty"`
 	Message    string `json:"message,omitempty"`
 	Detail     string `json:"detail,omitempty"`
+	// NextRetry is when a server that is down or rejected the token is
+	// tried again (connection lines).
+	NextRetry *time.Time `json:"nextRetry,omitempty"`
 	// collision / storm lines (app/diag findings)
 	PlayerID string              `json:"playerId,omitempty"`
 	Remedy   string              `json:"remedy,omitempty"`
@@ -270,7 +287,12 @@ func (o *watchOutput) update(up app.Update) {
 	o.mu.Lock()
 	if prev, ok := o.conn[sn.Server]; !ok || prev != sn.Conn.Status {
 		o.conn[sn.Server] = sn.Conn.Status
-		lines = append(lines, watchLine{Time: now, Kind: "connection", Server: sn.Server, Event: sn.Conn.Status.String(), Detail: sn.Conn.Err})
+		l := watchLine{Time: now, Kind: "connection", Server: sn.Server, Event: sn.Conn.Status.String(), Detail: sn.Conn.Err}
+		if !sn.Conn.NextRetry.IsZero() {
+			at := sn.Conn.NextRetry
+			l.NextRetry = &at
+		}
+		lines = append(lines, l)
 	}
 	o.mu.Unlock()
 	for _, ch := range up.Changes {

@@ -354,3 +354,37 @@ func TestWatchMovesToAnotherAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchKeepsGoingAfterTokenRejected: a 401 on the event stream's
+// reconnect, while watching, does not end watch: --json reports the
+// token-rejected state with the next try, and the server is watched again
+// once it accepts the token; Ctrl-C then exits 0.
+func TestWatchKeepsGoingAfterTokenRejected(t *testing.T) {
+	sim := startSim(t, plexsim.Options{Token: watchToken, PingInterval: time.Hour})
+	path := writeRules(t, rules.File{})
+	t.Setenv("PLEXWARDEN_CONFIG_DIR", t.TempDir())
+	env := map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": watchToken}
+	w := startWatchEnv(t, Env{Args: []string{"watch", "--json", "--config", path, "--history", "off"},
+		Getenv: func(k string) string { return env[k] }, TokenRetryMin: 100 * time.Millisecond, TokenRetryMax: 200 * time.Millisecond})
+	w.waitOutput(t, "connected", func(out string) bool { return strings.Contains(out, `"event":"connected"`) })
+	sim.FailAll(401)
+	sim.DropStreams()
+	w.waitOutput(t, "token rejected", func(out string) bool { return strings.Contains(out, `"event":"token rejected"`) })
+	var rejected map[string]any
+	for _, l := range parseLines(t, w.stdout()) {
+		if l["event"] == "token rejected" {
+			rejected = l
+		}
+	}
+	if got, want := rejected["detail"], app.TokenRejectedHint; got != want {
+		t.Errorf("detail = %q, want %q", got, want)
+	}
+	if _, ok := rejected["nextRetry"]; !ok {
+		t.Errorf("token-rejected line %v has no nextRetry", rejected)
+	}
+	sim.FailAll(0)
+	w.waitOutput(t, "connected again", func(out string) bool { return strings.Count(out, `"event":"connected"`) >= 2 })
+	if code := w.stop(t); code != 0 {
+		t.Errorf("exit code %d after Ctrl-C, want 0; stderr:\n%s", code, w.stderr())
+	}
+}

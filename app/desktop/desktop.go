@@ -74,6 +74,14 @@ func New(opts Options) (*App, error) {
 		return nil, fmt.Errorf("opening the history: %w", err)
 	}
 	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher}
+	// Actions a crashed run sent without recording the answer.
+	if closed, err := hist.ResolveOpenIntents(); err != nil {
+		opts.Log.Warn("reading unfinished actions in the history", "err", err)
+	} else {
+		for _, r := range closed {
+			opts.Log.Warn("action sent before Plex Warden stopped, result unknown", "action", r.Action, "server", r.Server, "user", r.User, "title", r.Title)
+		}
+	}
 	f, err := rules.Load(a.RulesPath())
 	if err != nil {
 		a.rulesErr = err

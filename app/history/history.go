@@ -22,6 +22,8 @@ package history
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +65,37 @@ type Record struct {
 	// action reaching Plex Warden to the server's answer (grace included).
 	LatencyMs float64 `json:"latencyMs,omitempty"`
 	Detail    string  `json:"detail,omitempty"` // error text or extra facts, token-free
+	// Intent ties an action's intent record (Outcome OutcomeSending,
+	// written before the request is sent) to the record of its outcome.
+	Intent string `json:"intent,omitempty"`
+}
+
+// Outcomes of the intent protocol. An action that reaches a server is
+// written as an intent (OutcomeSending) before the request leaves and
+// completed by its outcome record with the same Intent. An intent left
+// open by a crash is closed at the next start by a record with
+// OutcomeSentUnknown (Store.ResolveOpenIntents): the request may have
+// reached the server, and nobody knows its answer.
+const (
+	OutcomeSending     = "sending"
+	OutcomeSentUnknown = "sent, result unknown"
+)
+
+// NewIntent returns a new Intent id for an action of this process.
+func NewIntent() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(b[:])
+}
+
+// intentPID is the process that wrote an intent, 0 if unknown.
+func intentPID(id string) int {
+	pid, _, ok := strings.Cut(id, "-")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.Atoi(pid)
+	return n
 }
 
 // Defaults of Options.
@@ -383,7 +416,9 @@ func (s *Store) Scan(f Filter) (Result, error) {
 }
 
 // Read scans the history directory dir without opening it for writing
-// (for the command line). A missing directory is an empty history.
+// (for the command line). A missing directory is an empty history. Intent
+// records (OutcomeSending) are not returned: OpenIntents lists the ones
+// never completed.
 func Read(dir string, f Filter) (Result, error) {
 	var res Result
 	seqs, err := listFiles(dir)
@@ -418,6 +453,9 @@ func Read(dir string, f Filter) (Result, error) {
 			if err := json.Unmarshal(line, &r); err != nil || r.Time.IsZero() {
 				res.Skipped++
 				continue
+			}
+			if r.Outcome == OutcomeSending {
+				continue // bookkeeping; see OpenIntents
 			}
 			if f.Match(r) {
 				res.Records = append(res.Records, r)
@@ -460,4 +498,75 @@ func syncDir(dir string) {
 		_ = d.Sync()
 		d.Close()
 	}
+}
+
+// OpenIntents returns the intent records of dir that no outcome record
+// completed, oldest first: actions that may have reached a server while
+// the process that sent them died before writing the answer.
+func OpenIntents(dir string) ([]Record, error) {
+	seqs, err := listFiles(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var open []Record
+	done := map[string]bool{}
+	for _, q := range seqs {
+		b, err := os.ReadFile(filepath.Join(dir, fileName(q)))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("history: %w", err)
+		}
+		for _, line := range bytes.Split(b, []byte{'\n'}) {
+			if !bytes.Contains(line, []byte(`"intent"`)) {
+				continue
+			}
+			var r Record
+			if json.Unmarshal(bytes.TrimSpace(line), &r) != nil || r.Intent == "" {
+				continue
+			}
+			if r.Outcome == OutcomeSending {
+				open = append(open, r)
+			} else {
+				done[r.Intent] = true
+			}
+		}
+	}
+	kept := open[:0]
+	for _, r := range open {
+		if !done[r.Intent] {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
+}
+
+// ResolveOpenIntents closes every open intent whose process is gone with
+// a record saying the request was sent and its result is unknown, and
+// returns those records (to report them). Intents of a process still
+// running (a desktop app beside a watch) are left to it.
+func (s *Store) ResolveOpenIntents() ([]Record, error) {
+	open, err := OpenIntents(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var closed []Record
+	for _, r := range open {
+		if pid := intentPID(r.Intent); pid != 0 && pid != os.Getpid() && processAlive(pid) {
+			continue
+		}
+		sent := r.Time
+		r.Time = time.Now()
+		r.Outcome = OutcomeSentUnknown
+		r.Detail = "Plex Warden stopped after sending this at " + sent.Local().Format("15:04:05") + " and before recording the answer; check the server"
+		if err := s.Append(r); err != nil {
+			return closed, err
+		}
+		closed = append(closed, r)
+	}
+	return closed, nil
 }

@@ -758,6 +758,7 @@ func (e *Engine) act(j job) {
 			e.write(rec)
 			return
 		}
+		rec.Intent = e.intend(rec)
 		res := e.stopTranscode(j.s)
 		rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
 		e.write(rec)
@@ -776,6 +777,7 @@ func (e *Engine) act(j job) {
 // after success, verify.
 func (e *Engine) terminate(j job) {
 	s := j.s
+	intent := e.intend(e.record(j, s))
 	res := e.callTerminate(s, j.message)
 	if res.Outcome == app.OutcomeNoID {
 		if fresh, ok := e.awaitID(s); ok {
@@ -787,6 +789,7 @@ func (e *Engine) terminate(j job) {
 	}
 	rec := e.record(j, s)
 	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
+	rec.Intent = intent
 	e.write(rec)
 	switch res.Outcome {
 	case app.OutcomeDone:
@@ -1023,6 +1026,21 @@ func (e *Engine) record(j job, s app.Session) history.Record {
 		User: s.User, Title: s.Title, Player: playerLabel(s.Player), Rule: j.rule.Name, Action: string(j.rule.Action),
 		DryRun: j.dryRun, Message: j.message,
 	}
+}
+
+// intend writes the intent record of r's action before its request is
+// sent (history.OutcomeSending), so a crash before the outcome record
+// leaves a trace the next start reports; it returns the Intent id for the
+// outcome record ("" without a history).
+func (e *Engine) intend(r history.Record) string {
+	if e.opts.History == nil {
+		return ""
+	}
+	r.Intent, r.Outcome, r.Time = history.NewIntent(), history.OutcomeSending, e.opts.Clock()
+	if err := e.opts.History.Append(r); err != nil {
+		e.opts.Log.Error("writing the history", "err", err)
+	}
+	return r.Intent
 }
 
 // write stamps r with the time the outcome is known and stores it.

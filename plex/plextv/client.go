@@ -106,10 +106,7 @@ func (c *Client) base() (*url.URL, error) {
 }
 
 func (c *Client) httpClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
-	}
-	return &http.Client{}
+	return plex.SafeHTTPClient(c.HTTPClient) // no token to another host
 }
 
 // headers returns the X-Plex-* headers, built exactly as package plex
@@ -259,6 +256,13 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	var re *plex.RedirectError
+	if errors.As(err, &re) {
+		return re.Error(), plex.ErrRedirectRefused
+	}
+	if plex.IsCertError(err) {
+		return "plex.tv's certificate is not trusted (a proxy intercepting HTTPS?): " + err.Error(), plex.ErrUntrustedCert
 	}
 	switch {
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
