@@ -440,9 +440,15 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 	}
 	if !known {
 		// A new session (or one we missed): only /status/sessions has its
-		// user, player, title and Session id. A lone "stopped" for an
-		// unknown key is a phantom: reconcile will tell.
-		return at, p.State != "stopped"
+		// user, player, title and Session id. A "stopped" for a key not
+		// known yet (it started and stopped between two fetches, or a
+		// phantom stop under a new key) needs no fetch, but the list may
+		// still show the session for a few seconds: it is gone.
+		if p.State == "stopped" {
+			m.tombstones[m.cfg.Server+"/"+key] = time.Now()
+			return time.Time{}, false
+		}
+		return at, true
 	}
 	switch {
 	case p.State == "stopped":

@@ -88,7 +88,7 @@ var scenarios = []scenario{
 	{"next episode on the same player", KindUserStreams, []Rule{rule(KindUserStreams, func(r *Rule) { r.MaxStreams = 1 })},
 		func(s *plexsim.Server, wait func(int)) map[string]bool {
 			ep := s.AddSession(plexsim.SessionSpec{User: "carol", Player: tv, Type: "episode", Show: "Show", Title: "Pilot"})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			_, _ = s.NextEpisode(ep.Key)
 			return map[string]bool{"Show - S01E01 - Pilot": false, "Show - S01E02 - Episode 2": false}
 		}},
@@ -106,35 +106,35 @@ var scenarios = []scenario{
 	{"a stream another rule terminates is not counted", KindUserStreams, []Rule{rule(KindTranscode), rule(KindUserStreams, func(r *Rule) { r.MaxStreams, r.Pick = 1, PickOldest })},
 		func(s *plexsim.Server, _ func(int)) map[string]bool {
 			s.AddSession(plexsim.SessionSpec{User: "erin", Player: tv, Title: "Direct"})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			s.AddSession(plexsim.SessionSpec{User: "erin", Player: phone, Title: "Converted", Transcode: tc("transcode", 480)})
 			return map[string]bool{"Direct": false, "Converted": true}
 		}},
 	{"next episode before the old one reports its stop", KindUserStreams, []Rule{rule(KindUserStreams, func(r *Rule) { r.MaxStreams = 1 })},
 		func(s *plexsim.Server, wait func(int)) map[string]bool {
 			ep := s.AddSession(plexsim.SessionSpec{User: "kim", Player: tv, Type: "episode", Show: "Show", Title: "Pilot", SilentStop: true})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			_, _ = s.NextEpisode(ep.Key)
 			return map[string]bool{"Show - S01E01 - Pilot": false, "Show - S01E02 - Episode 2": false}
 		}},
 	{"too many streams", KindUserStreams, []Rule{rule(KindUserStreams, func(r *Rule) { r.MaxStreams = 1 })},
 		func(s *plexsim.Server, _ func(int)) map[string]bool {
 			s.AddSession(plexsim.SessionSpec{User: "fay", Player: tv, Title: "First"})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			s.AddSession(plexsim.SessionSpec{User: "fay", Player: phone, Title: "Second"})
 			return map[string]bool{"First": false, "Second": true}
 		}},
 	{"transcodes per server with a lingering one", KindServerTranscodes, []Rule{rule(KindServerTranscodes, func(r *Rule) { r.MaxTranscodes = 1 })},
 		func(s *plexsim.Server, _ func(int)) map[string]bool {
 			ep := s.AddSession(plexsim.SessionSpec{User: "gus", Player: tv, Type: "episode", Show: "Show", Title: "Pilot", Transcode: tc("transcode", 720)})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			_, _ = s.NextEpisode(ep.Key)
 			return map[string]bool{"Show - S01E01 - Pilot": false, "Show - S01E02 - Episode 2": false}
 		}},
 	{"too many transcodes", KindServerTranscodes, []Rule{rule(KindServerTranscodes, func(r *Rule) { r.MaxTranscodes = 1 })},
 		func(s *plexsim.Server, _ func(int)) map[string]bool {
 			s.AddSession(plexsim.SessionSpec{User: "h", Player: tv, Title: "T1", Transcode: tc("transcode", 720)})
-			time.Sleep(150 * time.Millisecond)
+			time.Sleep(400 * time.Millisecond)
 			s.AddSession(plexsim.SessionSpec{User: "i", Player: web, Title: "T2", Transcode: tc("transcode", 720)})
 			return map[string]bool{"T1": false, "T2": true}
 		}},
@@ -143,7 +143,7 @@ var scenarios = []scenario{
 	})}, func(s *plexsim.Server, _ func(int)) map[string]bool {
 		shared := plexsim.PlayerSpec{MachineID: "cloned-id", Product: "Plex Web", Platform: "Chrome"}
 		s.AddSession(plexsim.SessionSpec{User: "a", Player: shared, Title: "first", Address: "192.168.1.20", Local: true})
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(600 * time.Millisecond) // seen by a fetch (at most 4 a second) before the other starts
 		other := shared
 		other.Platform = "Firefox"
 		s.AddSession(plexsim.SessionSpec{User: "b", Player: other, Title: "second", Address: "192.168.1.30", Local: true})

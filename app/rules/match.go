@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -245,6 +246,7 @@ func (c *compiled) userStreams(sessions []app.Session, leaving func(int) bool) [
 	// inflate the count).
 	type unit struct {
 		first time.Time
+		seq   int64 // the lowest sessionKey: Plex numbers sessions in order
 		key   string
 		idx   []int
 	}
@@ -274,19 +276,20 @@ func (c *compiled) userStreams(sessions []app.Session, leaving func(int) bool) [
 			}
 			un, ok := byKey[k]
 			if !ok {
-				un = &unit{first: s.FirstSeen, key: k}
+				un = &unit{first: s.FirstSeen, seq: sessionSeq(s), key: k}
 				byKey[k] = un
 				units = append(units, un)
 			}
 			if s.FirstSeen.Before(un.first) {
 				un.first = s.FirstSeen
 			}
+			un.seq = min(un.seq, sessionSeq(s))
 			un.idx = append(un.idx, i)
 		}
 		if len(units) <= c.MaxStreams {
 			continue
 		}
-		slices.SortFunc(units, func(a, b *unit) int { return compareFirst(a.first, a.key, b.first, b.key, c.Pick) })
+		slices.SortFunc(units, func(a, b *unit) int { return compareFirst(a.first, a.seq, a.key, b.first, b.seq, b.key, c.Pick) })
 		what := "streams"
 		if c.CountIPs {
 			what = "addresses"
@@ -323,7 +326,7 @@ func (c *compiled) serverTranscodes(sessions []app.Session, leaving func(int) bo
 		}
 		slices.SortFunc(list, func(a, b int) int {
 			x, y := &sessions[a], &sessions[b]
-			if r := compareFirst(x.FirstSeen, x.SessionKey, y.FirstSeen, y.SessionKey, c.Pick); r != 0 {
+			if r := compareFirst(x.FirstSeen, sessionSeq(x), x.SessionKey, y.FirstSeen, sessionSeq(y), y.SessionKey, c.Pick); r != 0 {
 				return r
 			}
 			return strings.Compare(x.ID, y.ID)
@@ -337,15 +340,36 @@ func (c *compiled) serverTranscodes(sessions []app.Session, leaving func(int) bo
 }
 
 // compareFirst orders by start time, newest first (default) or oldest
-// first, then by key so the order is stable.
-func compareFirst(at time.Time, ak string, bt time.Time, bk string, pick string) int {
-	if c := at.Compare(bt); c != 0 {
+// first; sessions first seen together (in one list) by their sessionKey,
+// which Plex numbers in order; then by key so the order is stable.
+func compareFirst(at time.Time, aseq int64, ak string, bt time.Time, bseq int64, bk string, pick string) int {
+	c := at.Compare(bt)
+	if c == 0 && aseq >= 0 && bseq >= 0 {
+		c = cmp.Compare(aseq, bseq)
+	}
+	if c != 0 {
 		if pick == PickOldest {
 			return c
 		}
 		return -c
 	}
 	return strings.Compare(ak, bk)
+}
+
+// sessionSeq is a session's sessionKey as a number, or -1.
+func sessionSeq(s *app.Session) int64 {
+	k := s.SessionKey
+	if k == "" || len(k) > 18 {
+		return -1
+	}
+	var n int64
+	for _, c := range k {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }
 
 // sessionReason is the reason r gives for s alone, for message previews:
