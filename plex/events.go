@@ -17,7 +17,10 @@ const (
 )
 
 // DefaultFilters is the "filters" value of our event stream subscription.
-var DefaultFilters = []string{EventPlaying, EventTranscodeStart, EventTranscodeUpdate, EventTranscodeEnd}
+// "ping" is asked for explicitly: a server that applies filters to pings
+// (as the parameter is documented) would otherwise leave an idle stream
+// silent, and the silence watchdog would reconnect it every 45 s.
+var DefaultFilters = []string{EventPing, EventPlaying, EventTranscodeStart, EventTranscodeUpdate, EventTranscodeEnd}
 
 // MaxEventSize is the largest single event the feed accepts (the SSE
 // library's default of 64 KiB would loop forever on a larger one).

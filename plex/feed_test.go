@@ -470,3 +470,34 @@ func TestClientSetBaseURLRejectsBadAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedIdleServerFilteringPings: a server that applies the filters to
+// pings (as the parameter is documented) keeps an idle stream quiet unless
+// "ping" is asked for. With DefaultFilters the feed stays connected; without
+// "ping" its silence watchdog reconnects again and again.
+func TestFeedIdleServerFilteringPings(t *testing.T) {
+	tests := []struct {
+		name    string
+		filters []string
+		wantMax int32 // connects in the window
+		wantMin int32
+	}{
+		{"default filters ask for ping", nil, 1, 1},
+		{"without ping", []string{plex.EventPlaying, plex.EventTranscodeStart, plex.EventTranscodeUpdate, plex.EventTranscodeEnd}, 100, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, plexsim.Options{PingInterval: 40 * time.Millisecond})
+			f := newClient(t, sim, testToken).NewFeed(tt.filters)
+			f.Silence, f.MinBackoff, f.MaxBackoff = 250*time.Millisecond, 10*time.Millisecond, 20*time.Millisecond
+			var rec recorder
+			rec.attach(f)
+			ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+			defer cancel()
+			_ = f.Run(ctx)
+			if n := rec.connects.Load(); n < tt.wantMin || n > tt.wantMax {
+				t.Errorf("%d connects in 1.2 s on an idle server, want %d…%d", n, tt.wantMin, tt.wantMax)
+			}
+		})
+	}
+}

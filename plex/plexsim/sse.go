@@ -37,8 +37,10 @@ type stream struct {
 
 func (st *stream) close() { st.once.Do(func() { close(st.quit) }) }
 
-// eventFilter implements the "filters" parameter: omitted means everything
-// but log, empty means everything, "a,b" only those, "-a" all but a.
+// eventFilter implements the "filters" parameter as Plex documents it:
+// omitted means everything but log, empty means everything, "a,b" only
+// those, and a leading "-" excludes the whole list ("-a,b": all but a and
+// b). Pings are events like any other: a list without "ping" gets none.
 type eventFilter struct {
 	all     bool
 	include map[string]bool
@@ -52,12 +54,13 @@ func parseFilters(q url.Values) eventFilter {
 	}
 	f := eventFilter{include: map[string]bool{}, exclude: map[string]bool{}}
 	for _, v := range vals {
+		excludeAll := strings.HasPrefix(strings.TrimSpace(v), "-")
 		for _, name := range strings.Split(v, ",") {
 			name = strings.TrimSpace(name)
 			switch {
 			case name == "" || name == "-":
-			case strings.HasPrefix(name, "-"):
-				f.exclude[name[1:]] = true
+			case excludeAll || strings.HasPrefix(name, "-"):
+				f.exclude[strings.TrimPrefix(name, "-")] = true
 			default:
 				f.include[name] = true
 			}
@@ -173,7 +176,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-ping.C:
-			if s.isStalled() {
+			if s.isStalled() || !st.filter.allows(plex.EventPing) {
 				continue
 			}
 			if !write(plex.EventPing, pingFrame) {

@@ -73,6 +73,7 @@ func TestEventStreamFilters(t *testing.T) {
 		{"list", "filters=playing,transcodeSession.start", []string{"transcodeSession.start", "playing"}},
 		{"exclude", "filters=-playing", []string{"transcodeSession.start", "activity", "log"}},
 		{"exclude two", "filters=-playing,-log", []string{"transcodeSession.start", "activity"}},
+		{"a leading minus excludes the list", "filters=-playing,log", []string{"transcodeSession.start", "activity"}},
 		{"singular filter is not a filter", "filter=playing", []string{"transcodeSession.start", "playing", "activity"}},
 	}
 	for _, tt := range tests {
@@ -98,12 +99,17 @@ func TestEventStreamPings(t *testing.T) {
 		defer mu.Unlock()
 		sent[name]++
 	})
-	sse := dialSSE(t, s, "filters=playing") // pings ignore filters
+	// Pings follow filters like any event: a list without "ping" gets none.
+	quiet := dialSSE(t, s, "filters=playing")
+	sse := dialSSE(t, s, "filters=playing,ping")
 	for i := 0; i < 3; i++ {
 		ev := sse.next(t, 2*time.Second, false)
 		if ev.raw != "event: ping\ndata: {}\n\n" {
 			t.Fatalf("ping %d on the wire = %q, want %q", i, ev.raw, "event: ping\ndata: {}\n\n")
 		}
+	}
+	if got := quiet.collect(100 * time.Millisecond); len(got) != 0 {
+		t.Errorf("filters=playing got %v, want no pings", names(got))
 	}
 	mu.Lock()
 	defer mu.Unlock()
