@@ -380,7 +380,7 @@ func (o *object) scalar(i int) bool {
 		return false
 	}
 	switch o.v.field(i).(type) {
-	case *string, *String, *Int, *Float, *Bool, *OptBool:
+	case *string, *String, *NumID, *Int, *Float, *Bool, *OptBool:
 		return true
 	}
 	return false
@@ -459,6 +459,10 @@ func (j *jdec) set(p any) {
 		j.plain(p)
 	case *String:
 		j.str(p)
+	case *NumID:
+		var v String
+		j.str(&v)
+		*p = NumID(v)
 	case *Int:
 		j.int(p)
 	case *Float:

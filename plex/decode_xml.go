@@ -121,6 +121,8 @@ func xmlAttr(p any, a xml.Attr) {
 		*p = a.Value
 	case *String:
 		*p = String(a.Value)
+	case *NumID:
+		*p = NumID(a.Value)
 	case *Int:
 		_ = p.UnmarshalXMLAttr(a)
 	case *Float:

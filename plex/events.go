@@ -31,11 +31,11 @@ const MaxEventSize = 1 << 20
 type PlayState struct {
 	SessionKey       String `json:"sessionKey,omitempty"`
 	ClientIdentifier String `json:"clientIdentifier,omitempty"` // = Player.machineIdentifier; absent on old servers
-	GUID             string `json:"guid,omitempty"`
+	GUID             string `json:"guid"`                       // sent, often "", as real events do
 	RatingKey        String `json:"ratingKey,omitempty"`
 	Key              string `json:"key,omitempty"`
-	URL              string `json:"url,omitempty"`
-	ViewOffset       Int    `json:"viewOffset,omitempty"`
+	URL              string `json:"url"`
+	ViewOffset       Int    `json:"viewOffset"` // sent when 0
 	PlayQueueItemID  Int    `json:"playQueueItemID,omitempty"`
 	State            string `json:"state,omitempty"`            // playing, paused, buffering, stopped, error
 	TranscodeSession string `json:"transcodeSession,omitempty"` // bare transcode key while transcoding

@@ -1,3 +1,5 @@
+//go:generate go run ./internal/genfields
+
 package plex
 
 import (
@@ -41,10 +43,16 @@ type Metadata struct {
 	ParentIndex         Int               `xml:"parentIndex,attr,omitempty" json:"parentIndex,omitempty"`
 	Year                Int               `xml:"year,attr,omitempty" json:"year,omitempty"`
 	Duration            Int               `xml:"duration,attr,omitempty" json:"duration,omitempty"`
-	ViewOffset          Int               `xml:"viewOffset,attr,omitempty" json:"viewOffset,omitempty"`
+	ViewOffset          Int               `xml:"viewOffset,attr" json:"viewOffset"` // sent when 0, as Plex does
 	LibrarySectionID    String            `xml:"librarySectionID,attr,omitempty" json:"librarySectionID,omitempty"`
 	LibrarySectionTitle string            `xml:"librarySectionTitle,attr,omitempty" json:"librarySectionTitle,omitempty"`
 	Live                Bool              `xml:"live,attr,omitempty" json:"live,omitempty"`
+	Thumb               string            `xml:"thumb,attr,omitempty" json:"thumb,omitempty"`
+	Art                 string            `xml:"art,attr,omitempty" json:"art,omitempty"`
+	AddedAt             Int               `xml:"addedAt,attr,omitempty" json:"addedAt,omitempty"`
+	LibrarySectionKey   string            `xml:"librarySectionKey,attr,omitempty" json:"librarySectionKey,omitempty"`
+	GrandparentKey      string            `xml:"grandparentKey,attr,omitempty" json:"grandparentKey,omitempty"`
+	GrandparentThumb    string            `xml:"grandparentThumb,attr,omitempty" json:"grandparentThumb,omitempty"`
 	Media               []Media           `xml:"Media" json:"Media,omitempty"`
 	User                *User             `xml:"User" json:"User,omitempty"`
 	Player              *Player           `xml:"Player" json:"Player,omitempty"`
@@ -54,7 +62,7 @@ type Metadata struct {
 
 // Media is one version of an item; the one with Selected set is played.
 type Media struct {
-	ID              String `xml:"id,attr,omitempty" json:"id,omitempty"`
+	ID              NumID  `xml:"id,attr,omitempty" json:"id,omitempty"`
 	Container       string `xml:"container,attr,omitempty" json:"container,omitempty"`
 	Bitrate         Int    `xml:"bitrate,attr,omitempty" json:"bitrate,omitempty"`
 	VideoCodec      string `xml:"videoCodec,attr,omitempty" json:"videoCodec,omitempty"`
@@ -62,16 +70,24 @@ type Media struct {
 	VideoResolution string `xml:"videoResolution,attr,omitempty" json:"videoResolution,omitempty"`
 	Width           Int    `xml:"width,attr,omitempty" json:"width,omitempty"`
 	Height          Int    `xml:"height,attr,omitempty" json:"height,omitempty"`
+	Duration        Int    `xml:"duration,attr,omitempty" json:"duration,omitempty"`
+	Protocol        string `xml:"protocol,attr,omitempty" json:"protocol,omitempty"`
+	AudioChannels   Int    `xml:"audioChannels,attr,omitempty" json:"audioChannels,omitempty"`
+	VideoProfile    string `xml:"videoProfile,attr,omitempty" json:"videoProfile,omitempty"`
+	VideoFrameRate  string `xml:"videoFrameRate,attr,omitempty" json:"videoFrameRate,omitempty"`
 	Selected        Bool   `xml:"selected,attr,omitempty" json:"selected,omitempty"`
 	Part            []Part `xml:"Part" json:"Part,omitempty"`
 }
 
 // Part is one file of a Media.
 type Part struct {
-	ID        String   `xml:"id,attr,omitempty" json:"id,omitempty"`
+	ID        NumID    `xml:"id,attr,omitempty" json:"id,omitempty"`
 	Decision  string   `xml:"decision,attr,omitempty" json:"decision,omitempty"`
 	File      string   `xml:"file,attr,omitempty" json:"file,omitempty"`
 	Container string   `xml:"container,attr,omitempty" json:"container,omitempty"`
+	Key       string   `xml:"key,attr,omitempty" json:"key,omitempty"`
+	Size      Int      `xml:"size,attr,omitempty" json:"size,omitempty"`
+	Duration  Int      `xml:"duration,attr,omitempty" json:"duration,omitempty"`
 	Selected  Bool     `xml:"selected,attr,omitempty" json:"selected,omitempty"`
 	Stream    []Stream `xml:"Stream" json:"Stream,omitempty"`
 }
@@ -85,16 +101,21 @@ const (
 
 // Stream is one video, audio or subtitle stream of a Part.
 type Stream struct {
-	ID           String `xml:"id,attr,omitempty" json:"id,omitempty"`
+	ID           NumID  `xml:"id,attr,omitempty" json:"id,omitempty"`
 	StreamType   Int    `xml:"streamType,attr,omitempty" json:"streamType,omitempty"`
 	Codec        string `xml:"codec,attr,omitempty" json:"codec,omitempty"`
 	Decision     string `xml:"decision,attr,omitempty" json:"decision,omitempty"`
 	Location     string `xml:"location,attr,omitempty" json:"location,omitempty"`
 	Selected     Bool   `xml:"selected,attr,omitempty" json:"selected,omitempty"`
 	DisplayTitle string `xml:"displayTitle,attr,omitempty" json:"displayTitle,omitempty"`
-	Width        Int    `xml:"width,attr,omitempty" json:"width,omitempty"`
-	Height       Int    `xml:"height,attr,omitempty" json:"height,omitempty"`
-	Bitrate      Int    `xml:"bitrate,attr,omitempty" json:"bitrate,omitempty"`
+	// ExtendedDisplayTitle is "DTS 5.1 @ 1536 kbps (English)": the source too.
+	ExtendedDisplayTitle string `xml:"extendedDisplayTitle,attr,omitempty" json:"extendedDisplayTitle,omitempty"`
+	Language             string `xml:"language,attr,omitempty" json:"language,omitempty"`
+	Channels             Int    `xml:"channels,attr,omitempty" json:"channels,omitempty"`
+	Default              Bool   `xml:"default,attr,omitempty" json:"default,omitempty"`
+	Width                Int    `xml:"width,attr,omitempty" json:"width,omitempty"`
+	Height               Int    `xml:"height,attr,omitempty" json:"height,omitempty"`
+	Bitrate              Int    `xml:"bitrate,attr,omitempty" json:"bitrate,omitempty"`
 }
 
 // User is the account playing an item. ID "1" is the server owner.
@@ -120,9 +141,9 @@ type Player struct {
 	Address             string  `xml:"address,attr,omitempty" json:"address,omitempty"`
 	RemotePublicAddress string  `xml:"remotePublicAddress,attr,omitempty" json:"remotePublicAddress,omitempty"`
 	Local               OptBool `xml:"local,attr,omitempty" json:"local,omitempty"` // unknown when absent
-	Relayed             Bool    `xml:"relayed,attr,omitempty" json:"relayed,omitempty"`
-	Secure              Bool    `xml:"secure,attr,omitempty" json:"secure,omitempty"`
-	UserID              String  `xml:"userID,attr,omitempty" json:"userID,omitempty"`
+	Relayed             Bool    `xml:"relayed,attr" json:"relayed"`                 // sent when false, as Plex does
+	Secure              Bool    `xml:"secure,attr" json:"secure"`
+	UserID              Int     `xml:"userID,attr,omitempty" json:"userID,omitempty"` // a number in JSON (User.id is a string)
 }
 
 // Session carries the id that terminate needs, the bandwidth and location.
@@ -135,9 +156,9 @@ type Session struct {
 // TranscodeSession describes a transcoder job (transcode or direct stream).
 type TranscodeSession struct {
 	Key                      string `xml:"key,attr,omitempty" json:"key,omitempty"`
-	Throttled                Bool   `xml:"throttled,attr,omitempty" json:"throttled,omitempty"`
-	Complete                 Bool   `xml:"complete,attr,omitempty" json:"complete,omitempty"`
-	Error                    Bool   `xml:"error,attr,omitempty" json:"error,omitempty"`
+	Throttled                Bool   `xml:"throttled,attr" json:"throttled"` // the flags are sent when false, as Plex does
+	Complete                 Bool   `xml:"complete,attr" json:"complete"`
+	Error                    Bool   `xml:"error,attr" json:"error"`
 	Progress                 Float  `xml:"progress,attr,omitempty" json:"progress,omitempty"`
 	Speed                    Float  `xml:"speed,attr,omitempty" json:"speed,omitempty"`
 	Size                     Int    `xml:"size,attr,omitempty" json:"size,omitempty"`
@@ -156,7 +177,7 @@ type TranscodeSession struct {
 	AudioChannels            Int    `xml:"audioChannels,attr,omitempty" json:"audioChannels,omitempty"`
 	Width                    Int    `xml:"width,attr,omitempty" json:"width,omitempty"`
 	Height                   Int    `xml:"height,attr,omitempty" json:"height,omitempty"`
-	TranscodeHwRequested     Bool   `xml:"transcodeHwRequested,attr,omitempty" json:"transcodeHwRequested,omitempty"`
+	TranscodeHwRequested     Bool   `xml:"transcodeHwRequested,attr" json:"transcodeHwRequested"`
 	TranscodeHwFullPipeline  Bool   `xml:"transcodeHwFullPipeline,attr,omitempty" json:"transcodeHwFullPipeline,omitempty"`
 	TranscodeHwDecoding      string `xml:"transcodeHwDecoding,attr,omitempty" json:"transcodeHwDecoding,omitempty"`
 	TranscodeHwDecodingTitle string `xml:"transcodeHwDecodingTitle,attr,omitempty" json:"transcodeHwDecodingTitle,omitempty"`

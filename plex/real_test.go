@@ -87,7 +87,7 @@ func TestRealSourceMedia(t *testing.T) {
 	}
 	film := &items[0] // Alien: Covenant: 4K HEVC (44017) and 1080p HEVC (44016)
 	session := func(mediaID string) *Metadata {
-		return &Metadata{Media: []Media{{ID: String(mediaID), Selected: true, VideoCodec: "h264", VideoResolution: "720"}},
+		return &Metadata{Media: []Media{{ID: NumID(mediaID), Selected: true, VideoCodec: "h264", VideoResolution: "720"}},
 			TranscodeSession: &TranscodeSession{VideoDecision: "transcode", VideoCodec: "h264", Height: 720}}
 	}
 	tests := []struct {

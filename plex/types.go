@@ -2,6 +2,7 @@ package plex
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"math"
 	"strconv"
@@ -259,4 +260,25 @@ func (v OptBool) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
 		return xml.Attr{Name: name, Value: "0"}, nil
 	}
 	return xml.Attr{}, nil
+}
+
+// NumID is an id Plex sends as a number in JSON (Media, Part and Stream
+// ids) but that stays a string here, like every id. It decodes as String
+// does (a number or a string) and encodes as a JSON number when it is one.
+type NumID string
+
+// UnmarshalJSON implements json.Unmarshaler and never fails.
+func (n *NumID) UnmarshalJSON(b []byte) error {
+	var s String
+	_ = s.UnmarshalJSON(b)
+	*n = NumID(s)
+	return nil
+}
+
+// MarshalJSON writes digits as a number, anything else as a string.
+func (n NumID) MarshalJSON() ([]byte, error) {
+	if v, ok := fastInt([]byte(n)); ok && len(n) > 0 && n[0] != '-' && strconv.FormatInt(v, 10) == string(n) {
+		return []byte(n), nil
+	}
+	return json.Marshal(string(n))
 }

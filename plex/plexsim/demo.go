@@ -265,6 +265,8 @@ func (d *demo) step() {
 		if m.Player != nil && m.Player.State == StatePlaying {
 			_ = d.s.SetState(key, StateBuffering)
 		}
+	case r < 0.64:
+		d.s.Background() // library activity, as a real server's feed has
 	}
 }
 

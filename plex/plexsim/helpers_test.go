@@ -97,6 +97,12 @@ func stripXMLName(ms []plex.Metadata) []plex.Metadata {
 	out := append([]plex.Metadata(nil), ms...)
 	for i := range out {
 		out[i].XMLName = xml.Name{}
+		// Plex's "size -22" (unknown while streaming) reads as 0, unknown.
+		if ts := out[i].TranscodeSession; ts != nil && ts.Size < 0 {
+			c := *ts
+			c.Size = 0
+			out[i].TranscodeSession = &c
+		}
 	}
 	return out
 }

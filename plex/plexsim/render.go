@@ -137,9 +137,20 @@ func itemOf(spec SessionSpec) plex.Metadata {
 		Duration:            plex.Int(spec.DurationMs),
 		LibrarySectionID:    plex.String(spec.LibraryID),
 		LibrarySectionTitle: spec.Library,
+		LibrarySectionKey:   "/library/sections/" + spec.LibraryID,
+		Thumb:               "/library/metadata/" + rk + "/thumb/1700000000",
+		Art:                 "/library/metadata/" + rk + "/art/1700000000",
+		AddedAt:             plex.Int(1_600_000_000 + int64(hashNum(rk+"added", 90_000_000))),
+	}
+	if spec.LiveTV {
+		m.Key, m.Live = itemKey(spec), true
+		m.Thumb, m.Art, m.LibrarySectionKey, m.LibrarySectionID = "", "", "", ""
 	}
 	switch spec.Type {
 	case "episode":
+		show := strconv.FormatUint(1000+hashNum("show/"+spec.Show, 90000), 10)
+		m.GrandparentKey = "/library/metadata/" + show
+		m.GrandparentThumb = "/library/metadata/" + show + "/thumb/1700000000"
 		m.GrandparentTitle = spec.Show
 		m.ParentTitle = fmt.Sprintf("Season %d", spec.Season)
 		m.ParentIndex = plex.Int(spec.Season)
@@ -149,6 +160,15 @@ func itemOf(spec SessionSpec) plex.Metadata {
 		m.ParentTitle = spec.Album
 	}
 	return m
+}
+
+// itemKey is an item's key: /library/metadata/<ratingKey>, or for Live TV
+// /livetv/sessions/<id>.
+func itemKey(spec SessionSpec) string {
+	if spec.LiveTV {
+		return "/livetv/sessions/" + spec.RatingKey
+	}
+	return "/library/metadata/" + spec.RatingKey
 }
 
 // libraryItem renders GET /library/metadata/<ratingKey>: the item with
@@ -186,44 +206,65 @@ func sourceMedia(spec SessionSpec, salt string) plex.Media {
 	w, h := sourceDims(spec.Resolution)
 	if spec.Type != "track" {
 		streams = append(streams, plex.Stream{
-			ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"v", 800000)))),
-			StreamType:   plex.StreamVideo,
-			Codec:        spec.VideoCodec,
-			Selected:     true,
-			DisplayTitle: videoTitle(spec),
-			Width:        plex.Int(w),
-			Height:       plex.Int(h),
-			Bitrate:      plex.Int(spec.BitrateKbps * 9 / 10),
+			ID:                   plex.NumID(strconv.Itoa(100000 + int(hashNum(rk+"v", 800000)))),
+			StreamType:           plex.StreamVideo,
+			Codec:                spec.VideoCodec,
+			Selected:             true,
+			Default:              true,
+			DisplayTitle:         videoTitle(spec),
+			ExtendedDisplayTitle: videoTitle(spec),
+			Language:             "English",
+			Width:                plex.Int(w),
+			Height:               plex.Int(h),
+			Bitrate:              plex.Int(spec.BitrateKbps * 9 / 10),
 		})
 	}
-	streams = append(streams, plex.Stream{
-		ID:           plex.String(strconv.Itoa(100000 + int(hashNum(rk+"a", 800000)))),
-		StreamType:   plex.StreamAudio,
-		Codec:        spec.AudioCodec,
-		Selected:     true,
-		DisplayTitle: audioTitle(spec),
-	})
+	audio := plex.Stream{
+		ID:                   plex.NumID(strconv.Itoa(100000 + int(hashNum(rk+"a", 800000)))),
+		StreamType:           plex.StreamAudio,
+		Codec:                spec.AudioCodec,
+		Selected:             true,
+		Default:              true,
+		Channels:             plex.Int(audioChannels(spec.AudioCodec)),
+		DisplayTitle:         audioTitle(spec),
+		ExtendedDisplayTitle: audioTitle(spec),
+	}
+	if spec.Type != "track" {
+		audio.Language = "English"
+	}
+	streams = append(streams, audio)
 	if spec.Subtitles != "" && spec.Type != "track" {
 		streams = append(streams, subtitleStream(spec, spec.Subtitles))
 	}
-	return plex.Media{
-		ID:              plex.String(strconv.Itoa(10000 + int(hashNum(rk+"m", 80000)))),
+	partID := strconv.Itoa(20000 + int(hashNum(rk+"p", 80000)))
+	md := plex.Media{
+		ID:              plex.NumID(strconv.Itoa(10000 + int(hashNum(rk+"m", 80000)))),
 		Container:       container,
 		Bitrate:         plex.Int(spec.BitrateKbps),
 		VideoCodec:      spec.VideoCodec,
 		AudioCodec:      spec.AudioCodec,
+		AudioChannels:   plex.Int(audioChannels(spec.AudioCodec)),
 		VideoResolution: spec.Resolution,
 		Width:           plex.Int(w),
 		Height:          plex.Int(h),
+		Duration:        plex.Int(spec.DurationMs),
 		Selected:        true,
 		Part: []plex.Part{{
-			ID:        plex.String(strconv.Itoa(20000 + int(hashNum(rk+"p", 80000)))),
+			ID:        plex.NumID(partID),
+			Key:       "/library/parts/" + partID + "/1700000000/file." + container,
 			File:      filePath(spec, container),
 			Container: container,
+			Duration:  plex.Int(spec.DurationMs),
+			Size:      plex.Int(spec.BitrateKbps * 125 * spec.DurationMs / 1000),
 			Selected:  true,
 			Stream:    streams,
 		}},
 	}
+	if spec.Type != "track" {
+		md.VideoFrameRate = "24p"
+		md.VideoProfile = map[string]string{"hevc": "main 10", "h264": "high"}[spec.VideoCodec]
+	}
+	return md
 }
 
 // videoTitle is the video stream's displayTitle, "4K (HEVC Main 10)",
@@ -245,7 +286,7 @@ func videoTitle(spec SessionSpec) string {
 
 func subtitleStream(spec SessionSpec, codec string) plex.Stream {
 	return plex.Stream{
-		ID:           plex.String(strconv.Itoa(100000 + int(hashNum(spec.RatingKey+"s", 800000)))),
+		ID:           plex.NumID(strconv.Itoa(100000 + int(hashNum(spec.RatingKey+"s", 800000)))),
 		StreamType:   plex.StreamSubtitle,
 		Codec:        codec,
 		Selected:     true,
@@ -294,7 +335,7 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		case plex.StreamAudio:
 			st.Decision, st.Location = tc.Audio, "segments-audio"
 			if tc.Audio == DecisionTranscode {
-				st.Codec = tc.TargetAudioCodec
+				st.Codec, st.Channels = tc.TargetAudioCodec, 2
 			}
 		case plex.StreamSubtitle:
 			st.Decision, st.Location = tc.Subtitle, ""
@@ -309,7 +350,8 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 			part.Decision = DecisionTranscode
 			// The output: what the player receives.
 			out := transcodeContainer(spec, tc)
-			media.Container, part.Container, part.File = out, out, ""
+			media.Container, part.Container, part.File, part.Key, part.Size = out, out, "", "", 0
+			media.Protocol = protocolFor(spec.Player)
 			if tc.Video == DecisionTranscode {
 				media.VideoCodec = tc.TargetVideoCodec
 				media.VideoResolution = outputResolution(tc.TargetHeight)
@@ -317,7 +359,7 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 				media.Bitrate = plex.Int(targetBitrate(tc.TargetHeight))
 			}
 			if tc.Audio == DecisionTranscode {
-				media.AudioCodec = tc.TargetAudioCodec
+				media.AudioCodec, media.AudioChannels = tc.TargetAudioCodec, 2
 				if spec.Type == "track" {
 					media.Bitrate = 320
 				}
@@ -340,14 +382,23 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		RemotePublicAddress: spec.Address,
 		Local:               plex.OptBoolOf(spec.Local),
 		Secure:              true,
-		UserID:              plex.String(spec.UserID),
+		UserID:              plex.Int(userNumber(spec.UserID)),
+		Relayed:             plex.Bool(spec.Relayed),
 	}
+	m.Player.Model, m.Player.Profile, m.Player.Version, m.Player.Vendor = playerDetails(p)
 	if spec.Local {
 		m.Player.RemotePublicAddress = "198.51.100.7" // the household's public address
 	}
+	if spec.Relayed {
+		// Through plex.tv's relay the server sees the relay, not the player.
+		m.Player.Address, m.Player.Secure = "127.0.0.1", true
+	}
 	loc := "wan"
-	if spec.Local {
+	switch {
+	case spec.Local:
 		loc = "lan"
+	case spec.Cellular:
+		loc = "cellular"
 	}
 	if spec.NoLocation {
 		loc, m.Player.Local = "", plex.Unknown
@@ -368,6 +419,36 @@ func (s *Server) metadataLocked(ss *simSession) plex.Metadata {
 		m.TranscodeSession = &ts
 	}
 	return m
+}
+
+// userNumber is Player.userID: the account id as a number (0 when the
+// spec's id is not one).
+func userNumber(id string) int64 {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// playerDetails returns plausible Player model, profile, version and vendor
+// for a player's product, as real servers list them.
+func playerDetails(p PlayerSpec) (model, profile, version, vendor string) {
+	switch {
+	case strings.Contains(p.Product, "Web"):
+		return "bundled", p.Platform, "4.145.0", ""
+	case strings.Contains(p.Product, "Roku"):
+		return "4800X", "Roku-4K", "8.4.0.2990", "Roku"
+	case strings.Contains(p.Product, "Apple TV"), p.Platform == "tvOS":
+		return "AppleTV14,1", "tvOS", "8.45", "Apple"
+	case strings.Contains(p.Product, "iOS"):
+		return "iPhone15,2", "iOS", "2024.25.0", "Apple"
+	case strings.Contains(p.Product, "Android"):
+		return "darcy", "Android", "10.24.0.30", "NVIDIA"
+	case strings.Contains(p.Product, "Plexamp"):
+		return "", "Plexamp", "4.11.2", ""
+	}
+	return "", p.Platform, "1.0.0", ""
 }
 
 // guidOf returns a stable plex:// guid with a 24-hex-digit id, as Plex's
@@ -451,6 +532,7 @@ func (s *Server) transcodeSessionLocked(ss *simSession) plex.TranscodeSession {
 		Duration:         plex.Int(spec.DurationMs),
 		Remaining:        plex.Int(float64(spec.DurationMs) * (100 - ss.tc.progress) / 100 / 1000 / t.Speed),
 		Context:          "streaming",
+		Size:             -22, // unknown while streaming, as real servers send
 		VideoDecision:    t.Video,
 		AudioDecision:    t.Audio,
 		SubtitleDecision: t.Subtitle,

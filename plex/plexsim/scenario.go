@@ -62,6 +62,15 @@ type SessionSpec struct {
 	// NoLocation leaves out Session.location and Player.local, as some
 	// servers and players do: only the address tells where the player is.
 	NoLocation bool
+	// Relayed: the player reaches the server through plex.tv's relay
+	// (Player.relayed, address 127.0.0.1).
+	Relayed bool
+	// Cellular: a remote player on a mobile network (Session.location
+	// "cellular").
+	Cellular bool
+	// LiveTV: a Live TV channel (key /livetv/sessions/<uuid>, live="1", a
+	// ratingKey that is no library key, no /library/metadata).
+	LiveTV bool
 	// SilentStop: when the session ends (terminated, stopped), no playing
 	// "stopped" event is sent: the player was told to stop and never
 	// reported it, so only the list shows it leaving, seconds later.
@@ -212,6 +221,9 @@ func (s *Server) normaliseLocked(spec SessionSpec) SessionSpec {
 	}
 	if spec.RatingKey == "" {
 		spec.RatingKey = strconv.FormatUint(1000+hashNum(spec.Type+"/"+spec.Show+"/"+spec.Title, 90000), 10)
+		if spec.LiveTV {
+			spec.RatingKey = fmt.Sprintf("%016x", hashNum("live/"+spec.Title, math.MaxUint64))
+		}
 	}
 	if isTrack {
 		spec.Resolution, spec.VideoCodec = "", ""
@@ -350,7 +362,9 @@ func (s *Server) AddSession(spec SessionSpec) SessionRef {
 		ss.tc = s.newTranscodeLocked(*spec.Transcode, ss)
 	}
 	ss.spec.Transcode = nil // the live job is ss.tc
-	s.catalog[spec.RatingKey] = ss.spec
+	if !spec.LiveTV {
+		s.catalog[spec.RatingKey] = ss.spec
+	}
 	s.sessions = append(s.sessions, ss)
 	if ss.tc != nil {
 		s.emitTranscodeLocked(plex.EventTranscodeStart, ss)
@@ -692,7 +706,9 @@ func (s *Server) emitPlayingLocked(ss *simSession, state string) {
 		SessionKey:       plex.String(ss.key),
 		ClientIdentifier: plex.String(ss.spec.Player.MachineID),
 		RatingKey:        plex.String(ss.spec.RatingKey),
-		Key:              "/library/metadata/" + ss.spec.RatingKey,
+		Key:              itemKey(ss.spec),
+		GUID:             "", // real servers send it empty in these events
+		URL:              "",
 		ViewOffset:       plex.Int(ss.offset),
 		PlayQueueItemID:  plex.Int(ss.pqItem),
 		State:            state,

@@ -108,6 +108,7 @@ type Server struct {
 	leaving  []leavingSession       // stopped, still listed until their time
 	catalog  map[string]SessionSpec // by ratingKey: what /library/metadata answers
 	jobs     []simJob               // sessionless jobs (jobs.go)
+	bgCount  int                    // Background calls
 	tempDir  string                 // TranscoderTempDirectory (prefs.go)
 	nextKey  int
 	nextPQ   int

@@ -31,8 +31,8 @@ func TestEventStreamWireFormat(t *testing.T) {
 	playing := sse.next(t, 2*time.Second, true)
 
 	wantPlaying := `event: playing` + "\n" +
-		`data: {"PlaySessionStateNotification":{"sessionKey":"` + ref.Key + `","clientIdentifier":"p-carol",` +
-		`"ratingKey":"` + ratingKey(t, s) + `","key":"/library/metadata/` + ratingKey(t, s) + `","viewOffset":61000,` +
+		`data: {"PlaySessionStateNotification":{"sessionKey":"` + ref.Key + `","clientIdentifier":"p-carol","guid":"",` +
+		`"ratingKey":"` + ratingKey(t, s) + `","key":"/library/metadata/` + ratingKey(t, s) + `","url":"","viewOffset":61000,` +
 		`"playQueueItemID":1001,"state":"playing","transcodeSession":"` + ref.TranscodeKey + `"}}` + "\n\n"
 	if playing.raw != wantPlaying {
 		t.Errorf("playing event on the wire:\n got %q\nwant %q", playing.raw, wantPlaying)
