@@ -14,7 +14,9 @@
 ; Defined by the Makefile: VERSION (numeric, x.y.z), TEXTVERSION, SRCDIR
 ; (dist/windows), ICON (.ico), OUTFILE.
 
-Unicode true
+; A 64-bit installer: the app is 64-bit, and Wine without its 32-bit part
+; (Debian's wine64 alone) runs it in the tests.
+Target amd64-unicode
 ManifestDPIAware true
 RequestExecutionLevel user
 SetCompressor /SOLID lzma
@@ -130,6 +132,7 @@ Section "Uninstall"
     nsExec::ExecToLog '"$INSTDIR\${CLI}" logout'
     RMDir /r "$APPDATA\plexwarden"
     RMDir /r "$APPDATA\fyne\io.github.plexwarden.plexwarden"
+    RMDir /r "$LOCALAPPDATA\fyne\io.github.plexwarden.plexwarden"
   ${EndIf}
   DeleteRegValue HKCU "${RUNKEY}" "PlexWarden"
   Delete "$SMPROGRAMS\${APPNAME}.lnk"
