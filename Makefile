@@ -188,13 +188,32 @@ windows-installer: windows
 # installed (not amd64, or no apt-get).
 wine-test: build
 	@if ./.ci/ensure-packages wine wine64 $(WIN_PKGS) nsis; then \
-	  $(MAKE) windows-installer && \
+	  $(MAKE) windows-installer VERSION=$(VERSION) && \
 	  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) test -c -o $(WIN_DIR)/app.test.exe ./app/ && \
 	  x86_64-w64-mingw32-gcc -O2 -shared -o $(WIN_DIR)/bcryptprimitives.dll .ci/wine/bcryptprimitives.c .ci/wine/bcryptprimitives.def -ladvapi32 && \
 	  PLEXWARDEN_WINE_DIR=$(CURDIR)/$(WIN_DIR) PLEXWARDEN_SMOKE=$(CURDIR)/$(BINARY) PLEXWARDEN_VERSION=$(VERSION) \
 	    PLEXWARDEN_INSTALLER=$(CURDIR)/dist/plexwarden-setup.exe \
 	    ./.ci/with-session $(GO) test -count=1 -timeout 10m -run 'TestWine' -v .; \
 	else echo "SKIP wine-test: Wine could not be installed here (it needs Debian/Ubuntu amd64 with apt-get); the Windows builds were not run"; fi
+
+# The Debian package: dist/plexwarden_<version>_<arch>.deb (.ci/deb), with
+# the desktop entry, hicolor icons and AppStream metainfo. Its version is
+# FyneApp.toml's. The program is `make build`'s, stripped (no second build).
+DEB_PKGS := dpkg-dev imagemagick binutils
+deb: build
+	@./.ci/ensure-packages $(DEB_PKGS)
+	mkdir -p dist
+	cp $(BINARY) dist/$(BINARY)-linux
+	strip dist/$(BINARY)-linux
+	./.ci/deb dist/$(BINARY)-linux $(WIN_VERSION) dist/$(BINARY)_$(WIN_VERSION)_$$(dpkg --print-architecture).deb
+
+# The package checked as a distribution would: desktop-file-validate and
+# appstreamcli on its entries (and on the XDG autostart entry the app
+# writes), then unpacked into a scratch root and run.
+deb-test: deb
+	@./.ci/ensure-packages desktop-file-utils appstream
+	./.ci/deb-test dist/$(BINARY)_$(WIN_VERSION)_$$(dpkg --print-architecture).deb "$(VERSION)"
+	PLEXWARDEN_VALIDATE_AUTOSTART=1 $(GO) test -count=1 -run 'TestAutostartEntryValidates' ./app/
 
 # macOS: the command line cross-compiles for both architectures (no cgo).
 # The desktop app needs a Mac (see the README).
