@@ -185,9 +185,10 @@ windows-installer: windows
 
 # The Windows builds and the installer under Wine (Debian's wine64 and
 # Xvfb): see wine_test.go. Skipped, saying so, where Wine cannot be
-# installed (not amd64, or no apt-get).
-wine-test: build
-	@if ./.ci/ensure-packages wine wine64 $(WIN_PKGS) nsis; then \
+# installed (not Debian/Ubuntu amd64 with apt-get). wine64 alone: no i386
+# architecture is added.
+wine-test: deps build
+	@if [ "$$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && ./.ci/ensure-packages wine wine64 $(WIN_PKGS) nsis; then \
 	  $(MAKE) windows-installer VERSION=$(VERSION) && \
 	  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) test -c -o $(WIN_DIR)/app.test.exe ./app/ && \
 	  x86_64-w64-mingw32-gcc -O2 -shared -o $(WIN_DIR)/bcryptprimitives.dll .ci/wine/bcryptprimitives.c .ci/wine/bcryptprimitives.def -ladvapi32 && \
