@@ -32,7 +32,7 @@ import (
 // through the command line without landing in any file of the Wine
 // prefix, the desktop app shows its window and quits from its tray menu
 // with exit code 0, and the installer installs and uninstalls silently,
-// keeping the user's settings and tokens. PLEXWARDEN_WINE_DIR is
+// keeping the user's settings and tokens (or, with /PURGE, deleting them). PLEXWARDEN_WINE_DIR is
 // dist/windows; without it the test skips.
 func TestWine(t *testing.T) {
 	dir := os.Getenv("PLEXWARDEN_WINE_DIR")
@@ -115,14 +115,31 @@ func TestWine(t *testing.T) {
 		}
 	})
 
+	// The server whose token goes into Credential Manager.
+	token := "wine-" + randomHex(t, 16)
+	port := freePort(t)
+	addr := "127.0.0.1:" + port
+	sum := sha256.Sum256([]byte(addr)) // the simulator's machine id (cmdSimulate)
+	machineID := "plexsim-" + hex.EncodeToString(sum[:6])
+	credName := []byte("plexwarden:" + machineID) // go-keyring's target name, in Wine's registry
+	// sessionsWithKeyring runs the Windows command line for the configured
+	// server with no token given: the simulator accepts only the one in
+	// Credential Manager.
+	sessionsWithKeyring := func(t *testing.T, cli string) error {
+		t.Helper()
+		stop := startSim(t, ctx, linux, port, token)
+		defer stop()
+		out, errOut, err := w.run(ctx, cli, nil, "sessions", "--json")
+		var sessions []map[string]any
+		if err != nil || json.Unmarshal([]byte(out), &sessions) != nil || len(sessions) == 0 || sessions[0]["server"] != "Wine sim" {
+			return fmt.Errorf("sessions with the keyring token: %v\nstdout %.300s\nstderr %s", err, out, errOut)
+		}
+		return nil
+	}
+
 	t.Run("keyring", func(t *testing.T) {
 		// The token goes in through the real keyring code (app.Keyring →
 		// go-keyring → wincred), built for Windows as app's test binary.
-		token := "wine-" + randomHex(t, 16)
-		port := freePort(t)
-		addr := "127.0.0.1:" + port
-		sum := sha256.Sum256([]byte(addr)) // the simulator's machine id (cmdSimulate)
-		machineID := "plexsim-" + hex.EncodeToString(sum[:6])
 		out, errOut, err := w.run(ctx, filepath.Join(dir, "app.test.exe"), []string{"PLEXWARDEN_KEYRING_STORE=" + machineID + "=" + token},
 			"-test.run", "^TestKeyringStore$", "-test.v")
 		if err != nil || !strings.Contains(out, "--- PASS: TestKeyringStore") {
@@ -135,20 +152,16 @@ func TestWine(t *testing.T) {
 			Servers: []app.ServerConfig{{Name: "Wine sim", URL: "http://" + addr, MachineID: machineID}}}); err != nil {
 			t.Fatal(err)
 		}
-		stop := startSim(t, ctx, linux, port, token)
-		out, errOut, err = w.run(ctx, cli, nil, "sessions", "--json")
-		stop()
-		var sessions []map[string]any
-		if err != nil || json.Unmarshal([]byte(out), &sessions) != nil || len(sessions) == 0 || sessions[0]["server"] != "Wine sim" {
-			t.Fatalf("sessions with the keyring token: %v\nstdout %.300s\nstderr %s", err, out, errOut)
+		if err := sessionsWithKeyring(t, cli); err != nil {
+			t.Fatal(err)
 		}
 		// Nothing under the prefix holds it, once wineserver has written
 		// the registry out; Wine's credential store is there (it keeps the
 		// secret encrypted in user.reg).
 		w.flush(ctx)
 		reg, err := os.ReadFile(filepath.Join(w.prefix, "user.reg"))
-		if err != nil || !bytes.Contains(reg, []byte(`Credential Manager`)) {
-			t.Errorf("user.reg has no Credential Manager key (err %v): was the token stored at all?", err)
+		if err != nil || !bytes.Contains(reg, []byte(`Credential Manager`)) || !bytes.Contains(reg, credName) {
+			t.Errorf("user.reg has no Credential Manager entry %s (err %v): was the token stored at all?", credName, err)
 		}
 		if files := filesContaining(t, w.prefix, token); len(files) > 0 {
 			t.Errorf("the token is in plain text in %v", files)
@@ -220,9 +233,6 @@ func TestWine(t *testing.T) {
 		}
 		xdo("mousemove", fmt.Sprint(geo["X"]+10), fmt.Sprint(geo["Y"]+10), "click", "3")
 		time.Sleep(time.Second)
-		if d := os.Getenv("PLEXWARDEN_SHOT_DIR"); d != "" {
-			_ = exec.CommandContext(gctx, "import", "-window", "root", filepath.Join(d, "wine-tray.png")).Run()
-		}
 		xdo("key", "Up", "Return") // Quit is the menu's last item
 		select {
 		case err := <-exited:
@@ -282,8 +292,23 @@ func TestWine(t *testing.T) {
 		if _, err := os.Stat(cfg); err != nil {
 			t.Errorf("the uninstaller removed the settings: %v", err)
 		}
-		if reg, _ := os.ReadFile(filepath.Join(w.prefix, "user.reg")); !bytes.Contains(reg, []byte(`Credential Manager`)) {
-			t.Error("the uninstaller removed the saved tokens")
+		if err := sessionsWithKeyring(t, cli); err != nil {
+			t.Errorf("after uninstall the saved token is not usable: %v", err)
+		}
+
+		// Reinstall, then uninstall with /PURGE: settings and the token go.
+		if out, errOut, err := w.run(ctx, setup, nil, "/S"); err != nil {
+			t.Fatalf("second silent install: %v %s %s", err, out, errOut)
+		}
+		if out, errOut, err := w.run(ctx, filepath.Join(local, "Uninstall.exe"), nil, "/S", "/PURGE", "_?="+winLocal); err != nil {
+			t.Fatalf("silent uninstall /PURGE: %v %s %s", err, out, errOut)
+		}
+		w.flush(ctx)
+		if _, err := os.Stat(filepath.Dir(cfg)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("after uninstall /PURGE the settings directory: %v, want it gone", err)
+		}
+		if reg, _ := os.ReadFile(filepath.Join(w.prefix, "user.reg")); bytes.Contains(reg, credName) {
+			t.Errorf("after uninstall /PURGE Credential Manager still holds %s", credName)
 		}
 	})
 }
