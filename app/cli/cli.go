@@ -511,15 +511,17 @@ func cmdSimulate(ctx context.Context, env Env, args []string) error {
 	sum := sha256.Sum256([]byte(*addr))
 	sim := plexsim.New(plexsim.Options{Token: *token, FriendlyName: *name, PlexPass: !*noPass,
 		MachineID: "plexsim-" + hex.EncodeToString(sum[:6])})
+	if *still { // every session is there before the first request
+		for _, spec := range plexsim.DemoCast() {
+			sim.AddSession(spec)
+		}
+	}
 	if err := sim.Start(*addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
 	defer sim.Close()
 	fmt.Fprintf(env.Stdout, "Simulated Plex server on %s (Ctrl-C to stop).\nTry: PLEX_URL=%s PLEX_TOKEN=x plexwarden sessions\n", sim.URL(), sim.URL())
 	if *still {
-		for _, spec := range plexsim.DemoCast() {
-			sim.AddSession(spec)
-		}
 		<-ctx.Done()
 		return nil
 	}
