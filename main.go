@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -44,10 +45,18 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
 		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d})
 
+	signals := ctx // ends on Ctrl-C or SIGTERM (cli.Run)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// stopped closes once the app is stopping (Quit from the tray, or the
+	// end of a.Run): calling a.Quit after that panics in GLFW ("The GLFW
+	// library is not initialized"), as it did under Wine.
+	stopped := make(chan struct{})
+	var stopOnce sync.Once
+	markStopped := func() { stopOnce.Do(func() { close(stopped) }) }
 	a.Lifecycle().SetOnStarted(u.Start)
 	a.Lifecycle().SetOnStopped(func() {
+		markStopped()
 		cancel()
 		u.Stop()
 	})
@@ -57,10 +66,20 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	}
 	go u.WatchTrayHost(ctx, ui.TrayHostAvailable, 2*time.Second, 2*time.Minute)
 	go func() { // Ctrl-C or SIGTERM ends the app like Quit
-		<-ctx.Done()
-		fyne.Do(a.Quit)
+		select {
+		case <-signals.Done():
+			fyne.Do(func() {
+				select {
+				case <-stopped: // already stopping: nothing left to quit
+				default:
+					a.Quit()
+				}
+			})
+		case <-stopped:
+		}
 	}()
 	a.Run()
+	markStopped()
 	cancel()
 	d.Wait()
 	return nil

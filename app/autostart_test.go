@@ -4,6 +4,7 @@ package app
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -146,6 +147,29 @@ func TestAutostartEnabled(t *testing.T) {
 	for _, tt := range tests {
 		if got := autostartEnabled(tt.entry); got != tt.want {
 			t.Errorf("autostartEnabled(%q) = %v, want %v", tt.entry, got, tt.want)
+		}
+	}
+}
+
+// TestAutostartEntryValidates runs desktop-file-validate on the XDG
+// autostart entry that SetAutostart writes, for plain and awkward program
+// paths (make deb-test sets PLEXWARDEN_VALIDATE_AUTOSTART and installs the
+// validator; elsewhere the test skips).
+func TestAutostartEntryValidates(t *testing.T) {
+	if os.Getenv("PLEXWARDEN_VALIDATE_AUTOSTART") == "" {
+		t.Skip("set PLEXWARDEN_VALIDATE_AUTOSTART=1 (make deb-test does)")
+	}
+	validator, err := exec.LookPath("desktop-file-validate")
+	if err != nil {
+		t.Fatal("desktop-file-validate is not installed (desktop-file-utils)")
+	}
+	for _, exe := range []string{"/usr/bin/plexwarden", "/home/me/My Apps/plex warden", `/opt/a"b$c\d%e/plexwarden`} {
+		path := filepath.Join(t.TempDir(), "plexwarden.desktop")
+		if err := os.WriteFile(path, []byte(desktopEntry(exe)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(validator, path).CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("desktop-file-validate on the entry for %q: %v\n%s", exe, err, out)
 		}
 	}
 }

@@ -249,3 +249,28 @@ func bareSessionBus(t *testing.T) string {
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return strings.TrimSpace(string(buf[:n]))
 }
+
+// TestKeyringStore puts one token into the real OS keyring and reads it
+// back, leaving it there for the next step: the Wine test (wine_test.go)
+// runs this test's Windows build to store a server token in Windows
+// Credential Manager through go-keyring's wincred backend, then has the
+// Windows command line read it. PLEXWARDEN_KEYRING_STORE is KEY=TOKEN;
+// without it the test skips.
+func TestKeyringStore(t *testing.T) {
+	spec := os.Getenv("PLEXWARDEN_KEYRING_STORE")
+	if spec == "" {
+		t.Skip("set PLEXWARDEN_KEYRING_STORE=KEY=TOKEN (the Wine test does)")
+	}
+	key, token, ok := strings.Cut(spec, "=")
+	if !ok || key == "" || token == "" {
+		t.Fatalf("PLEXWARDEN_KEYRING_STORE = %q, want KEY=TOKEN", spec)
+	}
+	ctx := context.Background()
+	k := NewKeyring()
+	if err := k.Set(ctx, key, token); err != nil {
+		t.Fatalf("Set: %v", err)
+	}
+	if got, err := k.Get(ctx, key); err != nil || got != token {
+		t.Fatalf("Get gave %d bytes (error %v); want the %d-byte token just stored", len(got), err, len(token))
+	}
+}

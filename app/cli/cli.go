@@ -566,13 +566,14 @@ func cmdStopTranscode(ctx context.Context, env Env, args []string) error {
 }
 
 func cmdSimulate(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "simulate", "[--addr HOST:PORT] [--name NAME] [--token TOKEN] [--seed N] [--no-plex-pass]",
+	fs := newFlagSet(env, "simulate", "[--addr HOST:PORT] [--name NAME] [--token TOKEN] [--seed N] [--no-plex-pass] [--still]",
 		"Run the simulated Plex Media Server with a lively demo scenario, so you can try Plex Warden without a Plex server.\nThen, in another terminal: PLEX_URL=http://127.0.0.1:32400 PLEX_TOKEN=x plexwarden sessions")
 	addr := fs.String("addr", "127.0.0.1:32400", "listen address")
 	token := fs.String("token", "", "accepted token (default: any non-empty token)")
 	seed := fs.Int64("seed", 1, "scenario seed")
 	noPass := fs.Bool("no-plex-pass", false, "behave like a server without Plex Pass (terminate answers 401)")
 	name := fs.String("name", "Plex Warden simulator", "the server's friendly name")
+	still := fs.Bool("still", false, "serve the demo's opening sessions and never change them (for comparing outputs)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -581,11 +582,20 @@ func cmdSimulate(ctx context.Context, env Env, args []string) error {
 	sum := sha256.Sum256([]byte(*addr))
 	sim := plexsim.New(plexsim.Options{Token: *token, FriendlyName: *name, PlexPass: !*noPass,
 		MachineID: "plexsim-" + hex.EncodeToString(sum[:6])})
+	if *still { // every session is there before the first request
+		for _, spec := range plexsim.DemoCast() {
+			sim.AddSession(spec)
+		}
+	}
 	if err := sim.Start(*addr); err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *addr, err)
 	}
 	defer sim.Close()
 	fmt.Fprintf(env.Stdout, "Simulated Plex server on %s (Ctrl-C to stop).\nTry: PLEX_URL=%s PLEX_TOKEN=x plexwarden sessions\n", sim.URL(), sim.URL())
+	if *still {
+		<-ctx.Done()
+		return nil
+	}
 	plexsim.RunDemo(ctx, sim, *seed)
 	return nil
 }

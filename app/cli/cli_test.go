@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +238,58 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestSimulateStill: `simulate --still` serves the demo's opening sessions
+// and never changes them, past the demo's first tick (3 s), so outputs of
+// two runs can be compared (the Wine test does).
+func TestSimulateStill(t *testing.T) {
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, Env{Args: []string{"simulate", "--addr", addr, "--still"}, Stdout: io.Discard, Stderr: io.Discard})
+	}()
+	c, err := plex.NewClient("http://"+addr, "x", plex.ClientInfo{ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() []string {
+		t.Helper()
+		var ms []plex.Metadata
+		deadline := time.Now().Add(5 * time.Second)
+		for ms, err = c.Sessions(ctx); err != nil; ms, err = c.Sessions(ctx) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the simulator never answered: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		var out []string
+		for _, m := range ms {
+			state, progress := "", plex.Float(0)
+			if m.Player != nil {
+				state = m.Player.State
+			}
+			if m.TranscodeSession != nil {
+				progress = m.TranscodeSession.Progress
+			}
+			out = append(out, fmt.Sprintf("%s %s %v %v", m.SessionKey, state, m.ViewOffset, progress))
+		}
+		return out
+	}
+	first := snapshot()
+	time.Sleep(3500 * time.Millisecond)
+	if got := snapshot(); len(first) != len(plexsim.DemoCast()) || !reflect.DeepEqual(got, first) {
+		t.Errorf("sessions changed: first %q, 3.5 s later %q; want the %d demo sessions unchanged", first, got, len(plexsim.DemoCast()))
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("simulate exit %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("simulate did not stop on cancel")
+	}
 }
