@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -442,9 +443,14 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// watchUntilAction runs a watch command, reads its JSON lines until the
-// first rule action (30 s at most), stops it and returns the lines without
-// their times.
+// stillSessions is how many sessions `simulate --still` plays.
+const stillSessions = 6
+
+// watchUntilAction runs a watch command and reads its JSON lines until it
+// has printed the start of every session of `simulate --still` and a rule
+// action, without their times, in a fixed order: the engine acts before the
+// update is printed (reaction first), so where the action falls among the
+// session lines depends on timing, not on the platform.
 func watchUntilAction(t *testing.T, cmd *exec.Cmd) []string {
 	t.Helper()
 	stdout, err := cmd.StdoutPipe()
@@ -465,6 +471,7 @@ func watchUntilAction(t *testing.T, cmd *exec.Cmd) []string {
 		}
 	}()
 	var got []string
+	acted, started := false, 0
 	timeout := time.After(30 * time.Second)
 read:
 	for {
@@ -483,6 +490,12 @@ read:
 			b, _ := json.Marshal(m) // sorted keys
 			got = append(got, string(b))
 			if m["kind"] == "action" {
+				acted = true
+			}
+			if m["event"] == "started" {
+				started++
+			}
+			if acted && started >= stillSessions {
 				break read
 			}
 		case <-timeout:
@@ -494,6 +507,7 @@ read:
 	_ = cmd.Wait() // closes the pipe, so the reader ends
 	for range lines {
 	}
+	slices.Sort(got)
 	return got
 }
 
