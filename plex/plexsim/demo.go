@@ -224,7 +224,7 @@ func (d *demo) pick(n int) int { return d.rng.IntN(n) }
 // step makes one random change. Errors are ignored: the client under demo
 // may terminate a session between our read and our change.
 func (d *demo) step() {
-	sessions := d.s.Sessions()
+	sessions := d.s.Playing() // not the stopped ones Plex still lists
 	n := len(sessions)
 	// Buffering players recover quickly.
 	for _, m := range sessions {
@@ -274,7 +274,7 @@ func (d *demo) step() {
 // a 4K HEVC film that is transcoded to 1080p. When that browser is already
 // playing (or the demo is full) an ordinary random arrival happens instead.
 func (d *demo) arrive() {
-	sessions := d.s.Sessions()
+	sessions := d.s.Playing() // not the stopped ones Plex still lists
 	if len(sessions) >= d.o.MaxSessions {
 		return
 	}

@@ -680,6 +680,18 @@ func (s *Server) Sessions() []plex.Metadata {
 	return out
 }
 
+// Playing returns the sessions playing now, in sessionKey order: what
+// Sessions shows without those stopped but still listed.
+func (s *Server) Playing() []plex.Metadata {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]plex.Metadata, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		out = append(out, s.metadataLocked(ss))
+	}
+	return out
+}
+
 // Item returns what /library/metadata/<ratingKey> shows: the library item
 // of a session played here, with every version of its file.
 func (s *Server) Item(ratingKey string) (plex.Metadata, bool) {
