@@ -119,7 +119,8 @@ func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
 func (h *Hub) remoteJobs(ctx context.Context, st *State) *local.ElsewhereError {
 	e := &local.ElsewhereError{}
 	for _, sn := range st.Servers {
-		if sn.Demo || sn.Conn.Status != Connected {
+		// The demo server too: its simulated jobs show what this view is.
+		if sn.Conn.Status != Connected {
 			continue
 		}
 		term, err := h.terminator(sn.Server)

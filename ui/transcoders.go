@@ -406,10 +406,8 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	}
 
 	v.empty = widget.NewLabel("Looking for transcoder processes…")
-	v.empty.Alignment = fyne.TextAlignCenter
-	v.empty.Wrapping = fyne.TextWrapWord
-	v.empty.Importance = widget.LowImportance
-	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
+	v.empty.Wrapping = fyne.TextWrapWord // full width, so it wraps instead of running off the edges
+	v.area = container.NewStack(v.table, container.NewVBox(v.empty))
 	v.table.Hide()
 
 	v.staleLs = newLabel("", widget.WarningImportance)
@@ -452,7 +450,7 @@ func (v *transcodersView) setScan(s *local.Scan) {
 	setText(v.summary, localSummary(s))
 	note := ""
 	if s.Count() > 0 { // with none, the empty state says it
-		note = plexNote(s)
+		note = plexNote(s, v.u.demoOnly())
 	}
 	setText(v.note, note)
 	setVisible(v.note, v.top, note != "")
@@ -484,9 +482,17 @@ func localSummary(s *local.Scan) string {
 const elsewhereText = "Your Plex server runs on another computer: its transcoders, and the rules file's local clean-up, are there. " +
 	"Run \"plexwarden watch\" on the server to clean them up (see docs/RULES.md)."
 
+// demoText explains the tab on the built-in demo server, whose transcodes
+// are simulated, not processes.
+const demoText = "The demo server is simulated: its transcodes are not processes on this computer. " +
+	"With your own server, this tab lists its Plex Transcoder processes when it runs here " +
+	"(on another computer, run \"plexwarden watch\" there for the clean-up rules)."
+
 // plexNote says when transcoders cannot be tied to Plex sessions.
-func plexNote(s *local.Scan) string {
+func plexNote(s *local.Scan, demo bool) string {
 	switch {
+	case s.Plex.Elsewhere && demo:
+		return joinLines(demoText, remoteJobsText(s.Plex.Remote))
 	case s.Plex.Elsewhere:
 		return joinLines(elsewhereText, remoteJobsText(s.Plex.Remote))
 	case !s.Plex.Asked:
@@ -531,9 +537,11 @@ func remoteJobsText(jobs []local.RemoteJob) string {
 func joinLines(parts ...string) string { return joinNonEmpty("\n", parts...) }
 
 // emptyLocalText is shown instead of the table when no transcoder runs.
-func emptyLocalText(s *local.Scan) string {
+func emptyLocalText(s *local.Scan, demo bool) string {
 	const none = "No transcoder processes on this computer."
 	switch {
+	case s.Plex.Elsewhere && demo:
+		return joinLines(none, demoText, remoteJobsText(s.Plex.Remote))
 	case s.Plex.Elsewhere:
 		return joinLines(none, elsewhereText, remoteJobsText(s.Plex.Remote))
 	case !s.Plex.Asked:
@@ -554,7 +562,7 @@ func (v *transcodersView) refreshRows() {
 	}, nil)
 
 	if len(v.rows) == 0 {
-		setText(v.empty, emptyLocalText(v.scan))
+		setText(v.empty, emptyLocalText(v.scan, v.u.demoOnly()))
 	}
 	setVisible(v.table, v.area, len(v.rows) > 0)
 	setVisible(v.empty, v.area, len(v.rows) == 0)
@@ -785,4 +793,17 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// demoOnly reports whether every server shown is the built-in demo.
+func (u *UI) demoOnly() bool {
+	if u.state == nil || len(u.state.Servers) == 0 {
+		return u.opts.Demo
+	}
+	for _, sn := range u.state.Servers {
+		if !sn.Demo {
+			return false
+		}
+	}
+	return true
 }

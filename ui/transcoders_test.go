@@ -597,3 +597,30 @@ func TestTabsWithOptionalViews(t *testing.T) {
 		t.Errorf("tray Terminate… selected %q, want Sessions", u.tabs.Selected().Text)
 	}
 }
+
+// TestEmptyLocalText: with no local transcoder, the tab says why, and on
+// the demo server that its transcodes are simulated, with the server's
+// own view of them; never that a real server runs elsewhere.
+func TestEmptyLocalText(t *testing.T) {
+	scan := &local.Scan{}
+	scan.Plex.Asked, scan.Plex.Elsewhere = true, true
+	scan.Plex.Remote = []local.RemoteJob{{Server: "Demo server", Key: "abc", Video: "transcode", Speed: 1.5, Progress: 42}}
+	tests := []struct {
+		name       string
+		demo       bool
+		want, not  string
+		wantRemote bool
+	}{
+		{"demo", true, "The demo server is simulated", "runs on another computer", true},
+		{"server elsewhere", false, "Your Plex server runs on another computer", "demo server", true},
+	}
+	for _, tt := range tests {
+		got := emptyLocalText(scan, tt.demo)
+		if !strings.Contains(got, tt.want) || strings.Contains(got, tt.not) {
+			t.Errorf("%s: %q, want it to say %q and not %q", tt.name, got, tt.want, tt.not)
+		}
+		if strings.Contains(got, "Demo server · key abc · transcode · 1.5× · 42%") != tt.wantRemote {
+			t.Errorf("%s: %q, want the server's own view of its transcodes", tt.name, got)
+		}
+	}
+}
