@@ -88,22 +88,7 @@ func TestSmoke(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "demo")
 	cmd.Env = append(os.Environ(), "PLEXWARDEN_CONFIG_DIR="+filepath.Join(home, "config"), "XDG_CONFIG_HOME="+filepath.Join(home, "xdg"))
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("app output:\n%s", logs.String())
-		}
-	}()
+	exited := startApp(t, cmd)
 
 	// 1. The tray registers with the watcher and exports its menu.
 	var item string
@@ -242,4 +227,35 @@ func distinctColours(t *testing.T, path string) int {
 		}
 	}
 	return len(seen)
+}
+
+// startApp starts the app's command, kills it at the end of the test if it
+// is still running, and logs its output when the test failed. The channel
+// receives its exit.
+func startApp(t *testing.T, cmd *exec.Cmd) <-chan error {
+	t.Helper()
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() {
+		err := cmd.Wait()
+		exited <- err
+		done <- err
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-done:
+		default:
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("app output:\n%s", logs.String())
+		}
+	})
+	return exited
 }

@@ -174,22 +174,7 @@ func TestWine(t *testing.T) {
 		defer gcancel()
 		cmd := w.command(gctx, filepath.Join(dir, "plexwarden.exe"), nil)
 		cmd.Args = append(cmd.Args, "demo")
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		defer func() {
-			if cmd.ProcessState == nil {
-				_ = cmd.Process.Kill()
-				<-exited
-			}
-			if t.Failed() {
-				t.Logf("app output:\n%s", logs.String())
-			}
-		}()
+		exited := startApp(t, cmd)
 		xdo := func(args ...string) string {
 			t.Helper()
 			out, err := exec.CommandContext(gctx, "xdotool", args...).CombinedOutput()

@@ -117,7 +117,12 @@ func (m *Metadata) SelectedPart() *Part {
 // SelectedStream returns the selected stream of a type (StreamVideo, …) of
 // the selected Part, else the first of that type, else nil.
 func (m *Metadata) SelectedStream(streamType int) *Stream {
-	p := m.SelectedPart()
+	return partStream(m.SelectedPart(), streamType)
+}
+
+// partStream returns p's selected stream of a type, else its first of that
+// type, else nil.
+func partStream(p *Part, streamType int) *Stream {
 	if p == nil {
 		return nil
 	}
@@ -318,20 +323,7 @@ func mediaStream(m *Media, streamType int) *Stream {
 			break
 		}
 	}
-	var first *Stream
-	for i := range p.Stream {
-		s := &p.Stream[i]
-		if int(s.StreamType) != streamType {
-			continue
-		}
-		if s.Selected {
-			return s
-		}
-		if first == nil {
-			first = s
-		}
-	}
-	return first
+	return partStream(p, streamType)
 }
 
 // SourceMedia returns the version of item (GET /library/metadata) that

@@ -177,16 +177,8 @@ func libraryItem(spec SessionSpec) plex.Metadata {
 	m := itemOf(spec)
 	for i, v := range spec.Versions {
 		o := spec
-		o.Resolution, o.VideoCodec, o.AudioCodec, o.BitrateKbps = strings.ToLower(v.Resolution), v.VideoCodec, v.AudioCodec, v.BitrateKbps
-		if o.VideoCodec == "" {
-			o.VideoCodec = "h264"
-		}
-		if o.AudioCodec == "" {
-			o.AudioCodec = "aac"
-		}
-		if o.BitrateKbps <= 0 {
-			o.BitrateKbps = defaultBitrate(o.Resolution, o.AudioCodec)
-		}
+		o.Resolution = strings.ToLower(v.Resolution)
+		o.VideoCodec, o.AudioCodec, o.BitrateKbps = videoDefaults(o.Resolution, v.VideoCodec, v.AudioCodec, v.BitrateKbps)
 		md := sourceMedia(o, fmt.Sprintf("v%d", i+1))
 		md.Selected = false
 		m.Media = append(m.Media, md)

@@ -165,6 +165,21 @@ func hashNum(s string, mod uint64) uint64 {
 	return h.Sum64() % mod
 }
 
+// videoDefaults fills a video version's codecs (H.264, AAC) and bitrate
+// (by resolution) where they are not given.
+func videoDefaults(res, video, audio string, kbps int64) (string, string, int64) {
+	if video == "" {
+		video = "h264"
+	}
+	if audio == "" {
+		audio = "aac"
+	}
+	if kbps <= 0 {
+		kbps = defaultBitrate(res, audio)
+	}
+	return video, audio, kbps
+}
+
 // normalise fills the defaults of a spec.
 func (s *Server) normaliseLocked(spec SessionSpec) SessionSpec {
 	if spec.Type == "" {
@@ -235,12 +250,7 @@ func (s *Server) normaliseLocked(spec SessionSpec) SessionSpec {
 		if spec.Resolution == "" {
 			spec.Resolution = "1080"
 		}
-		if spec.VideoCodec == "" {
-			spec.VideoCodec = "h264"
-		}
-		if spec.AudioCodec == "" {
-			spec.AudioCodec = "aac"
-		}
+		spec.VideoCodec, spec.AudioCodec, spec.BitrateKbps = videoDefaults(spec.Resolution, spec.VideoCodec, spec.AudioCodec, spec.BitrateKbps)
 	}
 	if spec.BitrateKbps <= 0 {
 		spec.BitrateKbps = defaultBitrate(spec.Resolution, spec.AudioCodec)
