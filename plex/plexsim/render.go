@@ -450,13 +450,6 @@ func guidOf(spec SessionSpec) string {
 	return fmt.Sprintf("plex://%s/%016x%08x", spec.Type, hashNum(k, math.MaxUint64), hashNum("guid:"+k, 1<<32))
 }
 
-func tcField(t *TranscodeSpec, f func(*TranscodeSpec) string) string {
-	if t == nil {
-		return ""
-	}
-	return f(t)
-}
-
 func targetBitrate(height int) int64 {
 	switch {
 	case height >= 2160:
