@@ -131,7 +131,7 @@ func (sc *scenario) noteTC(tr *tracked, key string) {
 // live returns the tracked sessions the simulator still plays, in key order.
 func (sc *scenario) live() []*tracked {
 	var out []*tracked
-	for _, m := range sc.sim.Sessions() {
+	for _, m := range sc.sim.Playing() {
 		if tr, ok := sc.sessions[string(m.SessionKey)]; ok {
 			out = append(out, tr)
 		}
@@ -358,9 +358,11 @@ func (sc *scenario) opsSummary() string {
 
 // simView describes the simulator's sessions the way the monitor's
 // snapshot must show them: sessionKey → Session id, state, transcode key.
+// The sessions playing: a stopped one Plex still lists for a few seconds
+// is gone for the monitor, which saw it stop.
 func simView(sim *plexsim.Server) map[string]string {
 	out := map[string]string{}
-	for _, m := range sim.Sessions() {
+	for _, m := range sim.Playing() {
 		id, state, tc := "", "", ""
 		if m.Session != nil {
 			id = string(m.Session.ID)

@@ -38,7 +38,7 @@ const (
 	callTimeout   = time.Second            // plex.Client per-request deadline (default 10 s)
 	verifyAfter   = 10 * time.Second       // engine verification (default 15 s)
 	retryAfter    = 300 * time.Millisecond // engine retry of a failed terminate (default 10 s)
-	convergeBound = 5 * time.Second        // fault cleared → snapshot equals sim.Sessions(), connected
+	convergeBound = 5 * time.Second        // fault cleared → snapshot equals sim.Playing(), connected
 	actBound      = 5 * time.Second        // a target is terminated this long after it matched or the fault cleared
 	heapBound     = 64 << 20               // HeapInuse ceiling (bytes), the simulator included
 )
