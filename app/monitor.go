@@ -57,8 +57,9 @@ type MonitorConfig struct {
 	// without it, is a state (Unauthorized, TokenRejectedHint) the feed
 	// retries with a long backoff: monitoring never ends on its own.
 	RejectAtStart bool
-	// MinFetchInterval is the least time between the starts of two
-	// /status/sessions fetches (default 250 ms: at most 4 a second).
+	// MinFetchInterval paces /status/sessions fetches: at most fetchBurst
+	// start in any fetchBurst × MinFetchInterval (default 250 ms: at most 4
+	// in any second), so one after a quiet moment is never delayed.
 	MinFetchInterval time.Duration
 	// HoldMin and HoldMax bound the pause before the next fetch after an
 	// answer that was too large or asked to slow down (429/503): it starts
@@ -66,6 +67,10 @@ type MonitorConfig struct {
 	// (defaults 2 s and 60 s). A Retry-After is honoured within HoldMax.
 	HoldMin, HoldMax time.Duration
 }
+
+// fetchBurst is how many fetches may start back to back before
+// MinFetchInterval paces them (MonitorConfig.MinFetchInterval).
+const fetchBurst = 4
 
 // LingerWindow is MonitorConfig.Linger's default: Plex lists a stopped
 // session for a few seconds, a player may take one report (10 s) to obey a
@@ -276,19 +281,32 @@ func (m *Monitor) Run(ctx context.Context) error {
 	defer reconcile.Stop()
 	coalesce := time.NewTimer(time.Hour)
 	coalesce.Stop()
-	// gate holds fetches back until notBefore: at most one per
-	// MinFetchInterval (a burst of events for unknown sessions costs a
-	// few fetches, not one each), and none during a hold after an
-	// oversized or "slow down" answer. The first fetch after a quiet
-	// moment starts at once.
+	// gate holds fetches back: none during a hold after an oversized or
+	// "slow down" answer (notBefore), and at most fetchBurst in any
+	// fetchBurst × MinFetchInterval (4 a second by default). A flood of
+	// events for unknown sessions costs a few fetches, not one each, while
+	// a new session after an ordinary moment (one fetch for a terminate's
+	// resync, say) is fetched at once.
 	gate := time.NewTimer(time.Hour)
 	gate.Stop()
 	defer gate.Stop()
 	var notBefore time.Time
+	var recent [fetchBurst]time.Time         // the last starts, oldest first
+	ready := func(now time.Time) time.Time { // when a fetch may start
+		at := recent[0].Add(fetchBurst * m.cfg.MinFetchInterval)
+		if notBefore.After(at) {
+			at = notBefore
+		}
+		if at.Before(now) {
+			return now
+		}
+		return at
+	}
 	startFetch := func(trigger time.Time) {
-		if m.fetching || time.Now().Before(notBefore) {
+		now := time.Now()
+		if at := ready(now); m.fetching || at.After(now) {
 			if !m.fetching {
-				gate.Reset(time.Until(notBefore))
+				gate.Reset(at.Sub(now))
 			}
 			m.again = true
 			if m.eventTime.IsZero() {
@@ -299,9 +317,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.fetching = true
 		m.fetches.Add(1)
 		wg.Add(1)
-		started := time.Now()
+		started := now
 		m.lastFetch = started
-		notBefore = started.Add(m.cfg.MinFetchInterval)
+		copy(recent[:], recent[1:])
+		recent[fetchBurst-1] = started
 		go func() {
 			defer wg.Done()
 			items, err := m.cfg.Source.Sessions(ctx)
@@ -742,22 +761,11 @@ func newer(a, b Session) bool {
 	if !a.FirstSeen.Equal(b.FirstSeen) {
 		return a.FirstSeen.After(b.FirstSeen)
 	}
-	ak, bk := keyNumber(a.SessionKey), keyNumber(b.SessionKey)
+	ak, bk := a.Seq(), b.Seq()
 	if ak != bk {
 		return ak > bk
 	}
 	return a.Key() > b.Key()
-}
-
-func keyNumber(k string) int64 {
-	var n int64
-	for _, c := range k {
-		if c < '0' || c > '9' || n > 1e15 {
-			return -1
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n
 }
 
 // sessionKeyOf is Session.Key of an item without building the Session.

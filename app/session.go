@@ -101,12 +101,35 @@ func (s *Session) IsLAN() bool {
 	if s.Player.Local {
 		return true
 	}
+	a := s.Addr()
+	return a.IsValid() && (a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast())
+}
+
+// Addr is the player's address, unmapped and without zone; invalid when
+// missing or unparsable.
+func (s *Session) Addr() netip.Addr {
 	a, err := netip.ParseAddr(strings.TrimSpace(s.Player.Address))
 	if err != nil {
-		return false
+		return netip.Addr{}
 	}
-	a = a.Unmap().WithZone("")
-	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast()
+	return a.Unmap().WithZone("")
+}
+
+// Seq is the sessionKey as a number (Plex numbers sessions in the order
+// they start), or -1 when it is not one.
+func (s *Session) Seq() int64 {
+	k := s.SessionKey
+	if k == "" || len(k) > 18 {
+		return -1
+	}
+	var n int64
+	for _, c := range k {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
 }
 
 // Transcoding reports whether the transcoder is converting video or audio.

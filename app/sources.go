@@ -68,13 +68,14 @@ func needsSource(m *plex.Metadata) bool {
 }
 
 // For returns, for each item of a session list, the version of its file it
-// plays (nil where unknown or not needed). It asks the library for the
+// plays (nil where unknown or not needed; a nil slice when no item needs
+// one). It asks the library for the
 // items not known yet, in parallel, waiting at most SourceWait.
 func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media {
 	if s == nil {
 		return nil
 	}
-	out := make([]*plex.Media, len(items))
+	var out []*plex.Media // made when the first item needs a source
 	now := s.now()
 	var missing []string
 	seen := map[string]bool{}
@@ -83,6 +84,9 @@ func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media 
 		m := &items[i]
 		if !needsSource(m) {
 			continue
+		}
+		if out == nil {
+			out = make([]*plex.Media, len(items))
 		}
 		rk := string(m.RatingKey)
 		e, ok := s.items[rk]

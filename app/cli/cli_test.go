@@ -218,14 +218,21 @@ func TestSimulateCommand(t *testing.T) {
 	}
 	cancel()
 	for range tests {
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("simulate exit %d", code)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("simulate did not stop on cancel")
+		waitSimulateExit(t, done)
+	}
+}
+
+// waitSimulateExit waits for one simulate command to end with 0 after its
+// context was cancelled.
+func waitSimulateExit(t *testing.T, done <-chan int) {
+	t.Helper()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("simulate exit %d", code)
 		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("simulate did not stop on cancel")
 	}
 }
 
@@ -284,12 +291,5 @@ func TestSimulateStill(t *testing.T) {
 		t.Errorf("sessions changed: first %q, 3.5 s later %q; want the %d demo sessions unchanged", first, got, len(plexsim.DemoCast()))
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("simulate exit %d", code)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("simulate did not stop on cancel")
-	}
+	waitSimulateExit(t, done)
 }

@@ -87,13 +87,13 @@ func (c *compiled) applies(s *app.Session) bool {
 	if len(sc.MediaTypes) > 0 && !slices.ContainsFunc(sc.MediaTypes, func(t string) bool { return mediaTypeIs(t, s) }) {
 		return false
 	}
-	if userIn(ex.Users, s) || playerIn(c.exemptPl, &s.Player) || (ex.LAN && isLAN(s)) {
+	if userIn(ex.Users, s) || playerIn(c.exemptPl, &s.Player) || (ex.LAN && s.IsLAN()) {
 		return false
 	}
 	if c.OnlyTranscodes && !s.Transcoding() {
 		return false
 	}
-	if c.OnlyRemote && isLAN(s) {
+	if c.OnlyRemote && s.IsLAN() {
 		return false
 	}
 	return true
@@ -130,13 +130,13 @@ func (c *compiled) matches(s *app.Session, now time.Time) (ok bool, wake time.Ti
 		}
 		return true, wake
 	case KindRemote:
-		if isLAN(s) {
+		if s.IsLAN() {
 			return false, wake
 		}
-		a := address(s)
+		a := s.Addr()
 		return !(a.IsValid() && inAny(a, c.allow)), wake
 	case KindAddress:
-		a := address(s)
+		a := s.Addr()
 		if !a.IsValid() {
 			return false, wake // no address: nothing to judge
 		}
@@ -176,12 +176,12 @@ func (c *compiled) reason(s *app.Session, now time.Time) string {
 		}
 		return "paused for more than " + shortDuration(c.PausedFor.Std())
 	case KindRemote:
-		if a := address(s); a.IsValid() {
+		if a := s.Addr(); a.IsValid() {
 			return "remote stream from " + a.String()
 		}
 		return "remote stream"
 	case KindAddress:
-		a := address(s)
+		a := s.Addr()
 		if !a.IsValid() {
 			return "address " + s.Player.Address
 		}
@@ -272,18 +272,18 @@ func (c *compiled) userStreams(sessions []app.Session, leaving func(int) bool) [
 			s := &sessions[i]
 			k := s.Server + "/" + s.SessionKey + "/" + s.ID
 			if c.CountIPs {
-				k = address(s).String()
+				k = s.Addr().String()
 			}
 			un, ok := byKey[k]
 			if !ok {
-				un = &unit{first: s.FirstSeen, seq: sessionSeq(s), key: k}
+				un = &unit{first: s.FirstSeen, seq: s.Seq(), key: k}
 				byKey[k] = un
 				units = append(units, un)
 			}
 			if s.FirstSeen.Before(un.first) {
 				un.first = s.FirstSeen
 			}
-			un.seq = min(un.seq, sessionSeq(s))
+			un.seq = min(un.seq, s.Seq())
 			un.idx = append(un.idx, i)
 		}
 		if len(units) <= c.MaxStreams {
@@ -326,7 +326,7 @@ func (c *compiled) serverTranscodes(sessions []app.Session, leaving func(int) bo
 		}
 		slices.SortFunc(list, func(a, b int) int {
 			x, y := &sessions[a], &sessions[b]
-			if r := compareFirst(x.FirstSeen, sessionSeq(x), x.SessionKey, y.FirstSeen, sessionSeq(y), y.SessionKey, c.Pick); r != 0 {
+			if r := compareFirst(x.FirstSeen, x.Seq(), x.SessionKey, y.FirstSeen, y.Seq(), y.SessionKey, c.Pick); r != 0 {
 				return r
 			}
 			return strings.Compare(x.ID, y.ID)
@@ -354,22 +354,6 @@ func compareFirst(at time.Time, aseq int64, ak string, bt time.Time, bseq int64,
 		return -c
 	}
 	return strings.Compare(ak, bk)
-}
-
-// sessionSeq is a session's sessionKey as a number, or -1.
-func sessionSeq(s *app.Session) int64 {
-	k := s.SessionKey
-	if k == "" || len(k) > 18 {
-		return -1
-	}
-	var n int64
-	for _, c := range k {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n
 }
 
 // sessionReason is the reason r gives for s alone, for message previews:
@@ -428,19 +412,6 @@ func sourceHeight(s *app.Session) int {
 		return h
 	}
 	return plex.ResolutionHeight(plex.ResolutionLabel("", s.SourceHeight))
-}
-
-// isLAN reports whether s plays on the local network (app.Session.IsLAN).
-func isLAN(s *app.Session) bool { return s.IsLAN() }
-
-// address is the player's address, unmapped and without zone; invalid when
-// missing or unparsable.
-func address(s *app.Session) netip.Addr {
-	a, err := netip.ParseAddr(strings.TrimSpace(s.Player.Address))
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap().WithZone("")
 }
 
 func inAny(a netip.Addr, nets []netip.Prefix) bool {

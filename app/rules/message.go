@@ -106,13 +106,13 @@ func Hint(s app.Session) string {
 		return "Subtitles were being burned into the picture: choose a text subtitle (SRT) or turn subtitles off, then play again."
 	}
 	where := "Remote streaming"
-	if isLAN(&s) {
+	if s.IsLAN() {
 		where = "Home streaming"
 	}
 	switch PlayerFamily(s.Player) {
 	case "roku":
 		setting := "Remote quality"
-		if isLAN(&s) {
+		if s.IsLAN() {
 			setting = "Home streaming quality"
 		}
 		return "On Roku: Settings › Playback › " + setting + " › Original, then play again."
