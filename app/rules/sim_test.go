@@ -69,7 +69,11 @@ func startSimEnvWith(t testing.TB, simOpts plexsim.Options, f File, tweak func(*
 		hub.OnUpdate(first)
 	}
 	hub.OnUpdate(engine.Observe)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	life := 30 * time.Second // a test's bound
+	if _, bench := t.(*testing.B); bench {
+		life = 15 * time.Minute // a benchmark runs as long as -benchtime asks
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), life)
 	engineDone := make(chan struct{})
 	go func() {
 		defer close(engineDone)
