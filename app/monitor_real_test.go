@@ -90,3 +90,22 @@ func TestMonitorLeaving(t *testing.T) {
 		t.Error("a stopped session came back from the list Plex still shows it in")
 	}
 }
+
+// TestMonitorNewSessionNotHeldBack: the fetch pacing bounds floods, but a
+// new session right after an ordinary fetch (a terminate's resync) is
+// fetched at once, not after MinFetchInterval.
+func TestMonitorNewSessionNotHeldBack(t *testing.T) {
+	sim := startSim(t, plexsim.Options{})
+	rm := startMonitor(t, sim, simToken, func(c *MonitorConfig, _ *plex.Feed) { c.MinFetchInterval = 2 * time.Second })
+	waitUntil(t, "connected", 3*time.Second, func() bool { return rm.mon.Snapshot().Conn.Status == Connected })
+	n := rm.mon.Fetches()
+	rm.mon.Resync()
+	waitUntil(t, "the resync", 3*time.Second, func() bool { return rm.mon.Fetches() > n })
+	time.Sleep(50 * time.Millisecond)
+	t0 := time.Now()
+	ref := sim.AddSession(plexsim.SessionSpec{User: "newcomer"})
+	waitUntil(t, "the new session", 3*time.Second, func() bool { _, ok := rm.session(ref.Key); return ok })
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("the new session showed after %v, want at once (not held back by the pacing of 2 s)", d.Round(time.Millisecond))
+	}
+}
