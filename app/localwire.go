@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/local"
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -338,7 +338,7 @@ func (l *LocalCleanup) act(ctx context.Context, f local.Finding) {
 	l.cfg.Record(rec)
 	if l.cfg.Notify != nil {
 		l.cfg.Notify(Notification{Kind: NotifyTerminated, Title: fmt.Sprintf("Local transcoder %s: %s", rec.Outcome, rec.Title),
-			Body: capitalizeFirst(f.Reason) + " (rule " + string(f.Rule) + ")."})
+			Body: words.Capitalize(f.Reason) + " (rule " + string(f.Rule) + ")."})
 	}
 	l.Trigger()
 }
@@ -369,11 +369,4 @@ func LocalKillOutcome(res local.KillResult, err error) string {
 		return "killed (SIGKILL)"
 	}
 	return string(OutcomeDone)
-}
-
-func capitalizeFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }

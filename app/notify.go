@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -265,7 +266,7 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 			key:   sn.Server,
 			name:  sn.Server,
 			title: "Lost connection to " + sn.Server,
-			body:  capitalize(sn.Conn.Line(now)),
+			body:  words.Capitalize(sn.Conn.Line(now)),
 			line:  sn.Server + ": " + sn.Conn.Line(now),
 		}, now)
 	case cur == Connected && srv.lost:
@@ -275,7 +276,7 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 		if n.cancel(NotifyServerLost, sn.Server) {
 			return // a short drop nobody was told about
 		}
-		after := shortDuration(now.Sub(srv.lostAt))
+		after := words.ShortDuration(now.Sub(srv.lostAt))
 		n.add(NotifyServerBack, notifyItem{
 			key:   sn.Server,
 			name:  sn.Server,
@@ -529,29 +530,4 @@ func joinDot(parts ...string) string {
 		}
 	}
 	return strings.Join(out, " · ")
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-// shortDuration writes d as "45s", "3m20s" or "2h5m".
-func shortDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		if s := int(d.Seconds()) % 60; s != 0 {
-			return fmt.Sprintf("%dm%ds", int(d.Minutes()), s)
-		}
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	}
-	if m := int(d.Minutes()) % 60; m != 0 {
-		return fmt.Sprintf("%dh%dm", int(d.Hours()), m)
-	}
-	return fmt.Sprintf("%dh", int(d.Hours()))
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -371,8 +372,8 @@ func TestShortDuration(t *testing.T) {
 		{3 * time.Hour, "3h"},
 	}
 	for _, tt := range tests {
-		if got := shortDuration(tt.d); got != tt.want {
-			t.Errorf("shortDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := words.ShortDuration(tt.d); got != tt.want {
+			t.Errorf("words.ShortDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // Decision is how Plex delivers a session: the three values Tautulli and the
@@ -410,9 +412,9 @@ func (c Classification) Reason() string {
 	}
 	var parts []string
 	if c.VideoDecision == "transcode" || c.SubtitleBurn && c.VideoDecision != "copy" {
-		v := "video " + join(CodecName(c.SourceVideoCodec), c.SourceResolution) + " → " + join(CodecName(c.TargetVideoCodec), c.TargetResolution)
+		v := "video " + words.Join(CodecName(c.SourceVideoCodec), c.SourceResolution) + " → " + words.Join(CodecName(c.TargetVideoCodec), c.TargetResolution)
 		if c.SourceVideoCodec == "" && c.SourceResolution == "" {
-			v = "video → " + join(CodecName(c.TargetVideoCodec), c.TargetResolution) // source unknown
+			v = "video → " + words.Join(CodecName(c.TargetVideoCodec), c.TargetResolution) // source unknown
 		}
 		if hw := c.HW.String(); hw != "" {
 			v += " (" + hw + ")"
@@ -443,7 +445,7 @@ func (c Classification) Short() string {
 	if c.AudioOnly {
 		return "Transcode (audio)"
 	}
-	src := join(CodecName(c.SourceVideoCodec), c.SourceResolution)
+	src := words.Join(CodecName(c.SourceVideoCodec), c.SourceResolution)
 	if src == "" {
 		return "Transcode"
 	}
@@ -451,16 +453,6 @@ func (c Classification) Short() string {
 		return fmt.Sprintf("Transcode (%s→%s)", src, c.TargetResolution)
 	}
 	return fmt.Sprintf("Transcode (%s)", src)
-}
-
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " " + b
 }
 
 func firstNonEmpty(s ...string) string {

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app/diag"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // DiagBackend answers the Diagnostics tab; *diag.Detector implements it.
@@ -316,13 +317,13 @@ func playerDetail(p *diag.PlayerSummary) string {
 	}
 	var recent []string
 	if p.Starts > 0 {
-		recent = append(recent, plural(p.Starts, "start", "starts"))
+		recent = append(recent, words.Plural(p.Starts, "start", "starts"))
 	}
 	if p.Transcodes > 0 {
-		recent = append(recent, plural(p.Transcodes, "transcode", "transcodes"))
+		recent = append(recent, words.Plural(p.Transcodes, "transcode", "transcodes"))
 	}
 	if p.Ends > 0 {
-		recent = append(recent, plural(p.Ends, "end", "ends"))
+		recent = append(recent, words.Plural(p.Ends, "end", "ends"))
 	}
 	r := ""
 	if len(recent) > 0 {

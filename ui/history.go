@@ -18,6 +18,7 @@ import (
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // HistoryBackend reads the action history for the History tab; the
@@ -488,7 +489,7 @@ func (v *historyView) showResult() {
 	}
 	if v.skipped > 0 {
 		notes = append(notes, fmt.Sprintf("Skipped %s (a crash can leave the last line torn).",
-			plural(v.skipped, "damaged line", "damaged lines")))
+			words.Plural(v.skipped, "damaged line", "damaged lines")))
 	}
 	if len(v.recs) >= historyLimit {
 		notes = append(notes, fmt.Sprintf("Showing the newest %d records: narrow the filter to see older ones.", historyLimit))
@@ -502,7 +503,7 @@ func (v *historyView) showResult() {
 	case v.loading && len(v.recs) == 0:
 		setText(v.count, "Reading…")
 	default:
-		setText(v.count, plural(len(v.recs), "record", "records"))
+		setText(v.count, words.Plural(len(v.recs), "record", "records"))
 	}
 	if v.loading {
 		setText(v.empty, "Reading the history…")
@@ -635,7 +636,7 @@ func (v *historyView) showExportResult(n int, name string, err error) {
 		return
 	}
 	v.note.Importance = widget.SuccessImportance
-	setText(v.note, fmt.Sprintf("Exported %s to %s.", plural(n, "record", "records"), name))
+	setText(v.note, fmt.Sprintf("Exported %s to %s.", words.Plural(n, "record", "records"), name))
 	setVisible(v.note, v.top, true)
 	v.note.Refresh()
 }

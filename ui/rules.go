@@ -23,6 +23,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -509,7 +510,7 @@ func (v *rulesView) updateItem(i widget.ListItemID, o fyne.CanvasObject) {
 func ruleSummary(r rules.Rule) string {
 	grace := ""
 	if r.Grace > 0 {
-		grace = "grace " + shortDuration(r.Grace.Std())
+		grace = "grace " + words.ShortDuration(r.Grace.Std())
 	}
 	return joinDot(kindName(r.Kind), actionShort(r.Action), grace)
 }
@@ -852,19 +853,6 @@ func actionShort(a rules.Action) string {
 		return "log only"
 	}
 	return string(a)
-}
-
-// shortDuration writes a duration without zero units: "30s", "5m",
-// "1h30m", "2h".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // parseDuration reads a duration as the admin types it: "30s", "5m",
@@ -1329,7 +1317,7 @@ func (e *ruleEditor) textEntry(key, text string, parse func(string) error) *widg
 }
 
 func (e *ruleEditor) durationEntry(key string, d *rules.Duration) *widget.Entry {
-	en := e.textEntry(key, shortDuration(d.Std()), func(s string) error {
+	en := e.textEntry(key, words.ShortDuration(d.Std()), func(s string) error {
 		v, err := parseDuration(s)
 		if err == nil {
 			*d = rules.Duration(v)
@@ -1875,9 +1863,9 @@ func (p *previewPane) refresh(v *rulesView) {
 	case n == 0:
 		setText(p.count, "")
 	case f.DryRun:
-		setText(p.count, plural(n, "action", "actions")+" · dry run: nothing would be sent")
+		setText(p.count, words.Plural(n, "action", "actions")+" · dry run: nothing would be sent")
 	default:
-		setText(p.count, plural(n, "action", "actions"))
+		setText(p.count, words.Plural(n, "action", "actions"))
 	}
 	enabled := slices.ContainsFunc(f.Rules, func(r rules.Rule) bool { return r.Enabled })
 	switch {
@@ -1936,7 +1924,7 @@ func previewNotes(it *rules.PreviewItem, done bool) string {
 		notes = append(notes, "dry run")
 	}
 	if it.Grace > 0 {
-		notes = append(notes, "after "+shortDuration(it.Grace))
+		notes = append(notes, "after "+words.ShortDuration(it.Grace))
 	}
 	return strings.Join(notes, ", ")
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // fakeRules keeps a rules file in memory and records what the UI saves.
@@ -677,8 +678,8 @@ func TestParseHelpers(t *testing.T) {
 	}
 	shorts := map[time.Duration]string{0: "0s", 30 * time.Second: "30s", 5 * time.Minute: "5m", 90 * time.Minute: "1h30m", 2 * time.Hour: "2h", 61 * time.Second: "1m1s"}
 	for d, want := range shorts {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		if got := words.ShortDuration(d); got != want {
+			t.Errorf("words.ShortDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // sessionsView is the Sessions tab: a filter, the sessions table (or an
@@ -205,9 +206,9 @@ func (v *sessionsView) updateEmpty() {
 	switch {
 	case len(v.all) == 0:
 	case len(v.rows) == len(v.all):
-		count = plural(len(v.all), "session", "sessions")
+		count = words.Plural(len(v.all), "session", "sessions")
 	default:
-		count = fmt.Sprintf("%d of %s", len(v.rows), plural(len(v.all), "session", "sessions"))
+		count = fmt.Sprintf("%d of %s", len(v.rows), words.Plural(len(v.all), "session", "sessions"))
 	}
 	if count != v.count.Text {
 		v.count.SetText(count)
@@ -409,12 +410,4 @@ func mediaBitrate(s *app.Session) string {
 		return ""
 	}
 	return bitrateText(s.BitrateKbps)
-}
-
-// plural writes "1 session" or "3 sessions".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // notifyToggles are the notification switches of Settings, one per field
@@ -353,7 +354,7 @@ func (v *settingsView) newSignOutRow() {
 
 // signOutQuestion asks before signing out of n servers.
 func signOutQuestion(n int, signIn bool) string {
-	tokens := "the tokens of " + plural(n, "server", "servers")
+	tokens := "the tokens of " + words.Plural(n, "server", "servers")
 	them, resume := "them", "sign in again to resume."
 	if n == 1 {
 		tokens, them = "the token of 1 server", "it"
@@ -384,7 +385,7 @@ func signOutResult(n int, err error) (string, widget.Importance) {
 	if n == 1 {
 		removed = "its token was removed from the keyring."
 	}
-	return "Signed out of " + plural(n, "server", "servers") + "; " + removed +
+	return "Signed out of " + words.Plural(n, "server", "servers") + "; " + removed +
 		" Plex Warden stays listed under Authorized Devices in your Plex account until you remove it there.", widget.SuccessImportance
 }
 

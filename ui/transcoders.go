@@ -19,6 +19,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/local"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // LocalBackend ends transcoder processes on this computer for the
@@ -75,9 +76,9 @@ func localTooltipText(scan *local.Scan) string {
 		notes = append(notes, fmt.Sprintf("%.0f%% CPU", scan.TotalCPU()))
 	}
 	if o := scan.CountLink(local.LinkOrphan); o > 0 {
-		notes = append(notes, plural(o, "orphan", "orphans"))
+		notes = append(notes, words.Plural(o, "orphan", "orphans"))
 	}
-	s := plural(n, "local transcoder", "local transcoders")
+	s := words.Plural(n, "local transcoder", "local transcoders")
 	if len(notes) > 0 {
 		s += " (" + strings.Join(notes, ", ") + ")"
 	}
@@ -150,7 +151,7 @@ func outputText(o local.Output, now time.Time) string {
 	}
 	var parts []string
 	if o.File == "" {
-		parts = append(parts, plural(o.Segments, "segment", "segments"))
+		parts = append(parts, words.Plural(o.Segments, "segment", "segments"))
 	}
 	parts = append(parts, local.FormatBytes(o.Bytes))
 	switch active := o.LastActive; {
@@ -472,7 +473,7 @@ func localSummary(s *local.Scan) string {
 		scanned = "scanned " + s.Time.Format("15:04:05")
 	}
 	if s.Count() == 0 {
-		return capitalize(joinDot("no local transcoders", scanned))
+		return words.Capitalize(joinDot("no local transcoders", scanned))
 	}
 	return joinDot(s.Summary(), scanned)
 }
@@ -767,7 +768,7 @@ func killResultText(pid int32, name string, res local.KillResult, err error) (st
 		return who + " is already gone.", widget.MediumImportance
 	case errors.As(err, &pe):
 		// "Permission denied: … runs as bob." on one line, the remedy on the next.
-		text := capitalize(pe.Error())
+		text := words.Capitalize(pe.Error())
 		if pe.Self != "" {
 			at := "runs as " + pe.Self + ". "
 			text = strings.Replace(text, at, strings.TrimSuffix(at, " ")+"\n", 1)
@@ -784,15 +785,6 @@ func killResultText(pid int32, name string, res local.KillResult, err error) (st
 		return "Gave up waiting for " + who + " to exit: " + err.Error(), widget.DangerImportance
 	}
 	return "Could not kill " + who + ": " + err.Error(), widget.DangerImportance
-}
-
-// capitalize upper-cases the first letter of an error message for a
-// sentence on its own.
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // demoOnly reports whether every server shown is the built-in demo.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // Kind is what a Finding is about.
@@ -216,10 +217,10 @@ func shortID(id string) string {
 func stormSummary(cause, who string, c Counts) string {
 	var parts []string
 	if c.Transcodes > 0 {
-		parts = append(parts, plural(c.Transcodes, "new transcode", "new transcodes"))
+		parts = append(parts, words.Plural(c.Transcodes, "new transcode", "new transcodes"))
 	}
 	if c.Sessions > 0 {
-		parts = append(parts, plural(c.Sessions, "new session", "new sessions"))
+		parts = append(parts, words.Plural(c.Sessions, "new session", "new sessions"))
 	}
 	from := ""
 	if cause == CauseUser && c.Players > 1 {
@@ -228,20 +229,13 @@ func stormSummary(cause, who string, c Counts) string {
 	return fmt.Sprintf("Transcode storm: %s started %s%s in the last %s.", who, strings.Join(parts, " and "), from, windowWords(c.Window))
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // windowWords prints 2m0s as "2 minutes" and 30s as "30 seconds".
 func windowWords(d time.Duration) string {
 	switch {
 	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute", "minutes")
+		return words.Plural(int(d/time.Minute), "minute", "minutes")
 	case d >= time.Second && d%time.Second == 0:
-		return plural(int(d/time.Second), "second", "seconds")
+		return words.Plural(int(d/time.Second), "second", "seconds")
 	}
 	return d.String()
 }

@@ -34,6 +34,7 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/history"
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -748,7 +749,7 @@ func (e *Engine) act(j job) {
 		}
 		e.write(rec)
 	case c.Action == ActionNotify:
-		e.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Rule %q: %s", c.Name, what(j.s)), Body: capitalize(j.reason) + "."})
+		e.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Rule %q: %s", c.Name, what(j.s)), Body: words.Capitalize(j.reason) + "."})
 		rec.Outcome, rec.LatencyMs = OutcomeNotified, ms(time.Since(j.trigger))
 		e.write(rec)
 	case c.Action == ActionStopTranscode:
@@ -874,7 +875,7 @@ func (e *Engine) escalate(j job, s app.Session, why string) {
 	}
 	t0 := time.Now()
 	res := e.stopTranscode(s)
-	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), join(why, errText(res)), ms(time.Since(t0))
+	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), words.Join(why, errText(res)), ms(time.Since(t0))
 	e.write(rec)
 	e.notifyResult(j, "Transcode stopped", "Could not stop the transcode", res)
 	if res.OK() {
@@ -1108,10 +1109,3 @@ func errText(res app.Result) string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 )
 
@@ -164,7 +165,7 @@ func (c *compiled) reason(s *app.Session, now time.Time) string {
 	case KindTranscode:
 		return transcodeReason(s)
 	case KindSourceTranscode:
-		return join(s.SourceResolution, plex.CodecName(s.SourceVideoCodec))
+		return words.Join(s.SourceResolution, plex.CodecName(s.SourceVideoCodec))
 	case KindBandwidth:
 		if c.UseSourceBitrate {
 			return fmt.Sprintf("bitrate %s, limit %s", mbps(s.BitrateKbps), mbps(c.MaxKbps))
@@ -172,9 +173,9 @@ func (c *compiled) reason(s *app.Session, now time.Time) string {
 		return fmt.Sprintf("bandwidth %s, limit %s", mbps(s.BandwidthKbps), mbps(c.MaxKbps))
 	case KindPaused:
 		if since := pausedSince(s); !since.IsZero() && !now.Before(since) {
-			return "paused for " + shortDuration(now.Sub(since))
+			return "paused for " + words.ShortDuration(now.Sub(since))
 		}
-		return "paused for more than " + shortDuration(c.PausedFor.Std())
+		return "paused for more than " + words.ShortDuration(c.PausedFor.Std())
 	case KindRemote:
 		if a := s.Addr(); a.IsValid() {
 			return "remote stream from " + a.String()
@@ -392,8 +393,8 @@ func transcodeReason(s *app.Session) string {
 	case s.VideoTranscode && burnOnly(s):
 		return "subtitles burned into the video"
 	case s.VideoTranscode:
-		src := join(plex.CodecName(s.SourceVideoCodec), s.SourceResolution)
-		dst := join(plex.CodecName(s.TargetVideoCodec), s.TargetResolution)
+		src := words.Join(plex.CodecName(s.SourceVideoCodec), s.SourceResolution)
+		dst := words.Join(plex.CodecName(s.TargetVideoCodec), s.TargetResolution)
 		if src == "" || dst == "" {
 			return "video transcode"
 		}
@@ -475,7 +476,7 @@ func mediaTypeIs(t string, s *app.Session) bool {
 func playerName(p app.Player) string {
 	name := strings.TrimSpace(p.Product)
 	if p.Platform != "" && !strings.EqualFold(p.Platform, p.Product) {
-		name = join(name, "("+p.Platform+")")
+		name = words.Join(name, "("+p.Platform+")")
 	}
 	if name == "" {
 		return p.Title
@@ -483,31 +484,11 @@ func playerName(p app.Player) string {
 	return name
 }
 
-func join(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + " " + b
-}
-
 func mbps(kbps int64) string {
 	if kbps >= 1000 {
 		return strconv.FormatFloat(float64(kbps)/1000, 'f', 1, 64) + " Mbps"
 	}
 	return strconv.FormatInt(kbps, 10) + " kbps"
-}
-
-func shortDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	case d < time.Hour:
-		return strconv.Itoa(int(d/time.Minute)) + "m"
-	}
-	return strings.TrimSuffix(d.Truncate(time.Minute).String(), "0s")
 }
 
 func earliest(a, b time.Time) time.Time {
