@@ -186,7 +186,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 	req.Header = c.Headers()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		detail, sentinel := transportError(ctx, err)
+		detail, sentinel := TransportError(ctx, err, PeerServer)
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
 	}
 	defer resp.Body.Close()
@@ -196,7 +196,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 			Detail: fmt.Sprintf("over %d MiB; not read further", MaxBody>>20), RetryAfter: parseRetryAfter(resp, time.Now())}
 	}
 	if err != nil {
-		detail, sentinel := transportError(ctx, err)
+		detail, sentinel := TransportError(ctx, err, PeerServer)
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: sentinel, Detail: "reading answer: " + detail}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -292,7 +292,6 @@ func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
 	return MergeDuplicates(m), err
 }
 
-// TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.
 // Metadata is GET /library/metadata/<ratingKey>: the library item with
 // every version (Media) of its file as stored, which during a transcode is
 // the only place the source's resolution and bitrate are told (a
@@ -328,6 +327,7 @@ func LibraryRatingKey(k string) bool {
 	return true
 }
 
+// TranscodeSessions calls GET /transcode/sessions: the live transcoder jobs.
 func (c *Client) TranscodeSessions(ctx context.Context) ([]TranscodeSession, error) {
 	var t []TranscodeSession
 	err := c.get(ctx, "transcode sessions", "/transcode/sessions", func(b []byte) (err error) { t, err = DecodeTranscodeSessions(b); return })

@@ -19,7 +19,7 @@ import (
 // errors.Is; the Error type carries the operation and HTTP status.
 var (
 	ErrUnauthorized     = errors.New("token rejected")
-	ErrPlexPassRequired = errors.New("terminating needs Plex Pass") //nolint:staticcheck // product name
+	ErrPlexPassRequired = errors.New("terminating needs Plex Pass")
 	ErrForbidden        = errors.New("not allowed for this account")
 	ErrNotFound         = errors.New("not found")
 	ErrUnreachable      = errors.New("server unreachable")
@@ -103,10 +103,20 @@ func statusError(status int) error {
 	}
 }
 
-// transportError maps a failed round trip to a sentinel with a token-free
-// detail. url.Error texts carry the URL; ours never has a token in it, but
-// the detail is rebuilt from the inner error anyway.
-func transportError(ctx context.Context, err error) (detail string, sentinel error) {
+// Peer says whose round trip failed, for the words of TransportError.
+type Peer int
+
+// The peers Plex Warden talks to.
+const (
+	PeerServer Peer = iota // a Plex Media Server
+	PeerPlexTV             // plex.tv (sign-in, discovery)
+)
+
+// TransportError maps a failed round trip to a sentinel with a token-free
+// detail; package plex and package plextv share it. url.Error texts carry the
+// URL; ours never has a token in it, but the detail is rebuilt from the inner
+// error anyway.
+func TransportError(ctx context.Context, err error, peer Peer) (detail string, sentinel error) {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -116,6 +126,9 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 		return re.Error(), ErrRedirectRefused
 	}
 	if why, ok := certError(err); ok {
+		if peer == PeerPlexTV {
+			return "plex.tv's certificate is not trusted (a proxy intercepting HTTPS?): " + err.Error(), ErrUntrustedCert
+		}
 		return why + "; " + UntrustedCertHint, ErrUntrustedCert
 	}
 	switch {
@@ -123,6 +136,8 @@ func transportError(ctx context.Context, err error) (detail string, sentinel err
 		return "cancelled", context.Canceled
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return "no answer before the deadline", ErrTimeout
+	case errors.Is(err, syscall.ECONNREFUSED) && peer == PeerPlexTV:
+		return "connection refused", ErrUnreachable
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused (is Plex Media Server running at this address?)", ErrUnreachable
 	}

@@ -319,7 +319,7 @@ func (f *Feed) connectOnce(ctx context.Context, silence time.Duration, kick <-ch
 		if errors.Is(err, bufio.ErrTooLong) {
 			return connected, err
 		}
-		detail, sentinel := transportError(connCtx, err)
+		detail, sentinel := TransportError(connCtx, err, PeerServer)
 		return connected, &Error{Op: "event stream", Server: serverOf(target), Err: sentinel, Detail: detail}
 	}
 	return connected, nil

@@ -8,11 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
@@ -149,13 +147,13 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		detail, sentinel := transportError(ctx, err)
+		detail, sentinel := plex.TransportError(ctx, err, plex.PeerPlexTV)
 		return nil, fail(0, sentinel, detail)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		detail, sentinel := transportError(ctx, err)
+		detail, sentinel := plex.TransportError(ctx, err, plex.PeerPlexTV)
 		return nil, fail(resp.StatusCode, sentinel, "reading the answer: "+detail)
 	}
 	if len(body) > maxBody {
@@ -247,41 +245,6 @@ func parseErrorBody(body []byte) (code int, msg string) {
 func isTypeError(err error) bool {
 	var te *json.UnmarshalTypeError
 	return errors.As(err, &te)
-}
-
-// transportError maps a failed round trip to a sentinel and a token-free
-// detail (the same mapping as package plex; url.Error texts quote the URL,
-// so the detail is rebuilt from the inner error).
-func transportError(ctx context.Context, err error) (detail string, sentinel error) {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	var re *plex.RedirectError
-	if errors.As(err, &re) {
-		return re.Error(), plex.ErrRedirectRefused
-	}
-	if plex.IsCertError(err) {
-		return "plex.tv's certificate is not trusted (a proxy intercepting HTTPS?): " + err.Error(), plex.ErrUntrustedCert
-	}
-	switch {
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		return "cancelled", context.Canceled
-	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		return "no answer before the deadline", plex.ErrTimeout
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused", plex.ErrUnreachable
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "unknown host " + dnsErr.Name, plex.ErrUnreachable
-	}
-	return err.Error(), plex.ErrUnreachable
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // decodeTolerant decodes JSON or XML into v; fields of the wrong type are
