@@ -207,7 +207,16 @@ func SaveConfig(path string, cfg Config) error {
 		return err
 	}
 	cfg.Version = ConfigVersion
-	b, err := json.MarshalIndent(cfg, "", "  ")
+	return SaveJSONWithBackup(path, cfg)
+}
+
+// SaveJSONWithBackup writes v as indented JSON to path atomically
+// (WriteFileAtomic, mode 0600), creating its directory. An existing file with
+// other content is kept as path+".bak" first, whether it was valid or not,
+// so a save never loses what was there. The settings and the rules file
+// share it.
+func SaveJSONWithBackup(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -411,20 +410,7 @@ func Save(path string, f File) error {
 			f.Rules[i].Action = ActionTerminate // write the default out
 		}
 	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, b) {
-		if err := app.WriteFileAtomic(path+".bak", old); err != nil {
-			return fmt.Errorf("keeping a backup of %s: %w", path, err)
-		}
-	}
-	return app.WriteFileAtomic(path, b)
+	return app.SaveJSONWithBackup(path, f)
 }
 
 // Validate checks every rule; the error is a *FileError naming the rule
