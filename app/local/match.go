@@ -36,11 +36,6 @@ type Matcher struct {
 	FFmpeg []string // patterns of other transcoders; nil means DefaultFFmpegNames, empty non-nil means none
 }
 
-// DefaultMatcher returns a Matcher with the default names.
-func DefaultMatcher() Matcher {
-	return Matcher{Plex: DefaultPlexNames, FFmpeg: DefaultFFmpegNames}
-}
-
 // ParseNames splits a comma-separated list of name patterns, dropping
 // blanks: "ffmpeg, ffmpeg-*" → ["ffmpeg", "ffmpeg-*"].
 func ParseNames(list string) []string {

@@ -462,18 +462,6 @@ func (s *Server) SetBandwidth(sessionKey string, kbps int64) error {
 	return nil
 }
 
-// SetZombie makes a session ignore (true) or obey (false) terminate.
-func (s *Server) SetZombie(sessionKey string, zombie bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss := s.findLocked(sessionKey)
-	if ss == nil {
-		return ErrUnknownSession
-	}
-	ss.spec.Zombie = zombie
-	return nil
-}
-
 // Seek moves a session to offsetMs. Like Plex, a transcoding session gets a
 // new transcoder job: transcodeSession.end, then transcodeSession.start
 // under a new key, then playing.
