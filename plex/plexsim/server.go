@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"log"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/plexwarden/plexwarden/plex/internal/simhttp"
 )
 
 // Version is the Plex Media Server version the simulator claims.
@@ -36,11 +36,11 @@ var (
 	// paused or buffering.
 	ErrBadState = errors.New("plexsim: bad player state")
 	// ErrClosed is returned once the server has been closed.
-	ErrClosed = errors.New("plexsim: server closed")
+	ErrClosed = simhttp.ErrClosed
 	// ErrNotStarted is returned by Restart before Start.
-	ErrNotStarted = errors.New("plexsim: server not started")
+	ErrNotStarted = simhttp.ErrNotStarted
 	// ErrStarted is returned by a second Start.
-	ErrStarted = errors.New("plexsim: server already started")
+	ErrStarted = simhttp.ErrStarted
 )
 
 // Options configures a simulated server. The zero value is a usable server
@@ -97,13 +97,11 @@ type Server struct {
 	opts    Options
 	handler http.Handler
 
-	lifeMu sync.Mutex // serialises Start, Restart and Close
+	life simhttp.Life // listener: Start, Restart, Close
 
 	mu       sync.Mutex // guards everything below
 	closed   bool
 	closedCh chan struct{} // closed by Close
-	addr     string
-	gen      *generation
 	sessions []*simSession
 	leaving  []leavingSession       // stopped, still listed until their time
 	catalog  map[string]SessionSpec // by ratingKey: what /library/metadata answers
@@ -123,16 +121,6 @@ type Server struct {
 	failAll  int // FailAll status, 0 = off
 	delay    time.Duration
 	stalled  bool
-}
-
-// generation is one listener and its http.Server; Restart replaces it.
-type generation struct {
-	ln        net.Listener
-	srv       *http.Server
-	cancel    context.CancelFunc // cancels every request context of this generation
-	serveDone chan struct{}
-	wg        sync.WaitGroup // running handlers; Add only while !stopped (under Server.mu)
-	stopped   bool
 }
 
 var serverCount atomic.Int64
@@ -167,6 +155,7 @@ func New(opts Options) *Server {
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.handler = http.HandlerFunc(s.serve)
+	s.life.Name = "plexsim"
 	return s
 }
 
@@ -185,160 +174,32 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves in the
 // background until Close. It never listens anywhere else.
-func (s *Server) Start(addr string) error {
-	if addr == "" {
-		return errors.New("plexsim: no listen address")
-	}
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	s.mu.Lock()
-	closed, started := s.closed, s.addr != ""
-	s.mu.Unlock()
-	switch {
-	case closed:
-		return ErrClosed
-	case started:
-		return ErrStarted
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("plexsim: %w", err)
-	}
-	s.mu.Lock()
-	s.addr = ln.Addr().String()
-	s.startGenLocked(ln)
-	s.mu.Unlock()
-	return nil
-}
+func (s *Server) Start(addr string) error { return s.life.Start(addr, s.handler) }
 
 // Addr returns the address the server listens on ("127.0.0.1:port"), or ""
 // before Start.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addr
-}
+func (s *Server) Addr() string { return s.life.Addr() }
 
 // URL returns the base URL, "http://127.0.0.1:port".
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-func (s *Server) startGenLocked(ln net.Listener) {
-	ctx, cancel := context.WithCancel(context.Background())
-	g := &generation{ln: ln, cancel: cancel, serveDone: make(chan struct{})}
-	g.srv = &http.Server{
-		Handler:           s.genHandler(g),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	s.gen = g
-	go func() {
-		defer close(g.serveDone)
-		_ = g.srv.Serve(ln)
-	}()
-}
-
-// genHandler counts the handlers of one generation so stopping it can wait
-// for them.
-func (s *Server) genHandler(g *generation) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		if g.stopped {
-			s.mu.Unlock()
-			w.Header().Set("Connection", "close")
-			http.Error(w, "server restarting", http.StatusServiceUnavailable)
-			return
-		}
-		g.wg.Add(1)
-		s.mu.Unlock()
-		defer g.wg.Done()
-		s.handler.ServeHTTP(w, r)
-	})
-}
-
-// stopGen stops one generation: no new handlers, request contexts
-// cancelled (streams and delayed answers end), listener and connections
-// closed, then waits for the serve goroutine and every handler.
-func (s *Server) stopGen(g *generation) {
-	if g == nil {
-		return
-	}
-	s.mu.Lock()
-	g.stopped = true
-	s.mu.Unlock()
-	g.cancel()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	if err := g.srv.Shutdown(ctx); err != nil {
-		// A handler stuck writing to a client that does not read: cut it.
-		_ = g.srv.Close()
-	}
-	cancel()
-	<-g.serveDone
-	g.wg.Wait()
-}
-
 // Close stops the listener, closes every event stream, waits for running
 // handlers and leaves no goroutine behind. It is idempotent.
 func (s *Server) Close() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
+	s.life.Close(func() {
+		s.mu.Lock()
+		s.closed = true
+		close(s.closedCh)
 		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	close(s.closedCh)
-	g := s.gen
-	s.gen = nil
-	s.mu.Unlock()
-	s.closeStreams()
-	s.stopGen(g)
+		s.closeStreams()
+	})
 	return nil
 }
 
 // Restart simulates a server restart: it closes the listener, every event
 // stream and every connection, then listens again on the same address.
 // Sessions, calls and the request log are kept.
-func (s *Server) Restart() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	g, addr := s.gen, s.addr
-	s.gen = nil
-	s.mu.Unlock()
-	if g == nil {
-		return ErrNotStarted
-	}
-	s.closeStreams()
-	s.stopGen(g)
-	ln, err := listenRetry(addr)
-	if err != nil {
-		return fmt.Errorf("plexsim: restart: %w", err)
-	}
-	s.mu.Lock()
-	s.startGenLocked(ln)
-	s.mu.Unlock()
-	return nil
-}
-
-// listenRetry listens on addr again; the port was just released, so a
-// short retry covers a slow kernel.
-func listenRetry(addr string) (net.Listener, error) {
-	var err error
-	for i := 0; i < 40; i++ {
-		var ln net.Listener
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			return ln, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil, err
-}
+func (s *Server) Restart() error { return s.life.Restart(s.closeStreams) }
 
 // Calls returns every terminate and stop-transcode call so far, oldest first.
 func (s *Server) Calls() []Call {

@@ -20,14 +20,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/plexwarden/plexwarden/plex/internal/simhttp"
 )
 
 // Errors of the scenario API.
@@ -44,9 +43,9 @@ var (
 	// not understand.
 	ErrBadAuthURL = errors.New("plextvsim: malformed auth URL")
 	// ErrClosed is returned by Start after Close.
-	ErrClosed = errors.New("plextvsim: server closed")
+	ErrClosed = simhttp.ErrClosed
 	// ErrStarted is returned by a second Start.
-	ErrStarted = errors.New("plextvsim: server already started")
+	ErrStarted = simhttp.ErrStarted
 )
 
 // Options configures a simulated plex.tv. The zero value is usable.
@@ -119,13 +118,9 @@ type pin struct {
 type Server struct {
 	opts Options
 
-	lifeMu sync.Mutex // serialises Start and Close
-	srv    *http.Server
-	done   chan struct{} // closed when Serve returned
+	life simhttp.Life // listener: Start, Close
 
 	mu        sync.Mutex // guards everything below
-	addr      string
-	closed    bool
 	nextID    int64
 	pins      map[int64]*pin
 	pinsCh    chan struct{} // closed and replaced when a PIN is created
@@ -151,6 +146,7 @@ func New(opts Options) *Server {
 		pinsCh: make(chan struct{}),
 		tokens: map[string]bool{},
 	}
+	s.life.Name = "plextvsim"
 	return s
 }
 
@@ -159,69 +155,15 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serve) }
 
 // Start listens on addr (for example "127.0.0.1:0") and serves in the
 // background until Close.
-func (s *Server) Start(addr string) error {
-	if addr == "" {
-		return errors.New("plextvsim: no listen address")
-	}
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	s.mu.Lock()
-	closed, started := s.closed, s.addr != ""
-	s.mu.Unlock()
-	switch {
-	case closed:
-		return ErrClosed
-	case started:
-		return ErrStarted
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("plextvsim: %w", err)
-	}
-	s.mu.Lock()
-	s.addr = ln.Addr().String()
-	s.mu.Unlock()
-	s.srv = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		_ = s.srv.Serve(ln)
-	}()
-	return nil
-}
+func (s *Server) Start(addr string) error { return s.life.Start(addr, s.Handler()) }
 
 // URL returns the base URL, "http://127.0.0.1:port" (use it as
 // plextv.Client.BaseURL).
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return "http://" + s.addr
-}
+func (s *Server) URL() string { return "http://" + s.life.Addr() }
 
 // Close stops the server and waits for it. It is idempotent.
 func (s *Server) Close() error {
-	s.lifeMu.Lock()
-	defer s.lifeMu.Unlock()
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	s.mu.Unlock()
-	if s.srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := s.srv.Shutdown(ctx); err != nil {
-		_ = s.srv.Close()
-	}
-	<-s.done
+	s.life.Close(nil)
 	return nil
 }
 

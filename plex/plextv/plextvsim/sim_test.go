@@ -3,6 +3,7 @@ package plextvsim_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -146,7 +147,7 @@ func TestClaimAndExpire(t *testing.T) {
 	if err := s.Claim(4, "x"); err != plextvsim.ErrUnknownPIN {
 		t.Errorf("Claim of an unknown PIN = %v, want ErrUnknownPIN", err)
 	}
-	if err := s.Close(); err != nil || s.Close() != nil || s.Start("127.0.0.1:0") != plextvsim.ErrClosed {
+	if err := s.Close(); err != nil || s.Close() != nil || !errors.Is(s.Start("127.0.0.1:0"), plextvsim.ErrClosed) {
 		t.Error("Close is not idempotent or Start after Close did not fail")
 	}
 }
