@@ -15,6 +15,10 @@ import (
 func (e *Engine) act(j job) {
 	defer e.wg.Done()
 	c := j.rule
+	if j.note != "" {
+		e.warn(j)
+		return
+	}
 	rec := e.record(j, j.s)
 	switch {
 	case j.dryRun || c.Action == ActionLog:
@@ -29,6 +33,7 @@ func (e *Engine) act(j job) {
 			rec.Detail = "log-only rule"
 		}
 		e.write(rec)
+		e.logBlock(j)
 	case c.Action == ActionNotify:
 		e.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Rule %q: %s", c.Name, what(j.s)), Body: words.Capitalize(j.reason) + "."})
 		rec.Outcome, rec.LatencyMs = OutcomeNotified, ms(time.Since(j.trigger))
@@ -45,6 +50,9 @@ func (e *Engine) act(j job) {
 		rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
 		e.write(rec)
 		e.notifyResult(j, "Transcode stopped", "Could not stop the transcode", res)
+		if res.Outcome == app.OutcomeDone {
+			e.startBlock(j, j.s)
+		}
 		if transient(res) {
 			e.retryLater(j)
 		}
@@ -77,6 +85,7 @@ func (e *Engine) terminate(j job) {
 	case app.OutcomeDone:
 		e.clearProblem(s.Server)
 		e.notifyResult(j, "Terminated", "Could not terminate", res)
+		e.startBlock(j, s)
 		e.startVerify(j, s, 1)
 	case app.OutcomeGone:
 	case app.OutcomeNoID:
@@ -129,11 +138,18 @@ func (e *Engine) retryLater(j job) {
 		e.mu.Unlock()
 		return
 	}
+	if j.blockOf != "" {
+		k.rule = blockKeyPrefix + j.blockOf
+	}
 	delete(e.acted, k)
-	if j.rule.Action == ActionTerminate {
+	if j.rule.terminates() {
 		delete(e.claimed, id)
 	}
-	e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger}
+	if j.blockOf != "" {
+		e.retryAt[k] = e.now().Add(e.opts.RetryAfter) // enforceBlocksLocked waits for it
+	} else {
+		e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger}
+	}
 	e.mu.Unlock()
 	select {
 	case e.kick <- struct{}{}:

@@ -59,6 +59,7 @@ type compiled struct {
 	exemptPl    []string
 	players     []string
 	diag        DiagSource // for KindDiagnostic; nil never matches
+	usage       usageFunc  // for KindQuota; nil never matches
 	spec        *kindSpec  // the kind's spec
 }
 
@@ -77,11 +78,32 @@ func compile(r Rule) (*compiled, error) {
 		return nil, fail("kind", "unknown kind %q; use one of %s", r.Kind, kindList())
 	}
 	switch r.Action {
-	case ActionTerminate, ActionStopTranscode, ActionNotify, ActionLog:
+	case ActionTerminate, ActionTerminateUser, ActionStopTranscode, ActionNotify, ActionLog:
 	case "":
 		c.Action = ActionTerminate
 	default:
-		return nil, fail("action", "unknown action %q; use terminate, stopTranscode, notify or log", r.Action)
+		return nil, fail("action", "unknown action %q; use terminate, terminateUser, stopTranscode, notify or log", r.Action)
+	}
+	if r.CoolDown < 0 || r.CoolDown.Std() > 7*24*time.Hour {
+		return nil, fail("coolDown", "%s is out of range (0 to 168h, a week)", r.CoolDown.Std())
+	}
+	if r.CoolDown > 0 && c.Action == ActionNotify {
+		return nil, fail("coolDown", "a notify-only rule stops no stream, so it cannot start a cool-down; use terminate, terminateUser or stopTranscode")
+	}
+	switch r.CoolDownScope {
+	case "", CoolDownAll, CoolDownRule:
+	default:
+		return nil, fail("coolDownScope", "%q: use \"all\" (every new stream of the user) or \"rule\" (only streams in the rule's scope)", r.CoolDownScope)
+	}
+	for _, l := range []struct {
+		field string
+		list  []string
+	}{{"scope.devices", r.Scope.Devices}, {"exempt.devices", r.Exempt.Devices}} {
+		for i, d := range l.list {
+			if strings.TrimSpace(d) == "" {
+				return nil, fail(fmt.Sprintf("%s[%d]", l.field, i), "an empty machineIdentifier")
+			}
+		}
 	}
 	if r.Grace < 0 || r.Grace.Std() > 24*time.Hour {
 		return nil, fail("grace", "%s is out of range (0 to 24h)", r.Grace.Std())
@@ -205,4 +227,9 @@ func networks(field string, list []string) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// terminates reports a rule that terminates the sessions it matches.
+func (c *compiled) terminates() bool {
+	return c.Action == ActionTerminate || c.Action == ActionTerminateUser
 }

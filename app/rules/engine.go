@@ -89,6 +89,10 @@ type Options struct {
 	RetryAfter time.Duration
 	// Diag answers diagnostic rules (storms, collisions); nil: they never match.
 	Diag DiagSource
+	// StateDir is where the cool-downs (BlocksFile) and the quota time
+	// used (UsageFile) are kept across restarts, usually the
+	// configuration directory; "": in memory only.
+	StateDir string
 }
 
 // Engine applies rules to monitor updates. Create it with NewEngine, feed
@@ -119,6 +123,17 @@ type Engine struct {
 	problems  map[string]string        // server → refusal in words (Plex Pass, not admin)
 	wakeAt    time.Time                // a time-based change the rules expect
 	lastPrune time.Time
+
+	stateMu     sync.Mutex           // serializes writes of the state files
+	blocks      []*Block             // cool-downs (some may have ended)
+	blocksDirty bool                 // an ended cool-down was dropped: save
+	retryAt     map[actKey]time.Time // cool-down × stream: enforce again then (a terminate failed)
+	usage       map[usageKey]*QuotaUsage
+	counted     map[actKey]time.Time // quota rule × stream playing: when last counted
+	accountAt   time.Time            // count again then (streams are playing)
+	usageDirty  bool
+	flushSoon   bool // a counted stream stopped: save the counts now
+	lastFlush   time.Time
 }
 
 type actKey struct{ rule, session string }
@@ -136,6 +151,8 @@ type job struct {
 	message string
 	dryRun  bool      // global dry run
 	trigger time.Time // real time the triggering event reached us
+	blockOf string    // the rule whose cool-down stops this stream; ""
+	note    string    // a quota warning to give instead of an action
 }
 
 // NewEngine returns an engine without rules; call SetRules.
@@ -159,13 +176,18 @@ func NewEngine(opts Options) *Engine {
 		opts.RetryAfter = DefaultRetryAfter
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Engine{
+	e := &Engine{
 		opts: opts, ctx: ctx, cancel: cancel,
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
 		file: File{Version: Version}, snaps: map[string]*app.Snapshot{}, updated: map[string]chan struct{}{},
 		acted: map[actKey]time.Time{}, claimed: map[string]time.Time{}, seen: map[string]time.Time{},
 		pending: map[actKey]*pending{}, verifying: map[string]*verification{}, problems: map[string]string{},
+		usage: map[usageKey]*QuotaUsage{}, counted: map[actKey]time.Time{}, retryAt: map[actKey]time.Time{},
 	}
+	e.loadBlocks()
+	e.loadUsage()
+	e.lastFlush = e.now()
+	return e
 }
 
 func (e *Engine) now() time.Time { return e.opts.Clock().In(e.opts.Location) }
@@ -187,7 +209,7 @@ func (e *Engine) SetRules(f File) error {
 		if err != nil {
 			return err // Validate passed, so this cannot happen
 		}
-		c.diag = e.opts.Diag
+		c.diag, c.usage = e.opts.Diag, e.usedLocked
 		cs = append(cs, c)
 	}
 	f.Rules = append([]Rule(nil), f.Rules...)
@@ -333,6 +355,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-timer.C:
 			e.tick()
 		}
+		e.flushState(false)
 	}
 }
 
@@ -343,6 +366,10 @@ func (e *Engine) nextWakeLocked() time.Time {
 	}
 	for _, v := range e.verifying {
 		t = earliest(t, v.deadline)
+	}
+	t = earliest(t, e.accountAt)
+	if e.usageDirty && e.opts.StateDir != "" {
+		t = earliest(t, e.lastFlush.Add(FlushEvery))
 	}
 	return t
 }
@@ -378,4 +405,5 @@ func (e *Engine) Close() {
 	e.mu.Unlock()
 	e.cancel()
 	e.wg.Wait()
+	e.flushState(true)
 }

@@ -115,12 +115,13 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 	}
 	sessions := e.liveSessionsLocked()
 	e.pruneLocked(now, sessions)
-	if e.paused || len(e.rules) == 0 {
+	if e.paused || (len(e.rules) == 0 && len(e.blocks) == 0) {
 		clear(e.pending)
-		e.wakeAt = time.Time{}
+		clear(e.counted) // nothing is counted while the rules are paused
+		e.wakeAt, e.accountAt = time.Time{}, time.Time{}
 		return nil
 	}
-	var jobs []job
+	jobs := e.accountLocked(now, sessions)
 	var wake time.Time
 	var matched map[actKey]bool
 	ids := make([]string, len(sessions)) // ident of each session, made once when needed
@@ -151,7 +152,7 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 			if _, done := e.acted[k]; done {
 				continue
 			}
-			terminates := c.Action == ActionTerminate && !e.file.DryRun
+			terminates := c.terminates() && !e.file.DryRun
 			if _, ok := e.claimed[id]; ok && terminates {
 				continue // another rule terminated it already; never twice
 			}
@@ -183,6 +184,8 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 			jobs = append(jobs, job{rule: c, s: s, reason: reason, message: render(c.Rule, s, reason), dryRun: e.file.DryRun, trigger: trig})
 		}
 	}
+	bj, bw := e.enforceBlocksLocked(sessions, now, trigger)
+	jobs, wake = append(jobs, bj...), earliest(wake, bw)
 	for k := range e.pending {
 		if !matched[k] {
 			e.opts.Log.Info("rule no longer matches after its grace delay began; nothing done", "rule", k.rule, "session", k.session)

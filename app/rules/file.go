@@ -48,6 +48,7 @@ const (
 	KindPlayer           Kind = "player"           // players, platforms or products
 	KindTimeWindow       Kind = "timeWindow"       // any stream during a time window
 	KindDiagnostic       Kind = "diagnostic"       // players in a transcode storm or a client-identifier collision (app/diag)
+	KindQuota            Kind = "quota"            // users past their playing time per day or week
 )
 
 // Action is what a rule does to a session it matches.
@@ -56,9 +57,22 @@ type Action string
 // The actions.
 const (
 	ActionTerminate     Action = "terminate"     // stop the session with the message (default)
+	ActionTerminateUser Action = "terminateUser" // stop every stream of the session's user, on every server, each with its message
 	ActionStopTranscode Action = "stopTranscode" // kill its transcode only (no message; playback breaks)
 	ActionNotify        Action = "notify"        // desktop notification only
 	ActionLog           Action = "log"           // history only: a per-rule dry run
+)
+
+// Scopes of a cool-down (Rule.CoolDownScope).
+const (
+	CoolDownAll  = "all"  // every new stream of the user (default)
+	CoolDownRule = "rule" // only new streams in the rule's scope
+)
+
+// Periods of a quota (Rule.Period).
+const (
+	PeriodDay  = "day"  // from local midnight (default)
+	PeriodWeek = "week" // from Monday 00:00 local time
 )
 
 // Pick says which sessions go when a count is over its limit.
@@ -95,6 +109,13 @@ type Rule struct {
 	Scope          Scope     `json:"scope,omitzero"`     // the sessions it applies to
 	Exempt         Exempt    `json:"exempt,omitzero"`    // the sessions it never touches
 	Schedule       *Schedule `json:"schedule,omitempty"` // when the rule is active; nil = always
+	// CoolDown: after the rule stopped a stream of a user, that user's new
+	// streams are stopped at once for this long (a temporary block), with
+	// a message saying when they can play again. 0: no cool-down.
+	CoolDown Duration `json:"coolDown,omitempty"`
+	// CoolDownScope is CoolDownAll (default: every new stream of the
+	// user) or CoolDownRule (only new streams in the rule's scope).
+	CoolDownScope string `json:"coolDownScope,omitempty"`
 
 	// transcode, serverTranscodes: also audio-only transcodes.
 	IncludeAudioOnly bool `json:"includeAudioOnly,omitempty"`
@@ -132,12 +153,21 @@ type Rule struct {
 	// diagnostic: "storm" (the player or its user is in a transcode storm)
 	// or "collision" (the player's id is shared with another player).
 	Condition string `json:"condition,omitempty"`
+	// quota: a user's playing time (only transcodes with OnlyTranscodes)
+	// in the rule's scope per Period, counted from the sessions Plex Warden
+	// saw playing; past Quota their streams in scope match. WarnBefore > 0
+	// notifies the admin (and the history) that long before the limit.
+	Quota      Duration `json:"quota,omitempty"`
+	Period     string   `json:"period,omitempty"`
+	WarnBefore Duration `json:"warnBefore,omitempty"`
 }
 
 // Scope limits a rule to some sessions; empty lists mean all.
 type Scope struct {
 	Users   []string `json:"users,omitempty"`   // user names or ids
 	Players []string `json:"players,omitempty"` // patterns: family, product, platform, device, player name or id; * and ? wildcards
+	// Devices are players' machineIdentifiers, matched exactly.
+	Devices []string `json:"devices,omitempty"`
 	Servers []string `json:"servers,omitempty"` // server names
 	// Libraries are library titles or section ids.
 	Libraries []string `json:"libraries,omitempty"`
@@ -150,6 +180,7 @@ type Scope struct {
 type Exempt struct {
 	Users   []string `json:"users,omitempty"`   // user names or ids
 	Players []string `json:"players,omitempty"` // player patterns, as Scope.Players
+	Devices []string `json:"devices,omitempty"` // machineIdentifiers, matched exactly
 	LAN     bool     `json:"lan,omitempty"`     // sessions on the local network
 }
 

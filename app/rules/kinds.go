@@ -22,24 +22,27 @@ type ParamType string
 
 // The types of Param.
 const (
-	ParamBool       ParamType = "bool"       // a check box
-	ParamInt        ParamType = "int"        // a whole number
-	ParamKbps       ParamType = "kbps"       // a whole number of kilobits per second
-	ParamDuration   ParamType = "duration"   // "30s", "10m", "1h30m"
-	ParamResolution ParamType = "resolution" // one of Param.Choices ("4K", …); "" is none
-	ParamCodecs     ParamType = "codecs"     // a list of codec names
-	ParamNetworks   ParamType = "networks"   // a list of IPs or CIDRs
-	ParamPlayers    ParamType = "players"    // a list of player patterns
-	ParamList       ParamType = "list"       // a list of names or ids (scope and exemptions)
-	ParamPick       ParamType = "pick"       // PickNewest or PickOldest (Param.Choices)
-	ParamCondition  ParamType = "condition"  // ConditionStorm or ConditionCollision (Param.Choices)
-	ParamSchedule   ParamType = "schedule"   // a Schedule
-	ParamAction     ParamType = "action"     // an Action (Actions())
-	ParamTemplate   ParamType = "template"   // a message template (Placeholders)
-	ParamTemplates  ParamType = "templates"  // per-player message templates
-	ParamScope      ParamType = "scope"      // a Scope
-	ParamExempt     ParamType = "exempt"     // an Exempt
-	ParamText       ParamType = "text"       // a line of text
+	ParamBool          ParamType = "bool"          // a check box
+	ParamInt           ParamType = "int"           // a whole number
+	ParamKbps          ParamType = "kbps"          // a whole number of kilobits per second
+	ParamDuration      ParamType = "duration"      // "30s", "10m", "1h30m"
+	ParamResolution    ParamType = "resolution"    // one of Param.Choices ("4K", …); "" is none
+	ParamCodecs        ParamType = "codecs"        // a list of codec names
+	ParamNetworks      ParamType = "networks"      // a list of IPs or CIDRs
+	ParamPlayers       ParamType = "players"       // a list of player patterns
+	ParamList          ParamType = "list"          // a list of names or ids (scope and exemptions)
+	ParamPick          ParamType = "pick"          // PickNewest or PickOldest (Param.Choices)
+	ParamCondition     ParamType = "condition"     // ConditionStorm or ConditionCollision (Param.Choices)
+	ParamSchedule      ParamType = "schedule"      // a Schedule
+	ParamAction        ParamType = "action"        // an Action (Actions())
+	ParamTemplate      ParamType = "template"      // a message template (Placeholders)
+	ParamTemplates     ParamType = "templates"     // per-player message templates
+	ParamScope         ParamType = "scope"         // a Scope
+	ParamExempt        ParamType = "exempt"        // an Exempt
+	ParamText          ParamType = "text"          // a line of text
+	ParamDevices       ParamType = "devices"       // a list of machineIdentifiers (LivePlayers offers them)
+	ParamPeriod        ParamType = "period"        // PeriodDay or PeriodWeek (Param.Choices)
+	ParamCoolDownScope ParamType = "coolDownScope" // CoolDownAll or CoolDownRule (Param.Choices)
 )
 
 // Param describes one field of Rule for the editor.
@@ -71,7 +74,7 @@ type Choice struct {
 // part: name, enabled, action, grace, message(s), fallbackStopTranscode,
 // onlyTranscodes, onlyRemote, scope, exempt, schedule.
 var Common = []Param{
-	{Field: "action", Label: "Action", Type: ParamAction, Help: "terminate with the message, stop the transcode only, notify only, or log only (dry run)"},
+	{Field: "action", Label: "Action", Type: ParamAction, Help: "terminate with the message, terminate all of the user's streams, stop the transcode only, notify only, or log only (dry run)"},
 	{Field: "grace", Label: "Grace delay", Type: ParamDuration, Help: "act only if the session still matches after this long; 0 acts at once"},
 	{Field: "message", Label: "Message", Type: ParamTemplate, Help: "what the player shows; empty uses the default"},
 	{Field: "messages", Label: "Per-player messages", Type: ParamTemplates, Help: "overrides keyed by player family (roku, web, …) or product"},
@@ -81,6 +84,9 @@ var Common = []Param{
 	{Field: "scope", Label: "Applies to", Type: ParamScope, Help: "users, players, servers, libraries, media types; empty = all"},
 	{Field: "exempt", Label: "Never", Type: ParamExempt, Help: "users, players, or streams on the LAN"},
 	{Field: "schedule", Label: "Active", Type: ParamSchedule, Help: "days and hours the rule is active; none = always"},
+	{Field: "coolDown", Label: "Cool-down", Type: ParamDuration, Help: "after the rule stops a stream, the user's new streams are stopped at once for this long; 0 = none"},
+	{Field: "coolDownScope", Label: "Cool-down applies to", Type: ParamCoolDownScope, Help: "every new stream of the user, or only those in the rule's scope",
+		Choices: []Choice{{CoolDownAll, "all of the user's new streams"}, {CoolDownRule, "only new streams in the rule's scope"}}},
 }
 
 // ListFields are the lists inside "scope" and "exempt", in the editor's
@@ -88,11 +94,13 @@ var Common = []Param{
 var ListFields = []Param{
 	{Field: "scope.users", Section: "Applies to", Label: "Users", Type: ParamList, Help: "user names or ids"},
 	{Field: "scope.players", Section: "Applies to", Label: "Players", Type: ParamPlayers, Help: "family (web, roku, …), product, platform, device or name; * wildcards"},
+	{Field: "scope.devices", Section: "Applies to", Label: "Devices", Type: ParamDevices, Help: "players by machineIdentifier, exactly (pick from the live list)"},
 	{Field: "scope.servers", Section: "Applies to", Label: "Servers", Type: ParamList},
 	{Field: "scope.libraries", Section: "Applies to", Label: "Libraries", Type: ParamList, Help: "titles or section ids"},
 	{Field: "scope.mediaTypes", Section: "Applies to", Label: "Media types", Type: ParamList, Help: "movie, episode, track, clip, photo, livetv, video, music"},
 	{Field: "exempt.users", Section: "Never", Label: "Users", Type: ParamList},
 	{Field: "exempt.players", Section: "Never", Label: "Players", Type: ParamPlayers},
+	{Field: "exempt.devices", Section: "Never", Label: "Devices", Type: ParamDevices, Help: "players by machineIdentifier, exactly"},
 }
 
 // otherFields are the fields neither Common, ListFields nor a kind
@@ -116,6 +124,7 @@ type ActionInfo struct {
 
 var actions = []ActionInfo{
 	{ActionTerminate, "Terminate with the message", "terminate"},
+	{ActionTerminateUser, "Terminate all of the user's streams", "terminate user"},
 	{ActionStopTranscode, "Stop the transcode only", "stop transcode"},
 	{ActionNotify, "Notify me only", "notify"},
 	{ActionLog, "Log only (dry run)", "log only"},

@@ -82,7 +82,7 @@ func TestKindSpecsComplete(t *testing.T) {
 			if !knownParamTypes[p.Type] {
 				t.Errorf("kind %s: param %s has type %q, not a ParamType", sp.Kind, p.Field, p.Type)
 			}
-			if needsChoices := p.Type == ParamPick || p.Type == ParamCondition || p.Type == ParamResolution; needsChoices != (len(p.Choices) > 0) {
+			if needsChoices(p.Type) != (len(p.Choices) > 0) {
 				t.Errorf("kind %s: param %s of type %s has %d choices", sp.Kind, p.Field, p.Type, len(p.Choices))
 			}
 		}
@@ -98,6 +98,32 @@ var knownParamTypes = map[ParamType]bool{
 	ParamBool: true, ParamInt: true, ParamKbps: true, ParamDuration: true, ParamResolution: true, ParamCodecs: true,
 	ParamNetworks: true, ParamPlayers: true, ParamList: true, ParamPick: true, ParamCondition: true, ParamSchedule: true,
 	ParamAction: true, ParamTemplate: true, ParamTemplates: true, ParamScope: true, ParamExempt: true, ParamText: true,
+	ParamDevices: true, ParamPeriod: true, ParamCoolDownScope: true,
+}
+
+// needsChoices reports a type edited by picking one of Param.Choices.
+func needsChoices(t ParamType) bool {
+	return t == ParamPick || t == ParamCondition || t == ParamResolution || t == ParamPeriod || t == ParamCoolDownScope
+}
+
+func TestParamsEditable(t *testing.T) {
+	lists := [][]Param{Common, ListFields, otherFields}
+	for _, ki := range Kinds() {
+		lists = append(lists, ki.Params)
+	}
+	for _, list := range lists {
+		for _, p := range list {
+			if !knownParamTypes[p.Type] {
+				t.Errorf("param %s has type %q, not a ParamType", p.Field, p.Type)
+			}
+			if needsChoices(p.Type) != (len(p.Choices) > 0) {
+				t.Errorf("param %s of type %s has %d choices", p.Field, p.Type, len(p.Choices))
+			}
+			if !strings.Contains(p.Field, ".") && RuleField(&Rule{}, p.Field) == nil {
+				t.Errorf("param %s is not a Rule field", p.Field)
+			}
+		}
+	}
 }
 
 func TestLookups(t *testing.T) {
@@ -145,8 +171,8 @@ func TestLookups(t *testing.T) {
 			t.Errorf("ActionShort(%q) = %q, want %q", tt.a, got, tt.want)
 		}
 	}
-	if len(Actions()) != 4 {
-		t.Errorf("Actions() has %d actions, want 4", len(Actions()))
+	if len(Actions()) != 5 {
+		t.Errorf("Actions() has %d actions, want 5", len(Actions()))
 	}
 }
 

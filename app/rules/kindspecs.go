@@ -336,6 +336,22 @@ var specs = []kindSpec{
 			return "the player keeps restarting its stream (transcode storm)"
 		},
 	},
+	{
+		KindInfo: KindInfo{
+			Kind: KindQuota, Name: "Playing time per user",
+			Description:    "Users who played longer than a limit today (or this week), counted from the streams Plex Warden saw playing; with “Only transcodes”, transcoding time only. Their streams in scope are stopped until the period starts again (at local midnight, or Monday 00:00).",
+			DefaultMessage: "You have used up your playing time on this server: {reason}.",
+			Params: []Param{
+				{Field: "quota", Label: "Playing time allowed", Type: ParamDuration, Required: true, Help: "per day or week, e.g. 2h; with “Only transcodes”, transcoding time only"},
+				{Field: "period", Label: "Per", Type: ParamPeriod, Choices: []Choice{{PeriodDay, "day (from local midnight)"}, {PeriodWeek, "week (from Monday 00:00)"}}},
+				{Field: "warnBefore", Label: "Warn me before the limit", Type: ParamDuration, Help: "a notification and a history line this long before; Plex cannot message a player without stopping it; 0 = none"},
+			},
+		},
+		defaults: func(r *Rule) { r.Quota, r.Period = Duration(2*time.Hour), PeriodDay },
+		validate: validateQuota,
+		match:    quotaMatch,
+		reason:   quotaReason,
+	},
 }
 
 // networksHelp is the hint of a list of networks.

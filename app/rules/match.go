@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -34,20 +35,58 @@ func (c *compiled) evaluate(sessions []app.Session, now time.Time, leaving func(
 		leaving = func(int) bool { return false }
 	}
 	if c.spec.count != nil {
-		return c.spec.count(c, sessions, leaving), time.Time{}
+		hits = c.spec.count(c, sessions, leaving)
+	} else {
+		for i := range sessions {
+			s := &sessions[i]
+			if !c.applies(s) {
+				continue
+			}
+			ok, w := c.spec.match(c, s, now)
+			wake = earliest(wake, w)
+			if ok {
+				hits = append(hits, hit{rule: c, i: i})
+			}
+		}
 	}
-	for i := range sessions {
-		s := &sessions[i]
-		if !c.applies(s) {
-			continue
-		}
-		ok, w := c.spec.match(c, s, now)
-		wake = earliest(wake, w)
-		if ok {
-			hits = append(hits, hit{rule: c, i: i})
-		}
+	if c.Action == ActionTerminateUser && len(hits) > 0 {
+		hits = c.userStreamsOf(sessions, hits, now, leaving)
 	}
 	return hits, wake
+}
+
+// userStreamsOf adds to hits every other stream of the users they play
+// for, on every server, whatever the rule's scope but never one it
+// exempts (terminateUser). Their reason names the stream that matched.
+func (c *compiled) userStreamsOf(sessions []app.Session, hits []hit, now time.Time, leaving func(int) bool) []hit {
+	in := make(map[int]bool, len(hits))
+	for _, h := range hits {
+		in[h.i] = true
+	}
+	n := len(hits)
+	for _, h := range hits[:n] {
+		u, ok := userOf(&sessions[h.i])
+		if !ok {
+			continue // an unknown user: only the stream that matched
+		}
+		why := ""
+		for i := range sessions {
+			s := &sessions[i]
+			if in[i] || !touchable(s) || leaving(i) || c.exempted(s) {
+				continue
+			}
+			if v, ok := userOf(s); !ok || v != u {
+				continue
+			}
+			if why == "" {
+				m := &sessions[h.i]
+				why = fmt.Sprintf("all of %s's streams: %s on %s", m.User, c.reasonOf(h, m, now), m.Title)
+			}
+			in[i] = true
+			hits = append(hits, hit{rule: c, i: i, reason: why})
+		}
+	}
+	return hits
 }
 
 // reasonOf is the reason of a hit in words.
@@ -63,17 +102,19 @@ func (c *compiled) reasonOf(h hit, s *app.Session, now time.Time) string {
 // terminated or replaced, which Plex lists for a few seconds) are never
 // touched nor counted.
 func (c *compiled) applies(s *app.Session) bool {
-	if s.Kind == plex.KindPreroll || s.Kind == plex.KindTheme || s.Leaving != "" {
+	if !touchable(s) {
 		return false
 	}
-	sc, ex := &c.Scope, &c.Exempt
+	sc := &c.Scope
 	if len(sc.Servers) > 0 && !containsFold(sc.Servers, s.Server) {
 		return false
 	}
 	if len(sc.Users) > 0 && !userIn(sc.Users, s) {
 		return false
 	}
-	if len(c.scopePl) > 0 && !playerIn(c.scopePl, &s.Player) {
+	// Players are picked by patterns and/or by exact machineIdentifier:
+	// a player either list names is in scope.
+	if (len(c.scopePl) > 0 || len(sc.Devices) > 0) && !playerIn(c.scopePl, &s.Player) && !deviceIn(sc.Devices, &s.Player) {
 		return false
 	}
 	if len(sc.Libraries) > 0 && !containsFold(sc.Libraries, s.Library) && !(s.LibrarySectionID != "" && slices.Contains(sc.Libraries, s.LibrarySectionID)) {
@@ -82,7 +123,7 @@ func (c *compiled) applies(s *app.Session) bool {
 	if len(sc.MediaTypes) > 0 && !slices.ContainsFunc(sc.MediaTypes, func(t string) bool { return mediaTypeIs(t, s) }) {
 		return false
 	}
-	if userIn(ex.Users, s) || playerIn(c.exemptPl, &s.Player) || (ex.LAN && s.IsLAN()) {
+	if c.exempted(s) {
 		return false
 	}
 	if c.OnlyTranscodes && !s.Transcoding() {
@@ -92,6 +133,23 @@ func (c *compiled) applies(s *app.Session) bool {
 		return false
 	}
 	return true
+}
+
+// touchable reports a session a rule may touch at all: not a pre-roll or
+// theme music, not on its way out.
+func touchable(s *app.Session) bool {
+	return s.Kind != plex.KindPreroll && s.Kind != plex.KindTheme && s.Leaving == ""
+}
+
+// exempted reports a session the rule never touches.
+func (c *compiled) exempted(s *app.Session) bool {
+	ex := &c.Exempt
+	return userIn(ex.Users, s) || playerIn(c.exemptPl, &s.Player) || deviceIn(ex.Devices, &s.Player) || (ex.LAN && s.IsLAN())
+}
+
+// deviceIn reports a player whose machineIdentifier is in ids (exactly).
+func deviceIn(ids []string, p *app.Player) bool {
+	return p.MachineIdentifier != "" && slices.ContainsFunc(ids, func(id string) bool { return strings.TrimSpace(id) == p.MachineIdentifier })
 }
 
 func pausedSince(s *app.Session) time.Time {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
@@ -18,6 +19,11 @@ type PreviewItem struct {
 	Grace time.Duration
 	// Done: the rule already acted on this session (engine previews only).
 	Done bool
+	// CoolDown is the cool-down acting would start for the user (0: none).
+	CoolDown time.Duration
+	// Blocked: a cool-down of Rule stops this new stream of its user
+	// (engine previews only).
+	Blocked bool
 }
 
 // Evaluate returns what the enabled rules of f would do to the sessions of
@@ -28,7 +34,12 @@ func Evaluate(f File, st *app.State, now time.Time) ([]PreviewItem, error) {
 }
 
 // EvaluateWith is Evaluate with a source for diagnostic rules' conditions.
+// Quota rules never match here: the time used is the Engine's (Preview).
 func EvaluateWith(f File, st *app.State, now time.Time, diag DiagSource) ([]PreviewItem, error) {
+	return evaluateFile(f, st, now, diag, nil)
+}
+
+func evaluateFile(f File, st *app.State, now time.Time, diag DiagSource, usage usageFunc) ([]PreviewItem, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
@@ -45,14 +56,14 @@ func EvaluateWith(f File, st *app.State, now time.Time, diag DiagSource) ([]Prev
 		if err != nil {
 			return nil, err
 		}
-		c.diag = diag
+		c.diag, c.usage = diag, usage
 		hits, _ := c.evaluate(sessions, now, nil)
 		for _, h := range hits {
 			s := sessions[h.i]
 			reason := c.reasonOf(h, &s, now)
 			out = append(out, PreviewItem{
 				Rule: c.Name, Session: s, Action: c.Action, Message: render(c.Rule, s, reason), Reason: reason,
-				DryRun: f.DryRun || c.Action == ActionLog, Grace: c.Grace.Std(),
+				DryRun: f.DryRun || c.Action == ActionLog, Grace: c.Grace.Std(), CoolDown: c.CoolDown.Std(),
 			})
 		}
 	}
@@ -65,7 +76,8 @@ func (e *Engine) Preview(st *app.State) []PreviewItem {
 	e.mu.Lock()
 	f := e.file
 	e.mu.Unlock()
-	items, err := EvaluateWith(f, st, e.now(), e.opts.Diag)
+	now := e.now()
+	items, err := evaluateFile(f, st, now, e.opts.Diag, e.usageSnapshot())
 	if err != nil {
 		return nil // SetRules only accepts valid files
 	}
@@ -74,5 +86,30 @@ func (e *Engine) Preview(st *app.State) []PreviewItem {
 	for i := range items {
 		_, items[i].Done = e.acted[actKey{items[i].Rule, ident(items[i].Session)}]
 	}
-	return items
+	return append(items, e.previewBlocksLocked(st, now)...)
+}
+
+// previewBlocksLocked lists the streams of st the cool-downs in force stop.
+func (e *Engine) previewBlocksLocked(st *app.State, now time.Time) []PreviewItem {
+	if st == nil || len(e.blocks) == 0 {
+		return nil
+	}
+	var out []PreviewItem
+	sessions := st.Sessions()
+	for _, b := range e.blocks {
+		if !now.Before(b.Until) {
+			continue
+		}
+		c := e.ruleLocked(b.Rule)
+		for i := range sessions {
+			s := &sessions[i]
+			if !e.blockedLocked(b, c, s) {
+				continue
+			}
+			_, done := e.acted[actKey{blockKeyPrefix + b.Rule, ident(*s)}]
+			out = append(out, PreviewItem{Rule: b.Rule, Session: *s, Action: ActionTerminate, Message: e.blockMessage(b),
+				Reason: fmt.Sprintf("cool-down after rule %q until %s", b.Rule, e.clock(b.Until)), Blocked: true, Done: done, DryRun: e.file.DryRun})
+		}
+	}
+	return out
 }

@@ -13,9 +13,13 @@ import (
 
 // record starts a history record of job j about session s.
 func (e *Engine) record(j job, s app.Session) history.Record {
+	action := string(j.rule.Action)
+	if j.blockOf != "" {
+		action = HistoryBlock
+	}
 	return history.Record{
 		Kind: history.KindRule, Server: s.Server, SessionID: s.ID, SessionKey: s.SessionKey,
-		User: s.User, Title: s.Title, Player: playerLabel(s.Player), Rule: j.rule.Name, Action: string(j.rule.Action),
+		User: s.User, Title: s.Title, Player: playerLabel(s.Player), Rule: j.rule.Name, Action: action,
 		DryRun: j.dryRun, Message: j.message,
 	}
 }
