@@ -1,11 +1,14 @@
 package rules
 
 import (
+	"cmp"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plexwarden/plexwarden/app"
 )
 
 // KindInfo describes a kind of rule for the GUI's rule editor.
@@ -284,4 +287,36 @@ func RuleField(r *Rule, field string) any {
 		return nil
 	}
 	return reflect.ValueOf(r).Elem().FieldByIndex(idx).Addr().Interface()
+}
+
+// PlayerChoice is a player playing now, for the editor's "pick a player
+// from the live list" of scope.devices and exempt.devices.
+type PlayerChoice struct {
+	MachineIdentifier string // the value for Scope.Devices and Exempt.Devices
+	// Label names it for a list: "Living Room (Plex for Roku) · alice on
+	// home", the user and server of its first stream.
+	Label  string
+	Family string // PlayerFamily, e.g. "roku"
+}
+
+// LivePlayers lists the distinct players of st's sessions that have a
+// machineIdentifier, sorted by label.
+func LivePlayers(st *app.State) []PlayerChoice {
+	if st == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []PlayerChoice
+	for _, s := range st.Sessions() {
+		id := s.Player.MachineIdentifier
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, PlayerChoice{MachineIdentifier: id, Label: playerLabel(s.Player) + " · " + s.User + " on " + s.Server, Family: PlayerFamily(s.Player)})
+	}
+	slices.SortFunc(out, func(a, b PlayerChoice) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)), strings.Compare(a.MachineIdentifier, b.MachineIdentifier))
+	})
+	return out
 }

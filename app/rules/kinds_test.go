@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plexwarden/plexwarden/app"
 )
 
 // kindConstants lists the Kind constants declared in file.go, so a new
@@ -212,5 +214,25 @@ func TestRuleField(t *testing.T) {
 	}
 	if RuleField(&r, "nope") != nil {
 		t.Error("RuleField(nope) is not nil")
+	}
+}
+
+func TestLivePlayers(t *testing.T) {
+	st := &app.State{Servers: []*app.Snapshot{
+		{Server: "home", Sessions: []app.Session{sess("1", player("Plex for Roku", "Roku")), sess("2", machine("")), sess("3", machine("m1"))}},
+		{Server: "away", Sessions: []app.Session{sess("4", onServer("away"), func(s *app.Session) { s.Player.Title, s.Player.MachineIdentifier = "Den", "m4" })}},
+	}}
+	var got []string
+	for _, p := range LivePlayers(st) {
+		got = append(got, p.MachineIdentifier+"="+p.Label+"/"+p.Family)
+	}
+	// Session 3 plays on the Roku of session 1 (both "m1"): listed once;
+	// session 2's player has no id.
+	want := []string{"m4=Den (Plex Web) · alice on away/web", "m1=Plex for Roku (Roku) · alice on home/roku"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("LivePlayers = %q, want %q", got, want)
+	}
+	if LivePlayers(nil) != nil {
+		t.Error("LivePlayers(nil) is not nil")
 	}
 }
