@@ -271,6 +271,7 @@ type Status struct {
 	Enabled   int  // rules switched on
 	Pending   int  // sessions waiting out a grace delay
 	Verifying int  // terminated sessions not yet confirmed gone
+	Blocks    int  // cool-downs in force (Blocks)
 	// Problem is a refusal to terminate in words, e.g. "home: the server
 	// refused: terminating sessions needs an active Plex Pass…"; "" when none.
 	Problem string
@@ -284,6 +285,12 @@ func (e *Engine) Status() Status {
 	for _, c := range e.rules {
 		if c.Enabled {
 			st.Enabled++
+		}
+	}
+	now := e.now()
+	for _, b := range e.blocks {
+		if now.Before(b.Until) {
+			st.Blocks++
 		}
 	}
 	var ps []string

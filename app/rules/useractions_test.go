@@ -146,6 +146,9 @@ func TestEngineCoolDown(t *testing.T) {
 	if r.Rule != "tc" || r.User != "alice" || !strings.Contains(r.Detail, "until 21:30") {
 		t.Errorf("block start record = %+v, want rule tc, alice, until 21:30", r)
 	}
+	if st := te.Status(); st.Blocks != 1 {
+		t.Errorf("Status().Blocks = %d, want 1", st.Blocks)
+	}
 	bl := te.Blocks()
 	if len(bl) != 1 || bl[0].User != "alice" || !bl[0].Until.Equal(te.clock.Now().Add(30*time.Minute)) || !slices.Contains(bl[0].Allowed, ident(a2)) {
 		t.Fatalf("Blocks() = %+v, want alice's until 21:30 allowing stream 2", bl)
