@@ -94,6 +94,9 @@ func TestEngineQuota(t *testing.T) {
 	if u := te.Usage(); len(u) != 2 || u[0].User != "alice" || u[0].Used.Std() != 48*time.Minute || u[0].Limit.Std() != time.Hour || u[1].Used.Std() != 29*time.Minute {
 		t.Fatalf("Usage() = %+v, want alice at 48m of 1h, bob at 29m", u)
 	}
+	if items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{a1}}}}); len(items) != 0 {
+		t.Errorf("Preview under the limit = %+v, want nothing", items)
+	}
 	play(te, 2, time.Minute, a1) // 50 min: the warning
 	w := te.hist.waitRecord(t, HistoryQuotaWarning, OutcomeNotified)
 	if w.User != "alice" || !strings.Contains(w.Detail, "alice has 10m left of 1h a day") {
@@ -119,6 +122,9 @@ func TestEngineQuota(t *testing.T) {
 		t.Errorf("alice's message = %q", aliceMsg)
 	}
 	te.hist.waitRecord(t, "terminate", "done")
+	if items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{sess("9")}}}}); len(items) != 1 || !strings.Contains(items[0].Reason, "1h played today") {
+		t.Errorf("Preview past the limit = %+v, want alice's new stream with the time played", items)
+	}
 
 	// The count is saved on close and read at start.
 	te.Close()

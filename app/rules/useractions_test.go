@@ -156,6 +156,11 @@ func TestEngineCoolDown(t *testing.T) {
 	// A new stream of alice's (direct play: the rule itself would not
 	// match it) is stopped; bob's is not; stream 2 plays on.
 	a3, b4 := sess("3", player("Plex for Roku", "Roku")), sess("4", user("bob", "200"))
+	items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{a2, a3, b4}}}})
+	if len(items) != 1 || !items[0].Blocked || items[0].Session.ID != "id3" || items[0].Rule != "tc" ||
+		!strings.Contains(items[0].Message, "You can play again at 21:30.") || items[0].Done {
+		t.Errorf("Preview = %+v, want only stream 3, blocked by tc, with the message", items)
+	}
 	te.actor.setLive(a2, a3, b4)
 	te.Observe(update("home", a2, a3, b4))
 	calls := te.actor.waitCalls(t, 2)
