@@ -193,3 +193,34 @@ func TestEvaluateQuotaNeverMatchesWithoutEngine(t *testing.T) {
 		t.Errorf("Evaluate = %+v, %v; want nothing (no time counted)", items, err)
 	}
 }
+
+// TestQuotaFlush: the time used is saved every FlushEvery while it grows,
+// and at once when a counted stream stops.
+func TestQuotaFlush(t *testing.T) {
+	dir := t.TempDir()
+	te := newTestEngine(t, rulesFile(rule(KindQuota)), func(o *Options) { o.StateDir = dir })
+	path := filepath.Join(dir, UsageFile)
+	a1 := sess("1")
+	te.Observe(update("home", a1))
+	play(te, 1, 30*time.Second, a1)
+	te.flushState(false)
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("saved before FlushEvery with the stream still playing")
+	}
+	te.clock.Add(10 * time.Second)
+	te.Observe(update("home")) // the stream stopped
+	te.flushState(false)
+	var saved usageFile
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &saved) != nil || len(saved.Usage) != 1 || saved.Usage[0].Used.Std() != 30*time.Second {
+		t.Fatalf("usage file after the stream stopped = %s (%v), want alice at 30s", b, err)
+	}
+	// Growing again: saved once FlushEvery has passed since the last save.
+	te.Observe(update("home", a1))
+	play(te, 2, 30*time.Second, a1)
+	te.flushState(false)
+	b, _ = os.ReadFile(path)
+	if json.Unmarshal(b, &saved) != nil || saved.Usage[0].Used.Std() != 90*time.Second {
+		t.Errorf("usage file a minute later = %s, want alice at 1m30s", b)
+	}
+}
