@@ -250,5 +250,10 @@ func (e *Engine) pruneLocked(now time.Time, live []app.Session) {
 				delete(e.acted, k)
 			}
 		}
+		for k := range e.retryAt {
+			if k.session == id {
+				delete(e.retryAt, k)
+			}
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/plex"
 )
 
 func machine(id string) func(*app.Session) {
@@ -303,4 +304,41 @@ func TestLoadStateFallsBackToBackup(t *testing.T) {
 	if len(aside) != 1 {
 		t.Errorf("broken files set aside: %v, want 1", aside)
 	}
+}
+
+// TestEngineCoolDownRetries: a block's terminate that fails for a reason
+// that may pass is tried again after RetryAfter, not at every update.
+func TestEngineCoolDownRetries(t *testing.T) {
+	te := newTestEngine(t, rulesFile(rule(KindTranscode, func(r *Rule) { r.Name = "tc"; r.CoolDown = Duration(time.Hour) })),
+		func(o *Options) { o.RetryAfter = 5 * time.Second })
+	a1 := sess("1", transcoding)
+	te.actor.setLive(a1)
+	te.Observe(update("home", a1))
+	te.hist.waitRecord(t, HistoryBlockStart, OutcomeStarted)
+	failed := false
+	te.actor.mu.Lock()
+	te.actor.terminate = func(s app.Session) app.Result {
+		if s.ID == "id3" && !failed {
+			failed = true
+			return app.Result{Outcome: app.OutcomeFailed, Err: plex.ErrServer}
+		}
+		return app.Result{Outcome: app.OutcomeDone}
+	}
+	te.actor.mu.Unlock()
+	a3 := sess("3")
+	te.actor.setLive(a3)
+	te.Observe(update("home", a3))
+	te.hist.waitRecord(t, HistoryBlock, string(app.OutcomeFailed))
+	settle()
+	for range 3 {
+		te.Observe(update("home", a3))
+	}
+	settle()
+	if n := len(te.actor.Calls()); n != 2 {
+		t.Fatalf("%d calls before RetryAfter, want 2 (no retry yet)", n)
+	}
+	te.clock.Add(5 * time.Second)
+	te.tick()
+	te.actor.waitCalls(t, 3)
+	te.hist.waitRecord(t, HistoryBlock, "done")
 }
