@@ -508,7 +508,9 @@ type cardBoxRenderer struct {
 
 func (r *cardBoxRenderer) Destroy() {}
 
-func (r *cardBoxRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.bg, r.b.content} }
+func (r *cardBoxRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.bg, r.b.content}
+}
 
 func (r *cardBoxRenderer) MinSize() fyne.Size { return r.b.content.MinSize() }
 
