@@ -175,6 +175,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.stateDoor = door[app.State]{apply: u.apply, interval: applyInterval, bg: &u.bg}
 	u.localDoor = door[local.Scan]{apply: u.applyLocal, interval: applyInterval, bg: &u.bg}
 	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
+	useContrastTheme(a)
 	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
 	if desk, ok := a.(desktop.App); ok {
