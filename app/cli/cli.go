@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -99,6 +100,12 @@ func Main(ctx context.Context, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	args := env.Args
+	if len(args) == 0 && env.GUI != nil && noDisplay(runtime.GOOS, env.Getenv) {
+		// The desktop app could only open on an invisible display: show
+		// the product working in the terminal instead.
+		fmt.Fprintln(env.Stderr, noDisplayText)
+		args = []string{"watch", "--demo"}
+	}
 	if len(args) == 0 {
 		return runGUI(ctx, env, GUIOptions{})
 	}
@@ -154,6 +161,22 @@ func Main(ctx context.Context, env Env) int {
 }
 
 var errUsage = errors.New("usage")
+
+// noDisplayText is the one line plexwarden says before watching the demo
+// server in the terminal on a machine without a display.
+const noDisplayText = "No display (DISPLAY and WAYLAND_DISPLAY are unset), so no window: watching the built-in demo server here instead " +
+	"(plexwarden watch --demo; for your own server: plexwarden watch). Ctrl-C to stop."
+
+// noDisplay reports whether the desktop app has no display to open on: on
+// X11/Wayland systems, neither DISPLAY nor WAYLAND_DISPLAY is set (macOS
+// and Windows always have one).
+func noDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == ""
+	}
+	return false
+}
 
 func runGUI(ctx context.Context, env Env, opts GUIOptions) int {
 	if env.GUI == nil {
