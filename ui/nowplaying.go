@@ -229,7 +229,9 @@ func newNPCard(key string) *npCard {
 	}
 	c.poster.FillMode = canvas.ImageFillContain
 	c.poster.SetMinSize(posterSize)
-	text := container.New(layout.NewCustomPaddedVBoxLayout(3), c.title, c.who, c.bar, c.time, c.decision, c.reason, c.net)
+	c.time.natural = true
+	progress := container.NewBorder(nil, nil, nil, c.time, c.bar)
+	text := container.New(layout.NewCustomPaddedVBoxLayout(3), c.title, c.who, progress, c.decision, c.reason, c.net)
 	row := container.NewBorder(nil, nil, container.NewVBox(c.poster), nil, text)
 	c.box = newCardBox(container.NewPadded(row))
 	return c
@@ -242,7 +244,15 @@ func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) {
 	c.bar.set(s.Progress())
 	c.time.set(timeLeftText(s), widget.MediumImportance)
 	c.decision.set(displayArrows(decisionText(s)), decisionImportance(s))
-	c.reason.set(reasonText(s), widget.MediumImportance)
+	reason := reasonText(s)
+	c.reason.set(reason, widget.MediumImportance)
+	if show := reason != ""; show != c.reason.Visible() {
+		if show {
+			c.reason.Show()
+		} else {
+			c.reason.Hide()
+		}
+	}
 	c.net.set(joinDot(bitrateText(s.BandwidthKbps), locationText(s)), widget.MediumImportance)
 	if s.Thumb != c.thumb {
 		c.thumb = s.Thumb
@@ -458,7 +468,7 @@ func (r *progressRenderer) Objects() []fyne.CanvasObject {
 	return []fyne.CanvasObject{r.track, r.fill}
 }
 
-func (r *progressRenderer) MinSize() fyne.Size { return fyne.NewSize(40, 6) }
+func (r *progressRenderer) MinSize() fyne.Size { return fyne.NewSize(60, 6) }
 
 func (r *progressRenderer) Layout(size fyne.Size) {
 	h := float32(6)

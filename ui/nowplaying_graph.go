@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -48,18 +49,42 @@ func (g *trafficGraph) peaks() (kbps int64, transcodes int) {
 	return
 }
 
-// legendText is the graph's caption: "Last hour · bandwidth peak 24.1 Mbps
-// · transcodes up to 3".
+// minGraphSpan is the shortest stretch of time the graph spreads over its
+// width: until samples cover the window (an hour), it shows the time it
+// has, so the first minutes are not a sliver at the right edge.
+const minGraphSpan = 5 * time.Minute
+
+// span is the time the graph's width stands for: from the first sample to
+// now, at least minGraphSpan, at most the window.
+func (g *trafficGraph) span() time.Duration {
+	if len(g.samples) == 0 {
+		return g.window
+	}
+	return min(max(g.now.Sub(g.samples[0].Time), minGraphSpan), g.window)
+}
+
+// spanText names the span: "last hour", "last 12 min".
+func (g *trafficGraph) spanText() string {
+	d := g.span()
+	if d >= time.Hour {
+		return "last hour"
+	}
+	return fmt.Sprintf("last %d min", int((d+time.Minute-1)/time.Minute))
+}
+
+// legendText is the graph's caption: "Bandwidth, last hour: peak 24.1
+// Mbps" and "Transcodes: up to 3".
 func (g *trafficGraph) legendText() (bw, tc string) {
 	kbps, n := g.peaks()
-	return "Bandwidth, last hour: peak " + bitrateText(kbps), fmt.Sprintf("Transcodes: up to %d", n)
+	return "Bandwidth, " + g.spanText() + ": peak " + bitrateText(kbps), fmt.Sprintf("Transcodes: up to %d", n)
 }
 
 // CreateRenderer implements fyne.Widget.
 func (g *trafficGraph) CreateRenderer() fyne.WidgetRenderer {
 	r := &graphRenderer{g: g, bg: canvas.NewRectangle(color.Transparent),
 		bwLegend: canvas.NewText("", nil), tcLegend: canvas.NewText("", nil),
-		start: canvas.NewText("1 h ago", nil), end: canvas.NewText("now", nil)}
+		start: canvas.NewText("", nil), end: canvas.NewText("now", nil),
+		bwKey: canvas.NewRectangle(nil), tcKey: canvas.NewRectangle(nil)}
 	r.bg.CornerRadius = 4
 	r.Refresh()
 	return r
@@ -71,6 +96,7 @@ type graphRenderer struct {
 	bars               []*canvas.Rectangle
 	lines              []*canvas.Line
 	bwLegend, tcLegend *canvas.Text
+	bwKey, tcKey       *canvas.Rectangle // colour swatches before the legends
 	start, end         *canvas.Text
 	objects            []fyne.CanvasObject
 }
@@ -87,8 +113,15 @@ func (r *graphRenderer) Layout(size fyne.Size) {
 	r.bg.Resize(size)
 	pad := float32(4)
 	legendH := r.bwLegend.MinSize().Height
-	r.bwLegend.Move(fyne.NewPos(pad*2, pad))
-	r.tcLegend.Move(fyne.NewPos(size.Width-r.tcLegend.MinSize().Width-pad*2, pad))
+	key := fyne.NewSize(12, 4)
+	keyY := pad + (legendH-key.Height)/2
+	r.bwKey.Resize(key)
+	r.bwKey.Move(fyne.NewPos(pad*2, keyY))
+	r.bwLegend.Move(fyne.NewPos(pad*3+key.Width, pad))
+	tcX := size.Width - r.tcLegend.MinSize().Width - pad*2
+	r.tcLegend.Move(fyne.NewPos(tcX, pad))
+	r.tcKey.Resize(key)
+	r.tcKey.Move(fyne.NewPos(tcX-pad-key.Width, keyY))
 	r.start.Move(fyne.NewPos(pad*2, size.Height-r.start.MinSize().Height-pad))
 	r.end.Move(fyne.NewPos(size.Width-r.end.MinSize().Width-pad*2, size.Height-r.end.MinSize().Height-pad))
 	top := legendH + 2*pad
@@ -97,9 +130,10 @@ func (r *graphRenderer) Layout(size fyne.Size) {
 	plotH, plotW := bottom-top, right-left
 	g := r.g
 	kbps, tcMax := g.peaks()
-	from := g.now.Add(-g.window)
+	span := g.span()
+	from := g.now.Add(-span)
 	xOf := func(t time.Time) float32 {
-		f := float32(t.Sub(from)) / float32(g.window)
+		f := float32(t.Sub(from)) / float32(span)
 		return left + min(max(f, 0), 1)*plotW
 	}
 	yBW := func(v int64) float32 {
@@ -164,8 +198,10 @@ func (r *graphRenderer) Refresh() {
 	}
 	bw, tc := g.legendText()
 	r.bwLegend.Text, r.tcLegend.Text = bw, tc
+	r.start.Text = strings.TrimPrefix(g.spanText(), "last ") + " ago"
 	r.bwLegend.Color = th.Color(theme.ColorNameForeground, v)
-	r.tcLegend.Color = th.Color(theme.ColorNameForeground, v)
+	r.tcLegend.Color = r.bwLegend.Color
+	r.bwKey.FillColor, r.tcKey.FillColor = bwColor, tcColor // the keys to the colours
 	r.start.Color = th.Color(theme.ColorNamePlaceHolder, v)
 	r.end.Color = r.start.Color
 	for _, t := range []*canvas.Text{r.bwLegend, r.tcLegend, r.start, r.end} {
@@ -179,7 +215,7 @@ func (r *graphRenderer) Refresh() {
 	for _, l := range r.lines {
 		r.objects = append(r.objects, l)
 	}
-	r.objects = append(r.objects, r.bwLegend, r.tcLegend, r.start, r.end)
+	r.objects = append(r.objects, r.bwKey, r.bwLegend, r.tcKey, r.tcLegend, r.start, r.end)
 	r.Layout(g.Size())
 	canvas.Refresh(g)
 }

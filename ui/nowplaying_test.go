@@ -143,10 +143,11 @@ func TestNowPlayingGraphSamples(t *testing.T) {
 		wantTrans  []int
 		wantLegend string
 	}{
-		{0, []app.Session{aliceSession()}, []int64{12300}, []int{1}, "Bandwidth, last hour: peak 12.3 Mbps"},
-		{30 * time.Second, []app.Session{aliceSession(), bobSession()}, []int64{12300, 20900}, []int{1, 1}, "Bandwidth, last hour: peak 20.9 Mbps"},
-		{35 * time.Second, []app.Session{bobSession()}, []int64{12300, 20900, 8600}, []int{1, 1, 0}, "Bandwidth, last hour: peak 20.9 Mbps"},
-		// An hour later the first samples have left the window.
+		{0, []app.Session{aliceSession()}, []int64{12300}, []int{1}, "Bandwidth, last 5 min: peak 12.3 Mbps"},
+		{30 * time.Second, []app.Session{aliceSession(), bobSession()}, []int64{12300, 20900}, []int{1, 1}, "Bandwidth, last 5 min: peak 20.9 Mbps"},
+		{35 * time.Second, []app.Session{bobSession()}, []int64{12300, 20900, 8600}, []int{1, 1, 0}, "Bandwidth, last 5 min: peak 20.9 Mbps"},
+		// An hour later the first samples have left the window, which the
+		// graph now spans whole.
 		{time.Hour, nil, []int64{8600, 0}, []int{0, 0}, "Bandwidth, last hour: peak 8.6 Mbps"},
 	}
 	for i, s := range steps {

@@ -16,6 +16,9 @@ type lineText struct {
 	imp   widget.Importance
 	bold  bool
 	scale float32 // text size relative to the theme's (0: 1)
+	// natural: as wide as the whole text (for a slot that sizes to its
+	// content); otherwise as narrow as a layout makes it.
+	natural bool
 }
 
 func newLineText(imp widget.Importance, bold bool, scale float32) *lineText {
@@ -71,6 +74,9 @@ func (r *lineTextRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasO
 
 func (r *lineTextRenderer) MinSize() fyne.Size {
 	h := fyne.MeasureText("Ag", r.text.TextSize, r.text.TextStyle).Height
+	if r.t.natural {
+		return fyne.NewSize(fyne.MeasureText(r.t.text, r.text.TextSize, r.text.TextStyle).Width, h)
+	}
 	return fyne.NewSize(h, h)
 }
 
