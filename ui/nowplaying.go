@@ -212,7 +212,16 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 // 24.1 Mbps (LAN 10.0 Mbps, WAN 14.1 Mbps)".
 func totalsText(s app.TrafficSample) string {
 	return joinDot(words.Plural(s.Streams, "stream", "streams"), words.Plural(s.Transcodes, "transcode", "transcodes"),
-		fmt.Sprintf("%s (LAN %s, WAN %s)", bitrateText(s.Kbps()), bitrateText(s.LANKbps), bitrateText(s.WANKbps)))
+		fmt.Sprintf("%s (LAN %s, WAN %s)", totalRate(s.Kbps()), totalRate(s.LANKbps), totalRate(s.WANKbps)))
+}
+
+// totalRate is a sum of bandwidths: "12.3 Mbps", and "0 Mbps" for none
+// (bitrateText's "—" says unknown).
+func totalRate(kbps int64) string {
+	if kbps <= 0 {
+		return "0 Mbps"
+	}
+	return bitrateText(kbps)
 }
 
 func newNPCard(key string) *npCard {

@@ -109,7 +109,7 @@ func TestNowPlayingHeaderTotals(t *testing.T) {
 		nameImp              widget.Importance
 	}{
 		{"Demo server", "Demo server", "3 streams · 1 transcode · 21.9 Mbps (LAN 8.6 Mbps, WAN 13.2 Mbps)", widget.MediumImportance},
-		{"Cabin", "Cabin — unreachable", "2 streams · 2 transcodes · 6.5 Mbps (LAN 6.5 Mbps, WAN —)", widget.DangerImportance},
+		{"Cabin", "Cabin — unreachable", "2 streams · 2 transcodes · 6.5 Mbps (LAN 6.5 Mbps, WAN 0 Mbps)", widget.DangerImportance},
 	}
 	for _, tt := range tests {
 		sec := u.nowPlaying.sections[tt.server]
