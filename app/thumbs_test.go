@@ -1,10 +1,13 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/png"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestThumbCache(t *testing.T) {
@@ -50,5 +53,35 @@ func TestThumbCache(t *testing.T) {
 	get("c", "/1")
 	if got := fetched["c/1"]; got != 1 {
 		t.Errorf("fetches after a failure = %d, want 1 (failures are not remembered)", got)
+	}
+}
+
+// The desktop app's Thumb fetches a poster from the demo server through
+// its Plex client and keeps it in memory; an unknown server is an error.
+func TestControllerThumb(t *testing.T) {
+	dir := t.TempDir()
+	ctrl, err := NewController(ControllerOptions{ConfigDir: dir, Secrets: NewMemoryStore(), Demo: true,
+		Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer func() { cancel(); ctrl.Hub().Wait() }()
+	if err := ctrl.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const path = "/library/metadata/40200/thumb/1700000000"
+	b, err := ctrl.Thumb(ctx, DemoServerName, path)
+	if err != nil {
+		t.Fatalf("Thumb: %v", err)
+	}
+	if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Errorf("the demo server's poster is not a PNG: %v", err)
+	}
+	if n, size := ctrl.thumbs.Len(); n != 1 || size != len(b) {
+		t.Errorf("cache holds %d posters, %d bytes; want 1, %d", n, size, len(b))
+	}
+	if _, err := ctrl.Thumb(ctx, "No such server", path); err == nil {
+		t.Error("a poster from an unknown server gave no error")
 	}
 }
