@@ -56,6 +56,7 @@ type nowPlayingView struct {
 	traffic *app.Traffic
 	thumbs  ThumbBackend // nil: no posters
 	ticking bool         // a sample tick is scheduled
+	fetches []func()     // poster fetches to start once setState is done
 
 	servers  *fyne.Container // one section per server
 	sections map[string]*npSection
@@ -133,6 +134,13 @@ func (v *nowPlayingView) setState(st *app.State) {
 		v.servers.Refresh()
 	}
 	v.tick()
+	// Fetches start after the widgets are laid out: the test driver runs
+	// fyne.Do at once on the fetching goroutine, which must not overlap
+	// this apply.
+	for _, f := range v.fetches {
+		f()
+	}
+	v.fetches = v.fetches[:0]
 }
 
 // tick samples again after trafficStep on a running app (tests with a
@@ -268,7 +276,8 @@ func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) {
 		c.poster.Image = nil
 		c.poster.Resource = placeholderPoster(s)
 		c.poster.Refresh()
-		v.fetchPoster(c, s.Server, s.Thumb)
+		server, path := s.Server, s.Thumb
+		v.fetches = append(v.fetches, func() { v.fetchPoster(c, server, path) })
 	}
 }
 

@@ -55,7 +55,8 @@ type Env struct {
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.
 
 Usage:
-  plexwarden                      start the desktop app (tray + window)
+  plexwarden                      start the desktop app (tray + window); without a display,
+                                  watch the demo server in the terminal (watch --demo)
   plexwarden demo                 start the desktop app on the built-in demo server
   plexwarden login [--no-browser] [--token-file FILE]
                                   sign in with Plex in the browser, add the servers you own
@@ -71,6 +72,7 @@ Usage:
                                   stop a local transcoder process (SIGTERM, then SIGKILL)
   plexwarden watch [--config FILE] [--dry-run] [--json]
                                   apply the automatic rules without the desktop app
+  plexwarden watch --demo         the same on the built-in demo server with example rules
   plexwarden simulate [--addr 127.0.0.1:32400]
                                   run the simulated Plex server alone
   plexwarden version              print the version
