@@ -190,6 +190,7 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 
 	seen := map[string]bool{}
 	var objs []fyne.CanvasObject
+	reshaped := false // a card's lines changed size
 	for i := range sn.Sessions {
 		s := &sn.Sessions[i]
 		if s.Leaving != "" {
@@ -201,7 +202,9 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 			sec.byKey[s.Key()] = c
 		}
 		seen[s.Key()] = true
-		v.updateCard(c, s)
+		if v.updateCard(c, s) {
+			reshaped = true
+		}
 		objs = append(objs, c.box)
 	}
 	for k := range sec.byKey {
@@ -210,9 +213,9 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 		}
 	}
 	setVisible(sec.idle, sec.content, len(objs) == 0)
-	if !sameObjects(sec.cards.Objects, objs) {
+	if !sameObjects(sec.cards.Objects, objs) || reshaped {
 		sec.cards.Objects = objs
-		sec.cards.Refresh()
+		sec.cards.Refresh() // lays the cards out again, inside too
 	}
 }
 
@@ -254,12 +257,16 @@ func newNPCard(key string) *npCard {
 	return c
 }
 
-// updateCard shows s in c and fetches its poster when it changed.
-func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) {
+// updateCard shows s in c and fetches its poster when it changed. It
+// reports whether the card needs laying out again: the reason line came or
+// went, or the time beside the bar changed width.
+func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) (reshaped bool) {
 	c.title.set(s.Title, widget.MediumImportance)
 	c.who.set(joinDot(s.User, playerText(s.Player), stateText(s.State)), widget.MediumImportance)
 	c.bar.set(s.Progress())
+	timeWidth := c.time.MinSize().Width
 	c.time.set(timeLeftText(s), widget.MediumImportance)
+	reshaped = c.time.MinSize().Width != timeWidth
 	c.decision.set(displayArrows(decisionText(s)), decisionImportance(s))
 	reason := reasonText(s)
 	c.reason.set(reason, widget.MediumImportance)
@@ -269,6 +276,7 @@ func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) {
 		} else {
 			c.reason.Hide()
 		}
+		reshaped = true
 	}
 	c.net.set(joinDot(bitrateText(s.BandwidthKbps), locationText(s)), widget.MediumImportance)
 	if s.Thumb != c.thumb {
@@ -279,6 +287,7 @@ func (v *nowPlayingView) updateCard(c *npCard, s *app.Session) {
 		server, path := s.Server, s.Thumb
 		v.fetches = append(v.fetches, func() { v.fetchPoster(c, server, path) })
 	}
+	return reshaped
 }
 
 // decisionImportance colours a decision: transcodes orange, Direct Play

@@ -80,8 +80,25 @@ func TestNowPlayingCards(t *testing.T) {
 		}
 	}
 
-	// A session that ends loses its card; one that is leaving shows none.
+	// Bob's direct play turns into a transcode of a longer film: the
+	// reason line appears under the decision, laid out, and the longer
+	// time beside the bar shows whole.
 	st := fixedState()
+	bob := &st.Servers[0].Sessions[0]
+	bob.Decision, bob.Short, bob.Reason = plex.Transcode, "Transcode (H.264 1080p)", "Transcode: video H.264 1080p → H.264 720p"
+	bob.ViewOffsetMs, bob.DurationMs = 1000, 11*3600*1000
+	u.apply(st)
+	c := sec.byKey["Demo server/14"]
+	if !c.reason.Visible() || c.reason.Size().Height == 0 || c.reason.Position().Y <= c.decision.Position().Y {
+		t.Errorf("bob's reason line: shown %v, size %v at %v; want shown below the decision at %v",
+			c.reason.Visible(), c.reason.Size(), c.reason.Position(), c.decision.Position())
+	}
+	if got := shownText(c.time); got != c.time.text {
+		t.Errorf("bob's time %q shown as %q", c.time.text, got)
+	}
+
+	// A session that ends loses its card; one that is leaving shows none.
+	st = fixedState()
 	st.Servers[0].Sessions = st.Servers[0].Sessions[:2]
 	st.Servers[0].Sessions[1].Leaving = app.LeavingTerminated
 	u.apply(st)
