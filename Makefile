@@ -49,12 +49,10 @@ release: deps-build
 	$(GO) build -tags no_metadata,migrated_fynedo -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(BINARY) .
 
 # With no server configured the app starts on the built-in demo server.
+# Without a display (DISPLAY and WAYLAND_DISPLAY unset) the binary says so
+# and runs `plexwarden watch --demo` in the terminal instead.
 run: build
-	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
-	  echo "No display found (DISPLAY/WAYLAND_DISPLAY unset): starting under a virtual X server (xvfb-run)."; \
-	  ./.ci/ensure-packages xvfb xauth; \
-	  xvfb-run -a ./$(BINARY); \
-	else ./$(BINARY); fi
+	./$(BINARY)
 
 demo: build
 	./$(BINARY) demo

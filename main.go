@@ -43,7 +43,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
 	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
-		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d})
+		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d, Thumbs: d.Ctrl})
 
 	signals := ctx // ends on Ctrl-C or SIGTERM (cli.Run)
 	ctx, cancel := context.WithCancel(ctx)

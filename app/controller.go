@@ -51,6 +51,7 @@ type Controller struct {
 	demoCancel context.CancelFunc // stops the demo simulator; nil when not running
 	envOnly    bool               // server from PLEX_URL: not saved
 	hooks      Hooks
+	thumbs     *ThumbCache // created on first use
 }
 
 // Hooks connect the controller to parts app cannot import (the rules
@@ -354,6 +355,19 @@ func (c *Controller) TerminateUser(ctx context.Context, s Session, message strin
 		out = append(out, SessionResult{Session: x, Result: r})
 	}
 	return out
+}
+
+// Thumb returns a session's poster (Session.Thumb on Session.Server),
+// from the in-memory cache or fetched through the server's client with
+// the token in its header (ui.ThumbBackend).
+func (c *Controller) Thumb(ctx context.Context, server, path string) ([]byte, error) {
+	c.mu.Lock()
+	if c.thumbs == nil {
+		c.thumbs = NewThumbCache(DefaultThumbCacheBytes, c.hub.Thumb)
+	}
+	cache := c.thumbs
+	c.mu.Unlock()
+	return cache.Get(ctx, server, path)
 }
 
 // DefaultMessage is the terminate message prefilled for s (ui.Backend).

@@ -76,6 +76,9 @@ type Session struct {
 	// Plex keeps such sessions listed for a few seconds. Rules neither act
 	// on nor count them.
 	Leaving string `json:"leaving,omitempty"`
+	// Thumb is the path of the item's poster on the server (a show's for
+	// an episode), for plex.Client.Thumb; empty when Plex sends none.
+	Thumb string `json:"thumb,omitempty"`
 }
 
 // Key identifies a session across snapshots of one server: the sessionKey,
@@ -155,6 +158,18 @@ func (s *Session) Progress() float64 {
 	return min(max(p, 0), 1)
 }
 
+// posterPath is the poster of m: the show's for an episode, else the
+// item's own.
+func posterPath(m *plex.Metadata) string {
+	if m.Type == "episode" && m.GrandparentThumb != "" {
+		return m.GrandparentThumb
+	}
+	if m.Thumb != "" {
+		return m.Thumb
+	}
+	return m.GrandparentThumb
+}
+
 // NewSession flattens and classifies a /status/sessions item of server
 // from the item alone. FirstSeen and StateSince are set to now; the
 // monitor carries them over from earlier snapshots.
@@ -200,6 +215,7 @@ func NewSessionSource(server string, m *plex.Metadata, src *plex.Media, now time
 		DurationMs:        int64(m.Duration),
 		FirstSeen:         now,
 		StateSince:        now,
+		Thumb:             posterPath(m),
 	}
 	if m.User != nil {
 		s.User, s.UserID = m.User.Title, string(m.User.ID)

@@ -177,6 +177,12 @@ func (c *Client) server() string {
 
 // do sends one request and returns the body of a 2xx answer.
 func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) ([]byte, int, error) {
+	return c.doCapped(ctx, op, method, path, q, "", MaxBody)
+}
+
+// doCapped is do reading at most limit bytes, with Accept set to accept
+// when not empty.
+func (c *Client) doCapped(ctx context.Context, op, method, path string, q url.Values, accept string, limit int) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, q), nil)
@@ -184,16 +190,19 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: ErrBadRequest, Detail: "cannot build request"}
 	}
 	req.Header = c.Headers()
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		detail, sentinel := TransportError(ctx, err, PeerServer)
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
 	}
 	defer resp.Body.Close()
-	body, err := ReadCapped(resp.Body, resp.ContentLength, MaxBody)
+	body, err := ReadCapped(resp.Body, resp.ContentLength, limit)
 	if errors.Is(err, ErrTooLarge) {
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge,
-			Detail: fmt.Sprintf("over %d MiB; not read further", MaxBody>>20), RetryAfter: parseRetryAfter(resp, time.Now())}
+			Detail: fmt.Sprintf("over %s; not read further", sizeText(limit)), RetryAfter: parseRetryAfter(resp, time.Now())}
 	}
 	if err != nil {
 		detail, sentinel := TransportError(ctx, err, PeerServer)
@@ -204,6 +213,14 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 			RetryAfter: parseRetryAfter(resp, time.Now())}
 	}
 	return body, resp.StatusCode, nil
+}
+
+// sizeText writes a byte count as "16 MiB" or "512 KiB".
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 // ReadCapped reads r to its end if that is at most limit bytes, else stops
@@ -321,6 +338,37 @@ func LibraryRatingKey(k string) bool {
 	}
 	for _, c := range k {
 		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxThumb bounds a poster or other artwork Thumb reads: Plex's posters are
+// a few hundred KiB.
+const MaxThumb = 2 << 20
+
+// Thumb fetches an item's artwork, the path of a session's thumb or
+// grandparentThumb ("/library/metadata/40200/thumb/1700000000"), with the
+// token in the X-Plex-Token header as every call; at most MaxThumb bytes.
+// Only a path on this server is taken (no address, query or "..").
+func (c *Client) Thumb(ctx context.Context, path string) ([]byte, error) {
+	if !ThumbPath(path) {
+		return nil, &Error{Op: "artwork", Server: c.server(), Err: ErrBadRequest, Detail: "not an artwork path on this server"}
+	}
+	body, _, err := c.doCapped(ctx, "artwork", http.MethodGet, path, nil, "image/*", MaxThumb)
+	return body, err
+}
+
+// ThumbPath reports whether p is a path Thumb takes: absolute on the
+// server, without a query, fragment, backslash or ".." element.
+func ThumbPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || len(p) > 1024 ||
+		strings.ContainsAny(p, "?#\\ ") || strings.Contains(p, "://") {
+		return false
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == ".." || part == "." {
 			return false
 		}
 	}

@@ -157,6 +157,7 @@ func newTestUI(t *testing.T, b *fakeBackend, st *app.State) *UI {
 	a := test.NewTempApp(t)
 	u := New(a, b, Options{Demo: true, Version: "1.2.3", Now: func() time.Time { return testNow }})
 	u.Window().Resize(windowSize)
+	u.tabs.Select(u.sessionsTab) // most tests are about the sessions table
 	t.Cleanup(func() {
 		u.Stop()
 		u.bg.Wait()

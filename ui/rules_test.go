@@ -131,7 +131,7 @@ func TestRulesTabOnlyWithBackend(t *testing.T) {
 	for _, it := range u.tabs.Items {
 		names = append(names, it.Text)
 	}
-	if want := []string{"Sessions", "Rules", "History", "Settings"}; !slices.Equal(names, want) {
+	if want := []string{"Now Playing", "Sessions", "Rules", "History", "Settings"}; !slices.Equal(names, want) {
 		t.Errorf("tabs %q, want %q", names, want)
 	}
 }

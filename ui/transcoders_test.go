@@ -128,8 +128,8 @@ func TestTranscodersGolden(t *testing.T) {
 
 func TestTranscodersTabOptional(t *testing.T) {
 	u := newOptsUI(t, newFakeBackend(), Options{})
-	if u.transcodersTab != nil || u.transcoders != nil || len(u.tabs.Items) != 2 {
-		t.Fatalf("without Options.Local: %d tabs, Transcoders %v; want only Sessions and Settings", len(u.tabs.Items), u.transcodersTab)
+	if u.transcodersTab != nil || u.transcoders != nil || len(u.tabs.Items) != 3 {
+		t.Fatalf("without Options.Local: %d tabs, Transcoders %v; want only Now Playing, Sessions and Settings", len(u.tabs.Items), u.transcodersTab)
 	}
 	u.applyLocal(fixedScan()) // still feeds the tooltip
 	if u.localScan == nil {
@@ -585,7 +585,7 @@ func TestTabsWithOptionalViews(t *testing.T) {
 	for _, it := range u.tabs.Items {
 		got = append(got, it.Text)
 	}
-	if want := "Sessions,Transcoders,Diagnostics,Settings"; strings.Join(got, ",") != want {
+	if want := "Now Playing,Sessions,Transcoders,Diagnostics,Settings"; strings.Join(got, ",") != want {
 		t.Errorf("tabs %v, want %s", got, want)
 	}
 	u.openAddServer()

@@ -90,6 +90,8 @@ type Options struct {
 	// History answers the History tab (every action, manual or by a rule)
 	// and exports it; nil leaves the tab out.
 	History HistoryBackend
+	// Thumbs fetches the Now Playing view's posters; nil shows placeholders.
+	Thumbs ThumbBackend
 }
 
 // applyInterval bounds how often a door (Post, PostLocal, PostDiag)
@@ -145,6 +147,8 @@ type UI struct {
 	rulesTab, historyTab     *container.TabItem // nil without Options.Rules, Options.History
 	rules                    *rulesView         // nil without Options.Rules
 	history                  *historyView       // nil without Options.History
+	nowPlaying               *nowPlayingView
+	nowPlayingTab            *container.TabItem
 }
 
 // New builds the main window (hidden) and, when a implements desktop.App,
@@ -171,6 +175,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.stateDoor = door[app.State]{apply: u.apply, interval: applyInterval, bg: &u.bg}
 	u.localDoor = door[local.Scan]{apply: u.applyLocal, interval: applyInterval, bg: &u.bg}
 	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
+	useContrastTheme(a)
 	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
 	if desk, ok := a.(desktop.App); ok {
@@ -239,6 +244,7 @@ func (u *UI) apply(st *app.State) {
 func (u *UI) render(st *app.State) {
 	u.state = st
 	u.applies++
+	u.nowPlaying.setState(st)
 	u.sessions.setState(st)
 	u.status.setState(st, u.now())
 	u.settings.setState(st)

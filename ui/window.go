@@ -20,7 +20,8 @@ var windowSize = fyne.NewSize(1100, 650)
 // and Diagnostics sit between Sessions and Settings when configured). The
 // code selects tabs by item (u.sessionsTab, u.settingsTab).
 const (
-	tabSessions = iota
+	tabNowPlaying = iota
+	tabSessions
 	tabSettings
 )
 
@@ -36,7 +37,9 @@ func (u *UI) buildWindow() {
 	u.settings = newSettingsView(u)
 	u.sessionsTab = container.NewTabItemWithIcon("Sessions", theme.MediaPlayIcon(), u.sessions.content)
 	u.settingsTab = container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), u.settings.content)
-	items := []*container.TabItem{u.sessionsTab}
+	u.nowPlaying = newNowPlayingView(u, u.opts.Thumbs)
+	u.nowPlayingTab = container.NewTabItemWithIcon("Now Playing", theme.MediaVideoIcon(), u.nowPlaying.content)
+	items := []*container.TabItem{u.nowPlayingTab, u.sessionsTab}
 	if u.opts.Local != nil {
 		u.transcoders = newTranscodersView(u, u.opts.Local)
 		u.transcodersTab = container.NewTabItemWithIcon("Transcoders", theme.ComputerIcon(), u.transcoders.content)

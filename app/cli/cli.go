@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -54,7 +55,8 @@ type Env struct {
 const usage = `Plex Warden watches your Plex Media Servers and stops the streams you don't want.
 
 Usage:
-  plexwarden                      start the desktop app (tray + window)
+  plexwarden                      start the desktop app (tray + window); without a display,
+                                  watch the demo server in the terminal (watch --demo)
   plexwarden demo                 start the desktop app on the built-in demo server
   plexwarden login [--no-browser] [--token-file FILE]
                                   sign in with Plex in the browser, add the servers you own
@@ -70,6 +72,7 @@ Usage:
                                   stop a local transcoder process (SIGTERM, then SIGKILL)
   plexwarden watch [--config FILE] [--dry-run] [--json]
                                   apply the automatic rules without the desktop app
+  plexwarden watch --demo         the same on the built-in demo server with example rules
   plexwarden simulate [--addr 127.0.0.1:32400]
                                   run the simulated Plex server alone
   plexwarden version              print the version
@@ -99,6 +102,12 @@ func Main(ctx context.Context, env Env) int {
 		env.Getenv = os.Getenv
 	}
 	args := env.Args
+	if len(args) == 0 && env.GUI != nil && noDisplay(runtime.GOOS, env.Getenv) {
+		// The desktop app could only open on an invisible display: show
+		// the product working in the terminal instead.
+		fmt.Fprintln(env.Stderr, noDisplayText)
+		args = []string{"watch", "--demo"}
+	}
 	if len(args) == 0 {
 		return runGUI(ctx, env, GUIOptions{})
 	}
@@ -154,6 +163,22 @@ func Main(ctx context.Context, env Env) int {
 }
 
 var errUsage = errors.New("usage")
+
+// noDisplayText is the one line plexwarden says before watching the demo
+// server in the terminal on a machine without a display.
+const noDisplayText = "No display (DISPLAY and WAYLAND_DISPLAY are unset), so no window: watching the built-in demo server here instead " +
+	"(plexwarden watch --demo; for your own server: plexwarden watch). Ctrl-C to stop."
+
+// noDisplay reports whether the desktop app has no display to open on: on
+// X11/Wayland systems, neither DISPLAY nor WAYLAND_DISPLAY is set (macOS
+// and Windows always have one).
+func noDisplay(goos string, getenv func(string) string) bool {
+	switch goos {
+	case "linux", "freebsd", "openbsd", "netbsd", "dragonfly":
+		return getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == ""
+	}
+	return false
+}
 
 func runGUI(ctx context.Context, env Env, opts GUIOptions) int {
 	if env.GUI == nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/app/rules"
 	"github.com/plexwarden/plexwarden/plex"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
 // cmdWatch is `plexwarden watch`: the monitors and the rules without the
@@ -27,7 +28,7 @@ import (
 // every configured server, under the names the desktop app uses, so a
 // rule's scope.servers means the same in both.
 func cmdWatch(ctx context.Context, env Env, args []string) error {
-	fs := newFlagSet(env, "watch", "[--config FILE] [--dry-run] [--json] [--history DIR] [--server NAME|URL] [--assume-local]",
+	fs := newFlagSet(env, "watch", "[--demo] [--config FILE] [--dry-run] [--json] [--history DIR] [--server NAME|URL] [--assume-local]",
 		"Watch the server and apply the automatic rules without the desktop app, printing every session event\n"+
 			"and rule action. The rules file format is described in docs/RULES.md. Stop with Ctrl-C.\n\n"+
 			"Run on the Plex server's own computer, watch also carries out the rules file's \"local\" section:\n"+
@@ -41,6 +42,8 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	assumeLocal := fs.Bool("assume-local", false, "carry out the local section even when the server address does not look like this computer (containers, proxies)")
 	forceAfter := fs.Duration("force-after", local.DefaultForceAfter, "local clean-up: how long to wait after SIGTERM before SIGKILL")
 	matcher := matcherFlags(fs)
+	demo := fs.Bool("demo", false, "watch the built-in demo server (simulated sessions) with example rules, to see Plex Warden work\n"+
+		"without a Plex server; keeps no history unless --history is given")
 	if err := parseNone(env, fs, args); err != nil {
 		return err
 	}
@@ -50,7 +53,9 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	}
 
 	path := *config
-	if path == "" {
+	if *demo && path == "" {
+		path = demoRulesName
+	} else if path == "" {
 		dir, err := app.DefaultConfigDir()
 		if err != nil {
 			return fmt.Errorf("no configuration directory: %w", err)
@@ -59,14 +64,28 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	} else if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("rules file %s: %w", path, errors.Unwrap(err))
 	}
-	file, err := rules.Load(path)
+	var file rules.File
+	var err error
+	if path == demoRulesName {
+		file, err = rules.Parse([]byte(demoRules))
+	} else {
+		file, err = rules.Load(path)
+	}
 	if err != nil {
 		return err
 	}
 	if *dryRun {
 		file.DryRun = true
 	}
-	ts, err := targets()
+	var ts []target
+	if *demo {
+		if *histDir == "" {
+			*histDir = "off"
+		}
+		ts, err = demoTarget(ctx, env)
+	} else {
+		ts, err = targets()
+	}
 	if err != nil {
 		return err
 	}
@@ -208,6 +227,38 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// demoRulesName stands for the rules of watch --demo in messages.
+const demoRulesName = "the demo's example rules"
+
+// demoRules are watch --demo's rules: a 4K transcode is ended after a short
+// grace (the demo starts with two), a long pause is only logged.
+const demoRules = `{
+  "version": 1,
+  "rules": [
+    {"name": "No 4K transcodes", "kind": "sourceTranscode", "minResolution": "4K", "grace": "5s"},
+    {"name": "Paused over 30 min", "kind": "paused", "pausedFor": "30m", "action": "log"}
+  ]
+}`
+
+// demoTarget starts the demo server (the simulator with the desktop app's
+// demo scenario) on 127.0.0.1 until ctx ends, and returns it as the one
+// server to watch.
+func demoTarget(ctx context.Context, env Env) ([]target, error) {
+	sim := plexsim.New(plexsim.Options{Token: "demo", FriendlyName: app.DemoServerName, PlexPass: true})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("starting the demo server: %w", err)
+	}
+	go func() {
+		plexsim.RunDemo(ctx, sim, time.Now().UnixNano())
+		_ = sim.Close()
+	}()
+	c, err := plex.NewClient(sim.URL(), "demo", plex.ClientInfo{Product: plex.DefaultProduct, Version: env.Version})
+	if err != nil {
+		return nil, err
+	}
+	return []target{{Name: app.DemoServerName, Client: c}}, nil
 }
 
 // teeRecorder prints each rule action and appends it to the history.
@@ -400,7 +451,11 @@ func humanLine(l watchLine) string {
 		}
 		return s
 	case "session":
-		return fmt.Sprintf("%s %s  %-8s  %s · %s (%s) · %s", ts, l.Server, l.Event, l.User, l.Title, l.Player, l.Decision)
+		s := fmt.Sprintf("%s %s  %-8s  %s · %s (%s) · %s", ts, l.Server, l.Event, l.User, l.Title, l.Player, l.Decision)
+		if l.Event == app.Changed.String() && l.State != "" {
+			s += " · " + l.State // what changed, most often
+		}
+		return s
 	case "notice":
 		return fmt.Sprintf("%s note (%s): %s", ts, l.Event, l.Detail)
 	case string(diag.KindCollision), string(diag.KindStorm):

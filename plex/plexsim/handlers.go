@@ -102,6 +102,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case p == pathEvents:
 		s.handleEvents(w, r)
 	case strings.HasPrefix(p, pathMetadataPref):
+		if rk, ok := thumbPath(strings.TrimPrefix(p, pathMetadataPref)); ok {
+			s.handleThumb(w, r, rk)
+			return
+		}
 		s.handleMetadata(w, r, strings.TrimPrefix(p, pathMetadataPref))
 	case p == pathPrefs:
 		s.handlePrefs(w, r)
