@@ -43,7 +43,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
 	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
-		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d})
+		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d, Alerts: d})
 
 	signals := ctx // ends on Ctrl-C or SIGTERM (cli.Run)
 	ctx, cancel := context.WithCancel(ctx)
@@ -60,7 +60,8 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 		cancel()
 		u.Stop()
 	})
-	err = d.Start(ctx, desktop.Sinks{State: u.Post, Update: u.Notify, Notify: u.Push, Local: u.PostLocal, Diag: u.PostDiag})
+	err = d.Start(ctx, desktop.Sinks{State: u.Post, Local: u.PostLocal, Diag: u.PostDiag,
+		Popups: ui.FynePopups(a)})
 	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}

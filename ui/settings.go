@@ -141,7 +141,9 @@ func (v *settingsView) newNotifyChecks() fyne.CanvasObject {
 				return
 			}
 			v.clearSaveError()
-			v.u.notifier.SetConfig(v.u.b.Config().Notifications)
+			if v.u.opts.Alerts != nil {
+				v.u.opts.Alerts.NotificationsChanged()
+			}
 		})
 		v.setChecked(check, *t.field(&cfg))
 		v.notify = append(v.notify, check)
