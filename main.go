@@ -18,6 +18,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/alert"
 	"github.com/plexwarden/plexwarden/app/cli"
 	"github.com/plexwarden/plexwarden/app/desktop"
 	"github.com/plexwarden/plexwarden/assets"
@@ -60,8 +61,11 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 		cancel()
 		u.Stop()
 	})
-	err = d.Start(ctx, desktop.Sinks{State: u.Post, Local: u.PostLocal, Diag: u.PostDiag,
-		Popups: ui.FynePopups(a)})
+	popups := ui.FynePopups(a) // Windows, macOS; Linux without a session bus
+	if p, err := alert.NewPopups(alert.PopupOptions{DesktopEntry: appID, OnAction: u.PopupAction}); err == nil {
+		popups = p
+	}
+	err = d.Start(ctx, desktop.Sinks{State: u.Post, Local: u.PostLocal, Diag: u.PostDiag, Popups: popups})
 	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}

@@ -83,11 +83,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // DefaultConfig is the configuration of a first run: no servers (the demo
-// server is used), every notification on.
+// server is used), every notification on but "new session" (a busy server
+// would pop up all evening). A saved file keeps its own switches: they are
+// always written, so an admin who turned new sessions on keeps them.
 func DefaultConfig() Config {
 	return Config{
 		Version:       ConfigVersion,
-		Notifications: Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true},
+		Notifications: Notifications{TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true},
 		Reconcile:     Duration(30 * time.Second),
 	}
 }

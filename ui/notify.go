@@ -26,3 +26,15 @@ func FynePopups(a fyne.App) alert.Sender {
 		return nil
 	})
 }
+
+// PopupAction carries out the admin's choice in a popup (alert.Popups'
+// OnAction; any goroutine): "Open" shows the window, "Terminate…" shows
+// it and asks how to end the popup's session.
+func (u *UI) PopupAction(n app.Notification, action string) {
+	fyne.Do(func() {
+		u.showWindow()
+		if action == alert.ActionTerminate && n.SessionKey != "" {
+			u.confirmTerminate(n.SessionKey) // says so if the session ended meanwhile
+		}
+	})
+}

@@ -41,7 +41,8 @@ type Sinks struct {
 	Local func(*local.Scan) // local transcoder scans
 	Diag  func()            // diagnostics may have changed: pull Players/Active (called on every update)
 	// Popups shows desktop popups (the kinds switched on in
-	// Config.Notifications); nil shows none.
+	// Config.Notifications); nil shows none. If it has a Run(ctx) error
+	// method (alert.Popups: the admin's choices in popups), Start runs it.
 	Popups alert.Sender
 }
 
@@ -185,6 +186,15 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 	hub.OnUpdate(a.Notifier.Update)
 	a.NotificationsChanged()
 	a.Alerts.Start(ctx)
+	if r, ok := sinks.Popups.(interface{ Run(context.Context) error }); ok {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := r.Run(ctx); err != nil {
+				a.log.Warn("popup actions unavailable", "err", err)
+			}
+		}()
+	}
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
