@@ -341,10 +341,7 @@ func (n *Notifier) action(s Session, done, failed, by string, res Result) {
 	if !res.OK() {
 		title = failed + ": " + what
 	}
-	body := res.Text()
-	if by != "" {
-		body += " (by " + by + ")"
-	}
+	body := actionBody(done, by, res)
 	n.add(NotifyTerminated, notifyItem{
 		key:   s.Key() + "|" + done,
 		name:  s.User,
@@ -355,6 +352,21 @@ func (n *Notifier) action(s Session, done, failed, by string, res Result) {
 
 		server: s.Server, user: s.User, session: s.Key(), sticky: !res.OK(),
 	}, n.opts.Now())
+}
+
+// actionBody says how an action ended and who asked, as a sentence:
+// "Terminated by you.", "The session had already ended.", or the failure
+// (with the rule that asked).
+func actionBody(done, by string, res Result) string {
+	switch {
+	case res.Outcome == OutcomeDone && by != "":
+		return done + " by " + by + "."
+	case res.Outcome == OutcomeDone:
+		return done + "."
+	case by != "" && by != "you":
+		return res.Text() + " Asked by " + by + "."
+	}
+	return res.Text()
 }
 
 // Push queues a ready-made notification (from the rules engine or the

@@ -274,9 +274,9 @@ func TestNotifier(t *testing.T) {
 				step{sec(10.5), func(n *Notifier) { n.Terminated(notifySession("carol", "Alien", false), "rule “no 4K”", plexPass) }},
 			),
 			want: []popup{
-				{sec(2), note{NotifyTerminated, "Terminated: alice · The Matrix", "Done. (by you)"}},
+				{sec(2), note{NotifyTerminated, "Terminated: alice · The Matrix", "Terminated by you."}},
 				{sec(12), note{NotifyTerminated, "2 actions, not all succeeded: bob, carol",
-					"bob · Heat: Done. (by rule “no 4K”)\ncarol · Alien: " + plexPass.Text() + " (by rule “no 4K”)"}},
+					"bob · Heat: Terminated by rule “no 4K”.\ncarol · Alien: " + plexPass.Text() + " Asked by rule “no 4K”."}},
 			},
 		},
 		{
