@@ -582,3 +582,25 @@ func joinDot(parts ...string) string {
 	}
 	return strings.Join(out, " · ")
 }
+
+// SessionNotification is the popup Plex Warden shows for s on its own: a
+// transcode when it transcodes, else a new session. Settings' "Send test"
+// renders a real session with it.
+func SessionNotification(s Session) Notification {
+	k, it := NotifyNewSession, newSessionItem(s)
+	if s.Transcoding() {
+		k, it = NotifyTranscode, transcodeItem(s)
+	}
+	return compose(k, []notifyItem{it})
+}
+
+// SampleSession is a realistic session for a test alert when nothing is
+// playing: a 4K film transcoded for a phone on the road.
+func SampleSession() Session {
+	return Session{
+		Server: "Sample server", ID: "sample", SessionKey: "1", User: "alice", Title: "Blade Runner 2049 (2017)",
+		Type: "movie", Kind: plex.KindPlayback, State: "playing",
+		Player:   Player{Title: "Alice’s iPhone", Product: "Plex for iOS", Platform: "iOS", Address: "203.0.113.7"},
+		Decision: plex.Transcode, Reason: "Transcode: video HEVC 4K → H.264 1080p (HW), audio copy", Short: "Transcode",
+	}
+}

@@ -60,6 +60,11 @@ type App struct {
 
 	log      *slog.Logger
 	matcher  local.Matcher
+	// alertSecrets caches the alert channels' keyring secrets by channel
+	// name, read at Start and kept in step by SaveAlertChannel, so that
+	// applying Settings never waits on the keyring.
+	secretsMu    sync.Mutex
+	alertSecrets map[string]string
 	rulesErr error
 	cleanup  *app.LocalCleanup
 	sinks    Sinks
@@ -84,7 +89,7 @@ func New(opts Options) (*App, error) {
 		return nil, fmt.Errorf("opening the history: %w", err)
 	}
 	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher,
-		Alerts: alert.New(alert.Options{Log: opts.Log})}
+		Alerts: alert.New(alert.Options{Log: opts.Log}), alertSecrets: map[string]string{}}
 	a.Notifier = app.NewNotifier(ctrl.Config().Notifications, opts.Notify)
 	// Actions a crashed run sent without recording the answer.
 	if closed, err := hist.ResolveOpenIntents(); err != nil {
@@ -159,7 +164,13 @@ func (a *App) NotificationsChanged() {
 	if a.sinks.Popups != nil {
 		chs = append(chs, alert.Channel{Name: "desktop popups", Kinds: cfg.Notifications, Sender: a.sinks.Popups})
 	}
-	a.Alerts.SetChannels(chs)
+	a.secretsMu.Lock()
+	more, err := alert.FromConfig(cfg.Alerts, a.alertSecrets)
+	a.secretsMu.Unlock()
+	if err != nil {
+		a.log.Error("alert channels not used", "err", err)
+	}
+	a.Alerts.SetChannels(append(chs, more...))
 	a.Notifier.SetConfig(a.Alerts.Kinds())
 }
 
@@ -184,6 +195,7 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 	hub.OnUpdate(a.observeDiag)
 	hub.OnUpdate(a.Engine.Observe)
 	hub.OnUpdate(a.Notifier.Update)
+	a.loadAlertSecrets(ctx)
 	a.NotificationsChanged()
 	a.Alerts.Start(ctx)
 	if r, ok := sinks.Popups.(interface{ Run(context.Context) error }); ok {

@@ -17,7 +17,15 @@ import (
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// The OS keyring test (alerts_test.go) opens the process-wide D-Bus
+// session connection, which godbus keeps for the life of the process by
+// design.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/godbus/dbus/v5.newConn.func1"),
+		goleak.IgnoreAnyFunction("github.com/godbus/dbus/v5.(*Conn).inWorker"),
+	)
+}
 
 // fastNotify shortens the notifier's coalescing for tests.
 var fastNotify = app.NotifierOptions{Window: 20 * time.Millisecond, Gap: 20 * time.Millisecond, Quiet: time.Millisecond}
