@@ -58,17 +58,17 @@ type App struct {
 	Notifier *app.Notifier
 	Alerts   *alert.Dispatcher
 
-	log      *slog.Logger
-	matcher  local.Matcher
+	log     *slog.Logger
+	matcher local.Matcher
 	// alertSecrets caches the alert channels' keyring secrets by channel
 	// name, read at Start and kept in step by SaveAlertChannel, so that
 	// applying Settings never waits on the keyring.
 	secretsMu    sync.Mutex
 	alertSecrets map[string]string
-	rulesErr error
-	cleanup  *app.LocalCleanup
-	sinks    Sinks
-	wg       sync.WaitGroup
+	rulesErr     error
+	cleanup      *app.LocalCleanup
+	sinks        Sinks
+	wg           sync.WaitGroup
 }
 
 // New loads the configuration, the rules file and the history. A broken
