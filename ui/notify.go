@@ -9,10 +9,24 @@ import (
 	"github.com/plexwarden/plexwarden/app/alert"
 )
 
-// AlertsBackend is the domain side of notifications (desktop.App).
+// AlertsBackend is the domain side of notifications (desktop.App): the
+// popup switches and the alert channels of Settings.
 type AlertsBackend interface {
 	// NotificationsChanged applies the saved notification switches.
 	NotificationsChanged()
+	// AlertChannels are the configured channels.
+	AlertChannels() []app.AlertChannel
+	// HasAlertSecret reports whether a channel has a secret stored.
+	HasAlertSecret(name string) bool
+	// SaveAlertChannel adds ch or replaces the channel named old; secret
+	// nil keeps the stored one. It may block on the keyring.
+	SaveAlertChannel(ctx context.Context, old string, ch app.AlertChannel, secret *string) error
+	// RemoveAlertChannel deletes a channel and its secret.
+	RemoveAlertChannel(ctx context.Context, name string) error
+	// TestAlertChannel sends a test alert rendering a session of st.
+	TestAlertChannel(ctx context.Context, ch app.AlertChannel, secret *string, st *app.State) error
+	// AlertStatus is a channel's last failure in words, or "".
+	AlertStatus(name string) string
 }
 
 // FynePopups shows desktop popups through Fyne's SendNotification: the
