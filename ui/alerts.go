@@ -74,11 +74,18 @@ func (v *alertsView) row(ch app.AlertChannel, prev *widget.Label) fyne.CanvasObj
 		status.Importance = widget.DangerImportance
 	}
 	v.status[ch.Name] = status
-	test := widget.NewButtonWithIcon("Send test", theme.MailSendIcon(), func() { v.test(ch, nil, status) })
+	info := container.NewVBox(title, detail, status)
+	if status.Text == "" {
+		status.Hide() // no blank line under a channel that has nothing to say
+	}
+	test := widget.NewButtonWithIcon("Send test", theme.MailSendIcon(), func() {
+		setVisible(status, info, true)
+		v.test(ch, nil, status)
+	})
 	edit := widget.NewButtonWithIcon("Edit…", theme.DocumentCreateIcon(), func() { v.edit(&ch) })
 	remove := widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.remove(ch.Name) })
-	return container.NewBorder(nil, nil, nil, container.NewHBox(test, edit, remove),
-		container.NewVBox(title, detail, status))
+	// The VBox keeps the buttons at their height beside a tall summary.
+	return container.NewBorder(nil, nil, nil, container.NewVBox(container.NewHBox(test, edit, remove)), info)
 }
 
 // channelSummary is a channel's settings in one line: "ntfy ·
@@ -179,10 +186,10 @@ type channelForm struct {
 	to      *widget.Entry
 	user    *widget.Entry
 	secret  *widget.Entry
-	secretL *widget.Label
+	secretF *widget.Form
 	limit   *widget.Entry
 	on      *widget.Check
-	kinds   *widget.CheckGroup
+	kinds   []*widget.Check // one per alertKindToggles
 	httpBox *fyne.Container
 	mailBox *fyne.Container
 	msg     *widget.Label
@@ -236,7 +243,6 @@ func (f *channelForm) build(ch app.AlertChannel) {
 	if f.stored {
 		f.secret.SetPlaceHolder("stored in the system keyring; type to replace")
 	}
-	f.secretL = widget.NewLabel("")
 	f.limit = widget.NewEntry()
 	f.limit.SetPlaceHolder(strconv.Itoa(app.DefaultAlertsPerMinute))
 	if ch.PerMinute > 0 {
@@ -244,16 +250,13 @@ func (f *channelForm) build(ch app.AlertChannel) {
 	}
 	f.on = widget.NewCheck("Send alerts to this channel", nil)
 	f.on.SetChecked(!ch.Off)
-	var shorts, selected []string
+	kinds := container.NewGridWithColumns(3) // fits a dialog inside 800 px
 	for _, t := range alertKindToggles {
-		shorts = append(shorts, t.short)
-		if *t.field(&ch.Kinds) {
-			selected = append(selected, t.short)
-		}
+		c := widget.NewCheck(t.short, nil)
+		c.SetChecked(*t.field(&ch.Kinds))
+		f.kinds = append(f.kinds, c)
+		kinds.Add(c)
 	}
-	f.kinds = widget.NewCheckGroup(shorts, nil)
-	f.kinds.Horizontal = true
-	f.kinds.SetSelected(selected)
 	f.msg = widget.NewLabel("")
 	f.msg.Wrapping = fyne.TextWrapWord
 	f.msg.Hide()
@@ -265,6 +268,9 @@ func (f *channelForm) build(ch app.AlertChannel) {
 		widget.NewFormItem("To", f.to), widget.NewFormItem("Login", f.user)))
 	limitItem := widget.NewFormItem("Per minute", f.limit)
 	limitItem.HintText = "more are summed up in one alert when the minute allows"
+	secretItem := widget.NewFormItem("Secret", f.secret)
+	secretItem.HintText = "kept in the system keyring, never in the config file"
+	f.secretF = widget.NewForm(secretItem, limitItem)
 
 	f.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.submit)
 	f.save.Importance = widget.HighImportance
@@ -272,10 +278,8 @@ func (f *channelForm) build(ch app.AlertChannel) {
 	cancel := widget.NewButton("Cancel", func() { f.dlg.Hide() })
 	f.content = container.NewVBox(
 		widget.NewForm(widget.NewFormItem("Type", f.typ), widget.NewFormItem("Name", f.name)),
-		f.httpBox, f.mailBox,
-		f.secretL, f.secret,
-		widget.NewForm(limitItem),
-		widget.NewLabel("Send:"), f.kinds, f.on,
+		f.httpBox, f.mailBox, f.secretF,
+		widget.NewLabel("Send:"), kinds, f.on,
 		f.msg,
 		container.NewHBox(f.save, f.testB, cancel),
 	)
@@ -305,7 +309,9 @@ func (f *channelForm) showType() {
 	case "webhook":
 		f.url.SetPlaceHolder("https://example.com/hooks/plex")
 	}
-	f.secretL.SetText(k.SecretLabel + ":")
+	if !f.stored {
+		f.secret.SetPlaceHolder(k.SecretLabel)
+	}
 }
 
 // channel reads the form; the error says which field is wrong.
@@ -329,12 +335,8 @@ func (f *channelForm) channel() (app.AlertChannel, *string, error) {
 		}
 		ch.PerMinute = n
 	}
-	for _, t := range alertKindToggles {
-		for _, s := range f.kinds.Selected {
-			if s == t.short {
-				*t.field(&ch.Kinds) = true
-			}
-		}
+	for i, t := range alertKindToggles {
+		*t.field(&ch.Kinds) = f.kinds[i].Checked
 	}
 	var secret *string
 	if f.secret.Text != "" || !f.stored {
