@@ -160,19 +160,27 @@ func (d *Dispatcher) Status(name string) string {
 	return d.status[name]
 }
 
+// report records the outcome of a delivery. A failure is logged once
+// until the channel works again or fails differently (a desktop without a
+// notification service must not fill the log every few seconds); OnError
+// hears every failure.
 func (d *Dispatcher) report(name string, err error) {
 	d.mu.Lock()
+	prev := d.status[name]
 	if err == nil {
 		delete(d.status, name)
 	} else {
 		d.status[name] = err.Error()
 	}
 	d.mu.Unlock()
-	if err != nil {
+	if err == nil {
+		return
+	}
+	if err.Error() != prev {
 		d.opts.Log.Warn("alert not delivered", "channel", name, "err", err)
-		if d.opts.OnError != nil {
-			d.opts.OnError(name, err)
-		}
+	}
+	if d.opts.OnError != nil {
+		d.opts.OnError(name, err)
 	}
 }
 

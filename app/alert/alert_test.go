@@ -2,6 +2,8 @@ package alert
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -173,4 +175,44 @@ func TestTestNotification(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A channel failing the same way again is logged once (OnError hears every
+// failure); a different failure is logged again.
+func TestDispatcherLogsFailureOnce(t *testing.T) {
+	var logBuf strings.Builder
+	var mu sync.Mutex
+	onErr := 0
+	d := New(Options{Log: slog.New(slog.NewTextHandler(&lockedWriter{w: &logBuf, mu: &mu}, nil)),
+		OnError: func(string, error) { mu.Lock(); onErr++; mu.Unlock() }})
+	errs := []error{errors.New("no notification service"), errors.New("no notification service"), errors.New("no notification service"), errors.New("bus closed")}
+	i := 0
+	d.SetChannels([]Channel{{Name: "desktop popups", Kinds: allKinds(), Sender: SenderFunc(func(context.Context, app.Notification) error {
+		err := errs[i]
+		i++
+		return err
+	})}})
+	ctx, cancel := context.WithCancel(context.Background())
+	d.Start(ctx)
+	defer func() { cancel(); d.Wait() }()
+	for range errs {
+		d.Send(testNote)
+	}
+	waitFor(t, "four failures", func() bool { mu.Lock(); defer mu.Unlock(); return onErr == 4 })
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Count(logBuf.String(), "alert not delivered"); got != 2 {
+		t.Errorf("logged %d failures, want 2 (one per distinct error):\n%s", got, logBuf.String())
+	}
+}
+
+type lockedWriter struct {
+	w  *strings.Builder
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
