@@ -85,6 +85,8 @@ func TestDispatcherFailingChannel(t *testing.T) {
 	d.Send(testNote)
 	d.Send(app.Notification{Kind: app.NotifyTerminated, Title: "Terminated: bob · Heat"})
 	waitFor(t, "both notes on the good channel", func() bool { return len(good.titles()) == 2 })
+	waitFor(t, "the terminate on its channel", func() bool { return len(onlyTerminated.titles()) > 0 })
+	time.Sleep(20 * time.Millisecond) // a wrongly routed transcode would have arrived too
 	if got := onlyTerminated.titles(); len(got) != 1 || got[0] != "Terminated: bob · Heat" {
 		t.Errorf("terminated-only channel got %q, want only the terminate", got)
 	}
