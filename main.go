@@ -18,6 +18,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/alert"
 	"github.com/plexwarden/plexwarden/app/cli"
 	"github.com/plexwarden/plexwarden/app/desktop"
 	"github.com/plexwarden/plexwarden/assets"
@@ -43,7 +44,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.AppIcon))
 	u := ui.New(a, d.Ctrl, ui.Options{Demo: d.Ctrl.WillDemo(), Version: version, TrayHost: ui.TrayHostAvailable(),
-		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d, Thumbs: d.Ctrl})
+		Local: d, Diag: d.Diag, SignIn: d.Ctrl, Rules: d, History: d, Thumbs: d.Ctrl, Alerts: d})
 
 	signals := ctx // ends on Ctrl-C or SIGTERM (cli.Run)
 	ctx, cancel := context.WithCancel(ctx)
@@ -60,7 +61,11 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 		cancel()
 		u.Stop()
 	})
-	err = d.Start(ctx, desktop.Sinks{State: u.Post, Update: u.Notify, Notify: u.Push, Local: u.PostLocal, Diag: u.PostDiag})
+	popups := ui.FynePopups(a) // Windows, macOS; Linux without a session bus
+	if p, err := alert.NewPopups(alert.PopupOptions{DesktopEntry: appID, OnAction: u.PopupAction}); err == nil {
+		popups = p
+	}
+	err = d.Start(ctx, desktop.Sinks{State: u.Post, Local: u.PostLocal, Diag: u.PostDiag, Popups: popups})
 	if err != nil {
 		log.Error("starting monitors", "err", err)
 	}

@@ -106,7 +106,9 @@ func DefaultMessage(s Session) string {
 	if !s.Transcoding() {
 		return base
 	}
-	return base + " It was being converted (transcoded), which this server does not allow. " + qualityHint(s.Player)
+	// No rule is claimed: the admin is acting by hand, and may have no rule
+	// about transcodes at all.
+	return base + " It was being converted (transcoded) for your player. " + qualityHint(s.Player)
 }
 
 // qualityHint tells a viewer how to pick Original quality on their player.

@@ -24,6 +24,55 @@ type Config struct {
 	StartAtLogin  bool           `json:"startAtLogin"`
 	RulesPaused   bool           `json:"rulesPaused"`
 	Reconcile     Duration       `json:"reconcileInterval,omitempty"` // periodic /status/sessions poll; default 30s
+	// Alerts are the channels besides desktop popups (ntfy, webhook,
+	// email); their secrets live in the keyring, never here.
+	Alerts []AlertChannel `json:"alerts,omitempty"`
+}
+
+// AlertChannel is one place notifications go besides desktop popups. Its
+// secret (ntfy token, webhook Authorization header, SMTP password) is kept
+// in the OS keyring under the channel's name, never in this file.
+type AlertChannel struct {
+	Name string `json:"name"` // unique, as the admin calls it ("phone")
+	// Type is "ntfy" (URL is the topic, e.g. https://ntfy.sh/my-plex),
+	// "webhook" (URL receives a JSON POST) or "email" (SMTP).
+	Type string `json:"type"`
+	Off  bool   `json:"off,omitempty"` // kept but not used
+	URL  string `json:"url,omitempty"`
+	// Email: SMTP is host:port (587 with STARTTLS, 465 with TLS, 25);
+	// User is the SMTP login, empty for none.
+	SMTP string   `json:"smtp,omitempty"`
+	From string   `json:"from,omitempty"`
+	To   []string `json:"to,omitempty"`
+	User string   `json:"user,omitempty"`
+	// Kinds are the kinds of notification sent there.
+	Kinds Notifications `json:"kinds"`
+	// PerMinute is the most sent in any minute (0: DefaultAlertsPerMinute);
+	// the rest are summed up in one message when the minute allows.
+	PerMinute int `json:"perMinute,omitempty"`
+}
+
+// DefaultAlertsPerMinute is an alert channel's rate limit when it sets none.
+const DefaultAlertsPerMinute = 5
+
+// Clone returns a copy of c that shares no slices with it.
+func (c Config) Clone() Config {
+	c.Servers = cloneSlice(c.Servers)
+	for i := range c.Servers {
+		c.Servers[i].Connections = cloneSlice(c.Servers[i].Connections)
+	}
+	c.Alerts = cloneSlice(c.Alerts)
+	for i := range c.Alerts {
+		c.Alerts[i].To = cloneSlice(c.Alerts[i].To)
+	}
+	return c
+}
+
+func cloneSlice[T any](s []T) []T {
+	if s == nil {
+		return nil
+	}
+	return append([]T(nil), s...)
 }
 
 // ServerConfig is one Plex Media Server to watch.
@@ -83,11 +132,13 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // DefaultConfig is the configuration of a first run: no servers (the demo
-// server is used), every notification on.
+// server is used), every notification on but "new session" (a busy server
+// would pop up all evening). A saved file keeps its own switches: they are
+// always written, so an admin who turned new sessions on keeps them.
 func DefaultConfig() Config {
 	return Config{
 		Version:       ConfigVersion,
-		Notifications: Notifications{NewSession: true, TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true},
+		Notifications: Notifications{TranscodeStarted: true, Terminated: true, ServerLost: true, TokenRejected: true, Diagnostics: true},
 		Reconcile:     Duration(30 * time.Second),
 	}
 }

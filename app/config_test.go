@@ -16,8 +16,8 @@ func TestConfigRoundTripAndMode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("missing file: %v", err)
 	}
-	if len(cfg.Servers) != 0 || !cfg.Notifications.NewSession {
-		t.Errorf("default config = %+v", cfg)
+	if len(cfg.Servers) != 0 || cfg.Notifications.NewSession || !cfg.Notifications.TranscodeStarted {
+		t.Errorf("default config = %+v, want no servers, new-session popups off, transcode popups on", cfg)
 	}
 	cfg.Servers = []ServerConfig{{Name: "Den", URL: "http://10.0.0.2:32400", MachineID: "m1",
 		Connections: []ServerConnection{{URI: "http://10.0.0.2:32400", Local: true}, {URI: "https://relay.example:8443", Relay: true}}}}
@@ -109,5 +109,36 @@ func TestClientIDPersists(t *testing.T) {
 	}
 	if c := NewUUID(); c == a {
 		t.Error("two UUIDs are equal")
+	}
+}
+
+// New-session popups are off by default, but a saved file keeps the
+// admin's explicit choice either way.
+func TestConfigNewSessionDefault(t *testing.T) {
+	tests := []struct {
+		name string
+		file string // "" = no file
+		want bool
+	}{
+		{"first run", "", false},
+		{"saved on", `{"version":1,"servers":[],"notifications":{"newSession":true,"transcodeStarted":true}}`, true},
+		{"saved off", `{"version":1,"servers":[],"notifications":{"newSession":false,"transcodeStarted":true}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.json")
+			if tt.file != "" {
+				if err := os.WriteFile(path, []byte(tt.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg, err := LoadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Notifications.NewSession; got != tt.want {
+				t.Errorf("NewSession = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -377,18 +377,19 @@ func (c *Controller) DefaultMessage(s Session) string { return DefaultMessage(s)
 func (c *Controller) Config() Config {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cfg := c.cfg
-	cfg.Servers = append([]ServerConfig(nil), c.cfg.Servers...)
-	return cfg
+	return c.cfg.Clone()
 }
+
+// Secrets is the store of tokens and alert channel secrets (the OS
+// keyring, with an in-memory fallback).
+func (c *Controller) Secrets() SecretStore { return c.opts.Secrets }
 
 // UpdateConfig changes and saves the configuration; on a save error the
 // change is not kept (ui.Backend).
 func (c *Controller) UpdateConfig(fn func(*Config)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cfg := c.cfg
-	cfg.Servers = append([]ServerConfig(nil), c.cfg.Servers...)
+	cfg := c.cfg.Clone()
 	fn(&cfg)
 	if err := SaveConfig(c.path, cfg); err != nil {
 		return fmt.Errorf("saving settings to %s: %w", c.path, err)

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -49,8 +47,8 @@ func (k NotifyKind) String() string {
 	return "unknown"
 }
 
-// notifyEnabled reports whether cfg switches kind k on.
-func notifyEnabled(cfg Notifications, k NotifyKind) bool {
+// Has reports whether cfg switches kind k on.
+func (cfg Notifications) Has(k NotifyKind) bool {
 	switch k {
 	case NotifyNewSession:
 		return cfg.NewSession
@@ -68,11 +66,33 @@ func notifyEnabled(cfg Notifications, k NotifyKind) bool {
 	return false
 }
 
-// Notification is one desktop popup.
+// Union returns the kinds switched on in any of sets.
+func Union(sets ...Notifications) Notifications {
+	var u Notifications
+	for _, s := range sets {
+		u.NewSession = u.NewSession || s.NewSession
+		u.TranscodeStarted = u.TranscodeStarted || s.TranscodeStarted
+		u.Terminated = u.Terminated || s.Terminated
+		u.ServerLost = u.ServerLost || s.ServerLost
+		u.TokenRejected = u.TokenRejected || s.TokenRejected
+		u.Diagnostics = u.Diagnostics || s.Diagnostics
+	}
+	return u
+}
+
+// Notification is one alert: a desktop popup, an ntfy message, a webhook
+// call or an email.
 type Notification struct {
 	Kind  NotifyKind
 	Title string
 	Body  string
+	// Server, User and SessionKey name the one session the notification
+	// is about (empty when it is about a server or several sessions); a
+	// popup offers actions on it.
+	Server, User, SessionKey string
+	// Sticky asks that the popup stay until dismissed: failures and
+	// diagnostics an admin should not miss.
+	Sticky bool
 }
 
 // Default timings of a Notifier.
@@ -147,6 +167,10 @@ type notifyItem struct {
 	body  string // body when alone
 	line  string // body line when coalesced
 	ok    bool   // for actions: the action achieved its aim
+	// server, user and session name the session of a single-session
+	// item; sticky keeps its popup until dismissed.
+	server, user, session string
+	sticky                bool
 }
 
 // NewNotifier returns a Notifier for the toggles cfg.
@@ -173,7 +197,7 @@ func (n *Notifier) SetConfig(cfg Notifications) {
 	defer n.mu.Unlock()
 	n.cfg = cfg
 	for k := range n.queues {
-		if !notifyEnabled(cfg, NotifyKind(k)) {
+		if !cfg.Has(NotifyKind(k)) {
 			n.queues[k].items = nil
 		}
 	}
@@ -241,6 +265,8 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 			title: "No token for " + sn.Server,
 			body:  "Plex Warden is not watching it. Sign in again, or add its token in Settings.",
 			line:  sn.Server + ": " + sn.Conn.Line(now),
+
+			server: sn.Server, sticky: true,
 		}, now)
 	case cur == Unauthorized:
 		if !srv.lost {
@@ -256,6 +282,8 @@ func (n *Notifier) connTransition(srv *notifyServer, sn *Snapshot, now time.Time
 			title: "Token rejected by " + sn.Server,
 			body:  "Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists.",
 			line:  sn.Server + ": " + sn.Conn.Line(now),
+
+			server: sn.Server, sticky: true,
 		}, now)
 	case prev == Connected && (cur == Reconnecting || cur == Unreachable):
 		srv.lost, srv.lostAt = true, now
@@ -311,10 +339,7 @@ func (n *Notifier) action(s Session, done, failed, by string, res Result) {
 	if !res.OK() {
 		title = failed + ": " + what
 	}
-	body := res.Text()
-	if by != "" {
-		body += " (by " + by + ")"
-	}
+	body := actionBody(done, by, res)
 	n.add(NotifyTerminated, notifyItem{
 		key:   s.Key() + "|" + done,
 		name:  s.User,
@@ -322,6 +347,8 @@ func (n *Notifier) action(s Session, done, failed, by string, res Result) {
 		body:  body,
 		line:  what + ": " + body,
 		ok:    res.OK(),
+
+		server: s.Server, user: s.User, session: s.Key(), sticky: !res.OK(),
 	}, n.opts.Now())
 }
 
@@ -333,12 +360,13 @@ func (n *Notifier) Push(note Notification) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.add(note.Kind, notifyItem{key: note.Title, title: note.Title, body: note.Body, line: note.Title + ": " + note.Body, ok: true}, n.opts.Now())
+	n.add(note.Kind, notifyItem{key: note.Title, title: note.Title, body: note.Body, line: note.Title + ": " + note.Body, ok: true,
+		server: note.Server, user: note.User, session: note.SessionKey, sticky: note.Sticky || note.Kind == NotifyDiagnostic}, n.opts.Now())
 }
 
 // add queues item for kind k if k is on. Called with mu held.
 func (n *Notifier) add(k NotifyKind, item notifyItem, now time.Time) {
-	if !notifyEnabled(n.cfg, k) {
+	if !n.cfg.Has(k) {
 		return
 	}
 	q := &n.queues[k]
@@ -443,91 +471,4 @@ func (n *Notifier) Run(ctx context.Context, send func(Notification)) {
 		case <-timer.C:
 		}
 	}
-}
-
-// compose builds the popup for the pending items of one kind.
-func compose(k NotifyKind, items []notifyItem) Notification {
-	if len(items) == 1 {
-		return Notification{Kind: k, Title: items[0].title, Body: items[0].body}
-	}
-	names := make([]string, 0, len(items))
-	seen := map[string]bool{}
-	allOK := true
-	for _, it := range items {
-		if !seen[it.name] {
-			seen[it.name] = true
-			names = append(names, it.name)
-		}
-		allOK = allOK && it.ok
-	}
-	var title string
-	count := len(items)
-	switch k {
-	case NotifyNewSession:
-		title = fmt.Sprintf("%d new sessions", count)
-	case NotifyTranscode:
-		title = fmt.Sprintf("%d transcodes started", count)
-	case NotifyTerminated:
-		if allOK {
-			title = fmt.Sprintf("%d sessions stopped", count)
-		} else {
-			title = fmt.Sprintf("%d actions, not all succeeded", count)
-		}
-	case NotifyServerLost:
-		title = fmt.Sprintf("Lost connection to %d servers", count)
-	case NotifyServerBack:
-		title = fmt.Sprintf("%d servers are back", count)
-	case NotifyTokenRejected:
-		title = fmt.Sprintf("%d servers rejected their token", count)
-	}
-	title += ": " + listNames(names, 3)
-	lines := make([]string, 0, maxBodyLines+1)
-	for i, it := range items {
-		if i == maxBodyLines && len(items) > maxBodyLines+1 {
-			lines = append(lines, fmt.Sprintf("and %d more", len(items)-maxBodyLines))
-			break
-		}
-		lines = append(lines, it.line)
-	}
-	return Notification{Kind: k, Title: title, Body: strings.Join(lines, "\n")}
-}
-
-// listNames joins up to limit names with commas and counts the rest:
-// "alice, bob, carol +2".
-func listNames(names []string, limit int) string {
-	if len(names) <= limit {
-		return strings.Join(names, ", ")
-	}
-	return strings.Join(names[:limit], ", ") + fmt.Sprintf(" +%d", len(names)-limit)
-}
-
-func newSessionItem(s Session) notifyItem {
-	return notifyItem{
-		key:   s.Key(),
-		name:  s.User,
-		title: "New session: " + s.User,
-		body:  joinDot(s.Title, s.Short, s.Player.Product, s.Server),
-		line:  joinDot(s.User, s.Title, s.Short),
-	}
-}
-
-func transcodeItem(s Session) notifyItem {
-	return notifyItem{
-		key:   s.Key(),
-		name:  s.User,
-		title: "Transcoding: " + s.User,
-		body:  joinDot(s.Title, s.Reason, s.Server),
-		line:  joinDot(s.User, s.Title, s.Short),
-	}
-}
-
-// joinDot joins the non-empty parts with " · ".
-func joinDot(parts ...string) string {
-	out := parts[:0:0]
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, " · ")
 }

@@ -47,7 +47,13 @@ type step struct {
 // popup is a notification with the moment it became due.
 type popup struct {
 	at time.Duration
-	n  Notification
+	n  note
+}
+
+// note is what a popup says (the session fields are checked apart).
+type note struct {
+	Kind        NotifyKind
+	Title, Body string
 }
 
 func (p popup) String() string {
@@ -75,7 +81,7 @@ func simulate(cfg Notifications, steps []step, end time.Duration) []popup {
 			i++
 		}
 		for _, x := range n.Due() {
-			got = append(got, popup{at, x})
+			got = append(got, popup{at, note{x.Kind, x.Title, x.Body}})
 		}
 	}
 	return got
@@ -99,7 +105,7 @@ func TestNotifier(t *testing.T) {
 			name:  "one new session waits for the window",
 			cfg:   allOn(),
 			steps: with(step{0, update(connUpdate("Home", Connected, started("alice", "The Matrix", false)))}),
-			want: []popup{{sec(2), Notification{NotifyNewSession, "New session: alice",
+			want: []popup{{sec(2), note{NotifyNewSession, "New session: alice",
 				"The Matrix · Direct Play · Plex Web · Home"}}},
 		},
 		{
@@ -110,7 +116,7 @@ func TestNotifier(t *testing.T) {
 				step{sec(0.5), update(connUpdate("Home", Connected, started("bob", "Heat", false)))},
 				step{sec(1.5), update(connUpdate("Home", Connected, started("carol", "Alien", false)))},
 			),
-			want: []popup{{sec(2), Notification{NotifyNewSession, "3 new sessions: alice, bob, carol",
+			want: []popup{{sec(2), note{NotifyNewSession, "3 new sessions: alice, bob, carol",
 				"alice · The Matrix · Direct Play\nbob · Heat · Direct Play\ncarol · Alien · Direct Play"}}},
 		},
 		{
@@ -123,11 +129,11 @@ func TestNotifier(t *testing.T) {
 				step{sec(9), update(connUpdate("Home", Connected, started("dave", "Up", false)))},
 			),
 			want: []popup{
-				{sec(2), Notification{NotifyNewSession, "New session: alice", "The Matrix · Direct Play · Plex Web · Home"}},
+				{sec(2), note{NotifyNewSession, "New session: alice", "The Matrix · Direct Play · Plex Web · Home"}},
 				// window would end at 4.5 s, the gap at 5 s
-				{sec(5), Notification{NotifyNewSession, "2 new sessions: bob, carol", "bob · Heat · Direct Play\ncarol · Alien · Direct Play"}},
+				{sec(5), note{NotifyNewSession, "2 new sessions: bob, carol", "bob · Heat · Direct Play\ncarol · Alien · Direct Play"}},
 				// quiet again: only the window applies
-				{sec(11), Notification{NotifyNewSession, "New session: dave", "Up · Direct Play · Plex Web · Home"}},
+				{sec(11), note{NotifyNewSession, "New session: dave", "Up · Direct Play · Plex Web · Home"}},
 			},
 		},
 		{
@@ -138,15 +144,15 @@ func TestNotifier(t *testing.T) {
 				step{sec(1), update(connUpdate("Home", Connected, started("bob", "Heat", true)))},
 			),
 			want: []popup{
-				{sec(2), Notification{NotifyNewSession, "New session: alice", "The Matrix · Direct Play · Plex Web · Home"}},
-				{sec(3), Notification{NotifyTranscode, "Transcoding: bob", "Heat · Transcode: video HEVC 4K → H.264 1080p (HW), audio copy · Home"}},
+				{sec(2), note{NotifyNewSession, "New session: alice", "The Matrix · Direct Play · Plex Web · Home"}},
+				{sec(3), note{NotifyTranscode, "Transcoding: bob", "Heat · Transcode: video HEVC 4K → H.264 1080p (HW), audio copy · Home"}},
 			},
 		},
 		{
 			name:  "a new transcoding session counts as a new session when transcode popups are off",
 			cfg:   Notifications{NewSession: true},
 			steps: with(step{0, update(connUpdate("Home", Connected, started("bob", "Heat", true)))}),
-			want: []popup{{sec(2), Notification{NotifyNewSession, "New session: bob",
+			want: []popup{{sec(2), note{NotifyNewSession, "New session: bob",
 				"Heat · Transcode (HEVC 4K→1080p) · Plex Web · Home"}}},
 		},
 		{
@@ -156,7 +162,7 @@ func TestNotifier(t *testing.T) {
 				prev := notifySession("alice", "The Matrix", false)
 				n.Update(connUpdate("Home", Connected, Change{Kind: Changed, Session: notifySession("alice", "The Matrix", true), Prev: &prev}))
 			}}),
-			want: []popup{{sec(2), Notification{NotifyTranscode, "Transcoding: alice",
+			want: []popup{{sec(2), note{NotifyTranscode, "Transcoding: alice",
 				"The Matrix · Transcode: video HEVC 4K → H.264 1080p (HW), audio copy · Home"}}},
 		},
 		{
@@ -172,7 +178,7 @@ func TestNotifier(t *testing.T) {
 				{sec(0.3), update(connUpdate("Home", Connected, started("alice", "The Matrix", false)))},
 				{sec(12), update(connUpdate("Home", Connected, started("bob", "Heat", false)))},
 			},
-			want: []popup{{sec(14), Notification{NotifyNewSession, "New session: bob", "Heat · Direct Play · Plex Web · Home"}}},
+			want: []popup{{sec(14), note{NotifyNewSession, "New session: bob", "Heat · Direct Play · Plex Web · Home"}}},
 		},
 		{
 			name: "pre-rolls are not announced",
@@ -192,8 +198,8 @@ func TestNotifier(t *testing.T) {
 				step{sec(31), update(connUpdate("Home", Connected))},
 			),
 			want: []popup{
-				{sec(2), Notification{NotifyServerLost, "Lost connection to Home", "Reconnecting"}},
-				{sec(33), Notification{NotifyServerBack, "Home is back", "Connected again after 31s."}},
+				{sec(2), note{NotifyServerLost, "Lost connection to Home", "Reconnecting"}},
+				{sec(33), note{NotifyServerBack, "Home is back", "Connected again after 31s."}},
 			},
 		},
 		{
@@ -213,14 +219,14 @@ func TestNotifier(t *testing.T) {
 				{0, update(connUpdate("Home", Unreachable))},
 				{sec(1), update(connUpdate("Cabin", Reconnecting))},
 			},
-			want: []popup{{sec(2), Notification{NotifyServerLost, "Lost connection to 2 servers: Home, Cabin",
+			want: []popup{{sec(2), note{NotifyServerLost, "Lost connection to 2 servers: Home, Cabin",
 				"Home: unreachable\nCabin: reconnecting"}}},
 		},
 		{
 			name:  "token rejected",
 			cfg:   allOn(),
 			steps: with(step{0, update(connUpdate("Home", Unauthorized))}),
-			want: []popup{{sec(2), Notification{NotifyTokenRejected, "Token rejected by Home",
+			want: []popup{{sec(2), note{NotifyTokenRejected, "Token rejected by Home",
 				"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}}},
 		},
 		{
@@ -234,10 +240,10 @@ func TestNotifier(t *testing.T) {
 				step{sec(30), update(connUpdate("Home", Unauthorized))},
 			),
 			want: []popup{
-				{sec(2), Notification{NotifyTokenRejected, "Token rejected by Home",
+				{sec(2), note{NotifyTokenRejected, "Token rejected by Home",
 					"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}},
-				{sec(22), Notification{NotifyServerBack, "Home is back", "Connected again after 20s."}},
-				{sec(32), Notification{NotifyTokenRejected, "Token rejected by Home",
+				{sec(22), note{NotifyServerBack, "Home is back", "Connected again after 20s."}},
+				{sec(32), note{NotifyTokenRejected, "Token rejected by Home",
 					"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}},
 			},
 		},
@@ -245,14 +251,14 @@ func TestNotifier(t *testing.T) {
 			name:  "no token: said as such, not as a rejection",
 			cfg:   allOn(),
 			steps: with(step{0, update(connUpdate("Home", NoToken))}),
-			want: []popup{{sec(2), Notification{NotifyTokenRejected, "No token for Home",
+			want: []popup{{sec(2), note{NotifyTokenRejected, "No token for Home",
 				"Plex Warden is not watching it. Sign in again, or add its token in Settings."}}},
 		},
 		{
 			name:  "server toggle off: token rejection still shown",
 			cfg:   Notifications{TokenRejected: true},
 			steps: with(step{0, update(connUpdate("Home", Reconnecting))}, step{sec(10), update(connUpdate("Home", Unauthorized))}),
-			want: []popup{{sec(12), Notification{NotifyTokenRejected, "Token rejected by Home",
+			want: []popup{{sec(12), note{NotifyTokenRejected, "Token rejected by Home",
 				"Plex Warden keeps retrying, every few minutes. Sign in again or update the token in Settings if it persists."}}},
 		},
 		{
@@ -268,9 +274,9 @@ func TestNotifier(t *testing.T) {
 				step{sec(10.5), func(n *Notifier) { n.Terminated(notifySession("carol", "Alien", false), "rule “no 4K”", plexPass) }},
 			),
 			want: []popup{
-				{sec(2), Notification{NotifyTerminated, "Terminated: alice · The Matrix", "Done. (by you)"}},
-				{sec(12), Notification{NotifyTerminated, "2 actions, not all succeeded: bob, carol",
-					"bob · Heat: Done. (by rule “no 4K”)\ncarol · Alien: " + plexPass.Text() + " (by rule “no 4K”)"}},
+				{sec(2), note{NotifyTerminated, "Terminated: alice · The Matrix", "Terminated by you."}},
+				{sec(12), note{NotifyTerminated, "2 actions, not all succeeded: bob, carol",
+					"bob · Heat: Terminated by rule “no 4K”.\ncarol · Alien: " + plexPass.Text() + " Asked by rule “no 4K”."}},
 			},
 		},
 		{
@@ -279,7 +285,7 @@ func TestNotifier(t *testing.T) {
 			steps: with(step{0, func(n *Notifier) {
 				n.TranscodeStopped(notifySession("alice", "The Matrix", true), "", Result{Outcome: OutcomeFailed, Err: errors.New("timeout")})
 			}}),
-			want: []popup{{sec(2), Notification{NotifyTerminated, "Could not stop the transcode: alice · The Matrix", "Failed: timeout"}}},
+			want: []popup{{sec(2), note{NotifyTerminated, "Could not stop the transcode: alice · The Matrix", "Failed: timeout"}}},
 		},
 		{
 			name: "long bursts are cut after five lines",
@@ -291,7 +297,7 @@ func TestNotifier(t *testing.T) {
 				}
 				n.Update(connUpdate("Home", Connected, ch...))
 			}}),
-			want: []popup{{sec(2), Notification{NotifyNewSession, "7 new sessions: a, b, c +4",
+			want: []popup{{sec(2), note{NotifyNewSession, "7 new sessions: a, b, c +4",
 				"a · T · Direct Play\nb · T · Direct Play\nc · T · Direct Play\nd · T · Direct Play\ne · T · Direct Play\nand 2 more"}}},
 		},
 	}

@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 	"github.com/plexwarden/plexwarden/plex/plextv"
 	"github.com/plexwarden/plexwarden/plex/plextv/plextvsim"
@@ -109,5 +112,69 @@ func TestControllerSignInExpired(t *testing.T) {
 	_, err = ctrl.SignIn(ctx, func(string, string) {})
 	if !errors.Is(err, plextv.ErrPINExpired) {
 		t.Fatalf("SignIn = %v, want ErrPINExpired", err)
+	}
+}
+
+// Sign-in failures read as plain sentences, not chains of wrapped errors,
+// and errors.Is still finds the cause.
+func TestPlexTVProblem(t *testing.T) {
+	wrap := func(sentinel error) error {
+		return fmt.Errorf("create PIN: %w", &plex.Error{Op: "create PIN", Server: "https://plex.tv", Err: sentinel, Detail: "dial tcp 1.2.3.4:443: i/o timeout"})
+	}
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"unreachable", wrap(plex.ErrUnreachable), "Could not reach plex.tv — check this computer's internet connection."},
+		{"timeout", wrap(plex.ErrTimeout), "Could not reach plex.tv — check this computer's internet connection."},
+		{"certificate", wrap(plex.ErrUntrustedCert), "Could not connect to plex.tv securely: its certificate is not trusted on this computer (a proxy or security software may be intercepting connections)."},
+		{"server error", wrap(plex.ErrServer), "plex.tv is having trouble right now — try again in a few minutes."},
+		{"rate limited", wrap(plex.ErrRateLimited), "plex.tv asked to slow down — wait a minute, then try again."},
+		{"rejected", wrap(plex.ErrUnauthorized), "plex.tv did not accept the sign-in — try again."},
+		{"other", wrap(plex.ErrBadRequest), "plex.tv gave an answer Plex Warden did not understand — try again in a few minutes."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := PlexTVProblem(tt.err)
+			if got.Error() != tt.want {
+				t.Errorf("PlexTVProblem(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+			if !errors.Is(got, tt.err) {
+				t.Errorf("PlexTVProblem(%v) lost its cause", tt.err)
+			}
+		})
+	}
+	for _, pass := range []error{context.Canceled, plextv.ErrPINExpired} {
+		if got := PlexTVProblem(pass); got != pass {
+			t.Errorf("PlexTVProblem(%v) = %v, want it unchanged", pass, got)
+		}
+	}
+}
+
+// With plex.tv down (a closed port on 127.0.0.1), sign-in says so in one
+// sentence.
+func TestControllerSignInPlexTVDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	old := PlexTVURL
+	PlexTVURL = "http://" + addr
+	t.Cleanup(func() { PlexTVURL = old })
+	ctrl, err := NewController(ControllerOptions{ConfigDir: t.TempDir(), Secrets: NewMemoryStore(), Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = ctrl.SignIn(ctx, func(string, string) { t.Error("showURL called although no PIN was made") })
+	if want := "Could not reach plex.tv — check this computer's internet connection."; err == nil || err.Error() != want {
+		t.Errorf("SignIn error = %v, want %q", err, want)
+	}
+	if !errors.Is(err, plex.ErrUnreachable) {
+		t.Errorf("SignIn error %v does not wrap plex.ErrUnreachable", err)
 	}
 }

@@ -45,7 +45,7 @@ func (u *UI) confirmTerminate(key string) {
 }
 
 // terminate runs Backend.Terminate off the UI goroutine and reports the
-// result in the status line and as a notification.
+// result in the status line (the backend notifies it).
 func (u *UI) terminate(s app.Session, message string) {
 	key := s.Key()
 	if u.busy[key] {
@@ -60,7 +60,6 @@ func (u *UI) terminate(s app.Session, message string) {
 		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
 		defer cancel()
 		res := u.b.Terminate(ctx, s, message)
-		u.notifier.Terminated(s, "you", res)
 		fyne.Do(func() {
 			u.setBusy(key, false)
 			u.status.showResult("Terminate "+what+": "+res.Text(), resultImportance(res))
@@ -88,7 +87,6 @@ func (u *UI) stopTranscode(key string) {
 		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
 		defer cancel()
 		res := u.b.StopTranscode(ctx, s)
-		u.notifier.TranscodeStopped(s, "you", res)
 		fyne.Do(func() {
 			u.setBusy(key, false)
 			u.status.showResult("Stop transcode "+what+": "+res.Text(), resultImportance(res))

@@ -115,12 +115,12 @@ const (
 	numHColumns
 )
 
-var hTitles = [numHColumns]string{"Time", "Kind", "Server", "User", "Title", "Player", "Rule", "Action", "Dry run", "Outcome", "ms", "Message / detail"}
+var hTitles = [numHColumns]string{"Time", "Kind", "Server", "User", "Title", "Player", "Rule", "Action", "Dry run", "Outcome", "Took", "Message / detail"}
 
 // hWidths fit the default window (1092 px inside, 4 px between columns)
 // with one server, when the Server column is left out; with several, the
 // message column runs past the edge (the details show it whole).
-var hWidths = [numHColumns]float32{124, 82, 90, 62, 106, 100, 100, 86, 58, 96, 54, 172}
+var hWidths = [numHColumns]float32{124, 82, 90, 62, 106, 100, 100, 86, 58, 96, 62, 164}
 
 // historyColumns are the columns shown: Server only with several servers.
 func historyColumns(servers int) []hColumn {
@@ -168,16 +168,22 @@ func historyCellText(r *history.Record, c hColumn, loc *time.Location) string {
 	return ""
 }
 
-// latencyText writes a reaction time in whole milliseconds ("" unknown);
-// under 10 ms with one decimal.
+// latencyText writes a reaction time with its unit ("" unknown): "3.4 ms",
+// "212 ms", "1.5 s", "10 s" (a rule's grace counts), "2m5s".
 func latencyText(ms float64) string {
 	switch {
 	case ms <= 0:
 		return ""
 	case ms < 10:
-		return fmt.Sprintf("%.1f", ms)
+		return fmt.Sprintf("%.1f ms", ms)
+	case ms < 1000:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms < 10_000:
+		return fmt.Sprintf("%.1f s", ms/1000)
+	case ms < 60_000:
+		return fmt.Sprintf("%.0f s", ms/1000)
 	}
-	return fmt.Sprintf("%.0f", ms)
+	return words.ShortDuration(time.Duration(ms * float64(time.Millisecond)))
 }
 
 // historyDetailFields name the values of the details, in two columns.
@@ -200,7 +206,7 @@ func historyDetailValues(r *history.Record, loc *time.Location) [2][]string {
 	}
 	latency := "—"
 	if r.LatencyMs > 0 {
-		latency = latencyText(r.LatencyMs) + " ms"
+		latency = latencyText(r.LatencyMs)
 	}
 	return [2][]string{{
 		r.Time.In(loc).Format("2006-01-02 15:04:05.000 MST"),

@@ -290,7 +290,7 @@ func TestHistorySelectionAndError(t *testing.T) {
 	if v.selected == nil || v.selected.Outcome != "Plex Pass required" || !v.fields.Visible() {
 		t.Fatalf("selected %+v", v.selected)
 	}
-	if !strings.Contains(v.detail.Text, "401 Unauthorized") || !strings.Contains(v.vals[1].Text, "20188 ms") {
+	if !strings.Contains(v.detail.Text, "401 Unauthorized") || !strings.Contains(v.vals[1].Text, "20 s") {
 		t.Errorf("details: %q / %q", v.detail.Text, v.vals[1].Text)
 	}
 	// A refresh keeps the selected record.
@@ -387,8 +387,8 @@ func TestHistoryTexts(t *testing.T) {
 		want string
 	}{
 		{0, hTime, "Mar 14 07:05:00"},
-		{0, hLatency, "212"},
-		{1, hLatency, "3.4"},
+		{0, hLatency, "212 ms"},
+		{1, hLatency, "3.4 ms"},
 		{1, hDryRun, "yes"},
 		{0, hDryRun, ""},
 		{2, hMessage, "Hi alice, this server does not convert video. · 401 Unauthorized: terminating needs Plex Pass on the server owner's account"},
@@ -428,5 +428,27 @@ func TestHistoryTexts(t *testing.T) {
 	}
 	if historyProblem("done") || !historyProblem("Plex Pass required") {
 		t.Error("historyProblem: only failed actions stand out")
+	}
+}
+
+// Reaction times read with their unit; a rule's grace makes them seconds
+// ("10 s", not "10001").
+func TestLatencyText(t *testing.T) {
+	tests := []struct {
+		ms   float64
+		want string
+	}{
+		{0, ""},
+		{3.4, "3.4 ms"},
+		{212, "212 ms"},
+		{1500, "1.5 s"},
+		{10001, "10 s"},
+		{20188, "20 s"},
+		{125000, "2m5s"},
+	}
+	for _, tt := range tests {
+		if got := latencyText(tt.ms); got != tt.want {
+			t.Errorf("latencyText(%v) = %q, want %q", tt.ms, got, tt.want)
+		}
 	}
 }

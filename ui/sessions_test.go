@@ -95,14 +95,6 @@ func TestTerminateFlow(t *testing.T) {
 		t.Error("dialog still open after Terminate")
 	}
 
-	// The notification, once the coalescing window has passed.
-	clock.Add(app.DefaultNotifyWindow)
-	notes := u.notifier.Due()
-	want := app.Notification{Kind: app.NotifyTerminated, Title: "Terminated: alice · The Matrix", Body: done + " (by you)"}
-	if len(notes) != 1 || notes[0] != want {
-		t.Fatalf("notifications = %+v, want [%+v]", notes, want)
-	}
-	test.AssertNotificationSent(t, fyne.NewNotification(want.Title, want.Body), func() { u.sendNotification(notes[0]) })
 }
 
 func TestTerminateCancel(t *testing.T) {

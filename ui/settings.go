@@ -30,6 +30,7 @@ var notifyToggles = []struct {
 	{"Results of terminate and stop transcode", func(n *app.Notifications) *bool { return &n.Terminated }},
 	{"A server is lost, and back", func(n *app.Notifications) *bool { return &n.ServerLost }},
 	{"A server rejects its token", func(n *app.Notifications) *bool { return &n.TokenRejected }},
+	{"Diagnostics: player id collisions, transcode storms", func(n *app.Notifications) *bool { return &n.Diagnostics }},
 }
 
 // Autostart hooks, replaced by tests.
@@ -62,6 +63,7 @@ type settingsView struct {
 	signedOut     bool            // signed out in this run: servers without a monitor say so
 
 	notify    []*widget.Check
+	alerts    *alertsView // nil without Options.Alerts
 	autostart *widget.Check
 	paused    *widget.Check
 	syncing   bool // checks are being set from the model: ignore their OnChanged
@@ -90,8 +92,12 @@ func newSettingsView(u *UI) *settingsView {
 		widget.NewCard("Servers", "", servers),
 		widget.NewCard("Add a server", "", v.newAddForm()),
 		widget.NewCard("Notifications", "Desktop popups. Events that come together are combined into one.", v.newNotifyChecks()),
-		widget.NewCard("General", "", v.newGeneral()),
 	)
+	if u.opts.Alerts != nil {
+		v.alerts = newAlertsView(u, u.opts.Alerts)
+		v.cards.Add(widget.NewCard("Alert channels", "Alerts that reach you away from this computer. Secrets stay in the system keyring.", v.alerts.box))
+	}
+	v.cards.Add(widget.NewCard("General", "", v.newGeneral()))
 	v.content = container.NewVScroll(v.cards)
 	return v
 }
@@ -141,7 +147,9 @@ func (v *settingsView) newNotifyChecks() fyne.CanvasObject {
 				return
 			}
 			v.clearSaveError()
-			v.u.notifier.SetConfig(v.u.b.Config().Notifications)
+			if v.u.opts.Alerts != nil {
+				v.u.opts.Alerts.NotificationsChanged()
+			}
 		})
 		v.setChecked(check, *t.field(&cfg))
 		v.notify = append(v.notify, check)

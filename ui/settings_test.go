@@ -60,10 +60,14 @@ func TestNotificationToggles(t *testing.T) {
 	if len(checks) != len(notifyToggles) {
 		t.Fatalf("%d checks, want %d", len(checks), len(notifyToggles))
 	}
+	def := app.DefaultConfig().Notifications
 	for i, c := range checks {
-		if !c.Checked {
-			t.Errorf("check %q off, want on as in the default config", notifyToggles[i].label)
+		if want := *notifyToggles[i].field(&def); c.Checked != want {
+			t.Errorf("check %q = %v, want %v as in the default config", notifyToggles[i].label, c.Checked, want)
 		}
+	}
+	if checks[0].Checked {
+		t.Error("“New sessions” on by default, want off")
 	}
 
 	test.Tap(checks[1]) // transcode started
@@ -76,10 +80,10 @@ func TestNotificationToggles(t *testing.T) {
 
 	b.saveErr = errors.New("disk full")
 	test.Tap(checks[0]) // new sessions
-	if !checks[0].Checked {
-		t.Error("check left off although saving failed")
+	if checks[0].Checked {
+		t.Error("check left on although saving failed")
 	}
-	if !b.Config().Notifications.NewSession {
+	if b.Config().Notifications.NewSession {
 		t.Error("config changed although saving failed")
 	}
 	if got := u.settings.saveErr.Text; !u.settings.saveErr.Visible() || !strings.Contains(got, "disk full") {

@@ -264,5 +264,9 @@ func signInResultText(added []string, err error) (string, widget.Importance, boo
 	if names != "" {
 		return names + " Others could not be added: " + err.Error(), widget.DangerImportance, true
 	}
+	var plain *app.SignInError
+	if errors.As(err, &plain) {
+		return plain.Text, widget.DangerImportance, true // already a sentence in plain words
+	}
 	return "Sign-in failed: " + err.Error(), widget.DangerImportance, true
 }

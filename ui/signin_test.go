@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plextv"
 )
 
@@ -244,6 +245,8 @@ func TestSignInResultText(t *testing.T) {
 			"so their tokens are kept for this run only.\n" + app.KeyringHelp, widget.WarningImportance, false},
 		{"keyring, nothing added", nil, keyring, "Sign-in failed: keyring unavailable: dbus", widget.DangerImportance, true},
 		{"failed", nil, errors.New("cannot reach plex.tv"), "Sign-in failed: cannot reach plex.tv", widget.DangerImportance, true},
+		{"plex.tv unreachable", nil, app.PlexTVProblem(&plex.Error{Op: "create PIN", Server: "https://plex.tv", Err: plex.ErrUnreachable, Detail: "dial tcp: connection refused"}),
+			"Could not reach plex.tv — check this computer's internet connection.", widget.DangerImportance, true},
 		{"partly", []string{"Den"}, errors.New("Cabin: no connection answered"),
 			"Added: Den. Others could not be added: Cabin: no connection answered", widget.DangerImportance, true},
 	}

@@ -92,6 +92,9 @@ type Options struct {
 	History HistoryBackend
 	// Thumbs fetches the Now Playing view's posters; nil shows placeholders.
 	Thumbs ThumbBackend
+	// Alerts applies the notification switches Settings saves and runs
+	// the alert channels; nil: the switches are only saved.
+	Alerts AlertsBackend
 }
 
 // applyInterval bounds how often a door (Post, PostLocal, PostDiag)
@@ -117,10 +120,6 @@ type UI struct {
 	stateDoor door[app.State]
 	localDoor door[local.Scan]
 	diagDoor  door[struct{}]
-
-	notifier   *app.Notifier
-	notifyRun  sync.Once
-	notifyDone chan struct{} // closed when the notifier goroutine ended
 
 	// Owned by the UI goroutine.
 	state    *app.State
@@ -169,14 +168,11 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 		cancel: cancel,
 		busy:   map[string]bool{},
 		state:  &app.State{},
-
-		notifyDone: make(chan struct{}),
 	}
 	u.stateDoor = door[app.State]{apply: u.apply, interval: applyInterval, bg: &u.bg}
 	u.localDoor = door[local.Scan]{apply: u.applyLocal, interval: applyInterval, bg: &u.bg}
 	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
 	useContrastTheme(a)
-	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
 	if desk, ok := a.(desktop.App); ok {
 		u.tray = newTray(u, desk)
@@ -191,7 +187,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 func (u *UI) Window() fyne.Window { return u.win }
 
 // Start shows the window when there is no tray to open it from (or in demo
-// mode), sets the tray tooltip and starts delivering notifications. Call it
+// mode) and sets the tray tooltip. Call it
 // once from fyne.App.Lifecycle().SetOnStarted.
 func (u *UI) Start() {
 	if u.started {
@@ -204,25 +200,11 @@ func (u *UI) Start() {
 	if u.tray != nil {
 		u.tray.start()
 	}
-	u.notifyRun.Do(func() {
-		go func() {
-			defer close(u.notifyDone)
-			u.notifier.Run(u.ctx, u.sendNotification)
-		}()
-	})
 }
 
 // Stop ends the UI's background work: it cancels the context of pending
-// actions and waits (up to a second: a DBus call may hang) for the
-// notification goroutine. Call it from fyne.App.Lifecycle().SetOnStopped.
-func (u *UI) Stop() {
-	u.cancel()
-	u.notifyRun.Do(func() { close(u.notifyDone) }) // never started: nothing to wait for
-	select {
-	case <-u.notifyDone:
-	case <-time.After(time.Second):
-	}
-}
+// actions. Call it from fyne.App.Lifecycle().SetOnStopped.
+func (u *UI) Stop() { u.cancel() }
 
 // Post hands a new state to the UI. It may be called from any goroutine
 // and never blocks: states posted faster than the UI applies them are
@@ -264,15 +246,6 @@ func (u *UI) later(d time.Duration, fn func()) {
 		defer u.bg.Done()
 		fyne.Do(fn)
 	})
-}
-
-// Notify feeds a monitor update to the notifications (any goroutine).
-func (u *UI) Notify(up app.Update) { u.notifier.Update(up) }
-
-// NotifyTerminated reports a terminate that the UI did not start itself,
-// e.g. by an automatic rule named by (any goroutine).
-func (u *UI) NotifyTerminated(s app.Session, by string, res app.Result) {
-	u.notifier.Terminated(s, by, res)
 }
 
 // lookup returns the live session with key from the current state.

@@ -127,21 +127,32 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	hub := app.NewHub()
 	det := diag.New(diag.Options{})
 	rec := teeRecorder{out: out, hist: hist}
-	// Cool-downs and quota time live next to the rules file.
-	engine := rules.NewEngine(rules.Options{Actor: hub, History: rec, Log: log, Diag: det, StateDir: filepath.Dir(path)})
+	// The desktop app's settings (config.json): its pause switch pauses
+	// watch too, and its alert channels get watch's notifications. The
+	// demo uses neither: its simulated sessions must not reach the admin's
+	// phone, nor its example rules' state the admin's folders.
+	var cfg app.Config
+	stateDir := ""
+	if !*demo {
+		if dir, err := app.DefaultConfigDir(); err == nil {
+			cfg, _ = app.LoadConfig(filepath.Join(dir, "config.json"))
+		}
+		// Cool-downs and quota time live next to the rules file.
+		stateDir = filepath.Dir(path)
+	}
+	alerts := newWatchAlerts(ctx, env, cfg, log, out)
+	engine := rules.NewEngine(rules.Options{Actor: hub, History: rec, Log: log, Diag: det, Notify: alerts.Notifier.Push, StateDir: stateDir})
 	if err := engine.SetRules(file); err != nil {
 		return err
 	}
-	// The desktop app's pause switch (config.json) pauses watch too.
-	if dir, err := app.DefaultConfigDir(); err == nil {
-		if cfg, err := app.LoadConfig(filepath.Join(dir, "config.json")); err == nil && cfg.RulesPaused {
-			engine.SetPaused(true)
-		}
+	if cfg.RulesPaused {
+		engine.SetPaused(true)
 	}
 	// The detector first, so diagnostic rules see what this update found;
 	// then the rules react before anything is printed.
 	hub.OnUpdate(func(up app.Update) {
 		for _, f := range det.Observe(up) {
+			alerts.Notifier.Push(app.Notification{Kind: app.NotifyDiagnostic, Title: f.Title(), Body: f.Text()})
 			out.finding(f)
 			if hist != nil {
 				_ = hist.Append(findingRecord(f))
@@ -150,6 +161,7 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	})
 	hub.OnUpdate(engine.Observe)
 	hub.OnUpdate(out.update)
+	hub.OnUpdate(alerts.Notifier.Update)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -157,6 +169,11 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	go func() {
 		defer close(engineDone)
 		_ = engine.Run(ctx)
+	}()
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		alerts.run(ctx)
 	}()
 	st := engine.Status()
 	mode := ""
@@ -200,7 +217,7 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	if cleanup != nil {
 		cleanupText = " and the local clean-up (" + file.Local.Summary() + ")"
 	}
-	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, cleanupText, mode)
+	fmt.Fprintf(env.Stderr, "Watching %s with %d of %d rules enabled%s%s%s. Ctrl-C to stop.\n", strings.Join(names, ", "), st.Enabled, st.Rules, cleanupText, alerts.summary(), mode)
 
 	for i, t := range ts {
 		if watches[i] != nil {
@@ -220,6 +237,7 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	cancel()
 	<-cleanupDone // clean-up actions in flight end and are recorded
 	<-engineDone  // Run closes the engine: actions in flight end, history written
+	<-alertsDone
 	var errs []error
 	for i, t := range ts {
 		if conn := mons[i].Snapshot().Conn; conn.Status == app.Unauthorized {

@@ -1,7 +1,8 @@
 // Package desktop assembles Plex Warden's domain parts for the desktop app:
 // the controller (servers, monitors, actions), the rules engine, the
-// history, the diagnostics detector and the local transcoder scanner with
-// its clean-up policy. It wires them to each other and hands the UI its
+// history, the diagnostics detector, the local transcoder scanner with
+// its clean-up policy, and the notifier with its senders (desktop popups
+// and alert channels). It wires them to each other and hands the UI its
 // data through Sinks. It imports nothing from Fyne; main.go connects it to
 // the ui package.
 package desktop
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/alert"
 	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/local"
@@ -28,16 +30,20 @@ type Options struct {
 	// LocalMatcher says which processes are transcoders; the zero value
 	// means the default names (Plex Transcoder, ffmpeg).
 	LocalMatcher local.Matcher
+	// Notify sets the notifier's timings (tests shorten them).
+	Notify app.NotifierOptions
 }
 
 // Sinks receive what the UI shows. Every function may be called from any
 // goroutine and must return quickly (the UI's one-door Post methods do).
 type Sinks struct {
-	State  func(*app.State)       // aggregated server state
-	Update func(app.Update)       // session changes (notifications)
-	Notify func(app.Notification) // ready-made notifications (rules, diagnostics, clean-up)
-	Local  func(*local.Scan)      // local transcoder scans
-	Diag   func()                 // diagnostics may have changed: pull Players/Active (called on every update)
+	State func(*app.State)  // aggregated server state
+	Local func(*local.Scan) // local transcoder scans
+	Diag  func()            // diagnostics may have changed: pull Players/Active (called on every update)
+	// Popups shows desktop popups (the kinds switched on in
+	// Config.Notifications); nil shows none. If it has a Run(ctx) error
+	// method (alert.Popups: the admin's choices in popups), Start runs it.
+	Popups alert.Sender
 }
 
 // App is the assembled domain side of the desktop app.
@@ -47,13 +53,22 @@ type App struct {
 	History *history.Store
 	Diag    *diag.Detector
 	Policy  *local.Policy
+	// Notifier decides what to tell and when; Alerts delivers it to the
+	// popups and every alert channel.
+	Notifier *app.Notifier
+	Alerts   *alert.Dispatcher
 
-	log      *slog.Logger
-	matcher  local.Matcher
-	rulesErr error
-	cleanup  *app.LocalCleanup
-	sinks    Sinks
-	wg       sync.WaitGroup
+	log     *slog.Logger
+	matcher local.Matcher
+	// alertSecrets caches the alert channels' keyring secrets by channel
+	// name, read at Start and kept in step by SaveAlertChannel, so that
+	// applying Settings never waits on the keyring.
+	secretsMu    sync.Mutex
+	alertSecrets map[string]string
+	rulesErr     error
+	cleanup      *app.LocalCleanup
+	sinks        Sinks
+	wg           sync.WaitGroup
 }
 
 // New loads the configuration, the rules file and the history. A broken
@@ -73,7 +88,9 @@ func New(opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the history: %w", err)
 	}
-	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher}
+	a := &App{Ctrl: ctrl, History: hist, Diag: diag.New(diag.Options{}), log: opts.Log, matcher: opts.LocalMatcher,
+		Alerts: alert.New(alert.Options{Log: opts.Log}), alertSecrets: map[string]string{}}
+	a.Notifier = app.NewNotifier(ctrl.Config().Notifications, opts.Notify)
 	// Actions a crashed run sent without recording the answer.
 	if closed, err := hist.ResolveOpenIntents(); err != nil {
 		opts.Log.Warn("reading unfinished actions in the history", "err", err)
@@ -97,6 +114,11 @@ func New(opts Options) (*App, error) {
 	ctrl.SetHooks(app.Hooks{
 		Manual: func(s app.Session, action, message string, res app.Result, took time.Duration) {
 			a.record(rules.ManualRecord(s, rules.Action(action), message, res, took))
+			if action == "stopTranscode" {
+				a.Notifier.TranscodeStopped(s, "you", res)
+			} else {
+				a.Notifier.Terminated(s, "you", res)
+			}
 		},
 		RulesPaused: a.Engine.SetPaused,
 		Moved: func(server, from, to, how string) {
@@ -130,10 +152,26 @@ func (a *App) SetRules(f rules.File) error {
 	return nil
 }
 
-func (a *App) notify(n app.Notification) {
-	if a.sinks.Notify != nil {
-		a.sinks.Notify(n)
+// notify queues a ready-made notification (rules, diagnostics, clean-up,
+// moves).
+func (a *App) notify(n app.Notification) { a.Notifier.Push(n) }
+
+// NotificationsChanged applies the saved notification switches and alert
+// channels (ui: after Settings changed them).
+func (a *App) NotificationsChanged() {
+	cfg := a.Ctrl.Config()
+	var chs []alert.Channel
+	if a.sinks.Popups != nil {
+		chs = append(chs, alert.Channel{Name: "desktop popups", Kinds: cfg.Notifications, Sender: a.sinks.Popups})
 	}
+	a.secretsMu.Lock()
+	more, err := alert.FromConfig(cfg.Alerts, a.alertSecrets)
+	a.secretsMu.Unlock()
+	if err != nil {
+		a.log.Error("alert channels not used", "err", err)
+	}
+	a.Alerts.SetChannels(append(chs, more...))
+	a.Notifier.SetConfig(a.Alerts.Kinds())
 }
 
 func (a *App) record(r history.Record) {
@@ -156,10 +194,24 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 	// update produced.
 	hub.OnUpdate(a.observeDiag)
 	hub.OnUpdate(a.Engine.Observe)
-	if sinks.Update != nil {
-		hub.OnUpdate(sinks.Update)
+	hub.OnUpdate(a.Notifier.Update)
+	a.loadAlertSecrets(ctx)
+	a.NotificationsChanged()
+	a.Alerts.Start(ctx)
+	if r, ok := sinks.Popups.(interface{ Run(context.Context) error }); ok {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := r.Run(ctx); err != nil {
+				a.log.Warn("popup actions unavailable", "err", err)
+			}
+		}()
 	}
-	a.wg.Add(2)
+	a.wg.Add(3)
+	go func() {
+		defer a.wg.Done()
+		a.Notifier.Run(ctx, a.Alerts.Send)
+	}()
 	go func() {
 		defer a.wg.Done()
 		_ = a.Engine.Run(ctx)
@@ -175,6 +227,7 @@ func (a *App) Start(ctx context.Context, sinks Sinks) error {
 func (a *App) Wait() {
 	a.Ctrl.Hub().Wait()
 	a.wg.Wait()
+	a.Alerts.Wait()
 	a.Engine.Close()
 	_ = a.History.Close()
 }
