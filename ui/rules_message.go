@@ -131,7 +131,7 @@ func exampleSession() app.Session {
 func (e *ruleEditor) setSessions() {
 	st := e.v.u.state
 	sessions := st.Sessions()
-	sortSessions(sessions, sortOrder{})
+	sortSessions(sessions, sessionOrder{})
 	var keys, labels []string
 	seen := map[string]int{}
 	for i := range sessions {

@@ -32,23 +32,20 @@ type previewPane struct {
 	content fyne.CanvasObject
 }
 
-// pvColumn is a column of the preview table.
-type pvColumn int
-
-const (
-	pvRule pvColumn = iota
-	pvWho
-	pvAction
-	pvMessage
-	pvReason
-	pvNotes
-	numPVColumns
-)
-
-var pvTitles = [numPVColumns]string{"Rule", "User · title", "Action", "Message", "Reason", "Notes"}
-
-// pvWidths fit the default window (1092 px inside, 4 px between columns).
-var pvWidths = [numPVColumns]float32{150, 200, 110, 320, 150, 130}
+// previewColumns are the preview table's columns; the widths fit the
+// default window (1092 px inside, 4 px between columns).
+func previewColumns(p *previewPane) []*column[rules.PreviewItem] {
+	return []*column[rules.PreviewItem]{
+		{title: "Rule", width: 150, text: func(it *rules.PreviewItem, _ cellEnv) string { return it.Rule }},
+		{title: "User · title", width: 200, text: func(it *rules.PreviewItem, _ cellEnv) string { return joinDot(it.Session.User, it.Session.Title) }},
+		{title: "Action", width: 110, text: func(it *rules.PreviewItem, _ cellEnv) string { return actionShort(it.Action) }},
+		{title: "Message", width: 320, text: func(it *rules.PreviewItem, _ cellEnv) string { return previewMessage(it) }},
+		{title: "Reason", width: 150, text: func(it *rules.PreviewItem, _ cellEnv) string { return displayArrows(it.Reason) }},
+		{title: "Notes", width: 130, text: func(it *rules.PreviewItem, _ cellEnv) string {
+			return previewNotes(it, p.done[it.Rule+"\x00"+it.Session.Key()])
+		}},
+	}
+}
 
 func newPreviewPane(v *rulesView) *previewPane {
 	p := &previewPane{}
@@ -57,23 +54,8 @@ func newPreviewPane(v *rulesView) *previewPane {
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Hide()
-	p.table = &widget.Table{
-		Length:        func() (int, int) { return len(p.items), int(numPVColumns) },
-		CreateCell:    func() fyne.CanvasObject { return newTableCell() },
-		UpdateCell:    p.updateCell,
-		ShowHeaderRow: true,
-		CreateHeader:  func() fyne.CanvasObject { return newTableCell() },
-		UpdateHeader: func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Col >= 0 && id.Col < int(numPVColumns) {
-				o.(*tableCell).set(pvTitles[id.Col], false)
-			}
-		},
-		OnSelected: func(id widget.TableCellID) { p.onSelected(v, id) },
-	}
-	p.table.ExtendBaseWidget(p.table)
-	for c, w := range pvWidths {
-		p.table.SetColumnWidth(c, w)
-	}
+	p.table = newDataTable(func() []rules.PreviewItem { return p.items }, previewColumns(p), nil).
+		build(func(id widget.TableCellID) { p.onSelected(v, id) })
 	p.empty = newLabel("", widget.LowImportance)
 	p.empty.Alignment = fyne.TextAlignCenter
 	p.area = container.NewStack(p.table, container.NewCenter(p.empty))
@@ -145,38 +127,6 @@ func (p *previewPane) refresh(v *rulesView) {
 	p.table.Refresh()
 	setVisible(p.table, p.area, len(items) > 0)
 	setVisible(p.empty, p.area, len(items) == 0)
-}
-
-func (p *previewPane) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	c := o.(*tableCell)
-	if id.Row < 0 || id.Row >= len(p.items) || id.Col < 0 || id.Col >= int(numPVColumns) {
-		c.set("", false)
-		return
-	}
-	it := &p.items[id.Row]
-	c.set(previewCellText(it, pvColumn(id.Col), p.done[it.Rule+"\x00"+it.Session.Key()]), false)
-}
-
-// previewCellText is one cell of the preview table.
-func previewCellText(it *rules.PreviewItem, c pvColumn, done bool) string {
-	switch c {
-	case pvRule:
-		return it.Rule
-	case pvWho:
-		return joinDot(it.Session.User, it.Session.Title)
-	case pvAction:
-		return actionShort(it.Action)
-	case pvMessage:
-		if it.Action == rules.ActionStopTranscode {
-			return "(no message)"
-		}
-		return displayArrows(it.Message)
-	case pvReason:
-		return displayArrows(it.Reason)
-	case pvNotes:
-		return previewNotes(it, done)
-	}
-	return ""
 }
 
 // onSelected shows the item's rule in the editor with its session in the

@@ -28,10 +28,10 @@ func TestRulesPreviewSelectsRule(t *testing.T) {
 	if row < 0 {
 		t.Fatalf("preview %+v lacks the paused rule", v.preview.items)
 	}
-	if got := previewCellText(&v.preview.items[row], pvNotes, v.preview.done["Paused too long\x00"+bob.Key()]); got != "already acted" {
+	if got := previewNotes(&v.preview.items[row], v.preview.done["Paused too long\x00"+bob.Key()]); got != "already acted" {
 		t.Errorf("notes %q, want already acted", got)
 	}
-	if got := previewCellText(&v.preview.items[row], pvMessage, false); got != "(no message)" {
+	if got := previewMessage(&v.preview.items[row]); got != "(no message)" {
 		t.Errorf("stop transcode message %q", got)
 	}
 	v.preview.onSelected(v, widget.TableCellID{Row: row, Col: 0})

@@ -186,10 +186,10 @@ func TestRulesEditAndSave(t *testing.T) {
 	if len(p.items) != 1 || p.items[0].Session.User != "alice" {
 		t.Fatalf("preview lists %+v, want alice's transcode", p.items)
 	}
-	if got := previewCellText(&p.items[0], pvMessage, false); !strings.HasPrefix(got, "Hi alice, The Matrix needs converting on Plex Web.") {
+	if got := previewMessage(&p.items[0]); !strings.HasPrefix(got, "Hi alice, The Matrix needs converting on Plex Web.") {
 		t.Errorf("preview message %q", got)
 	}
-	if got := previewCellText(&p.items[0], pvNotes, false); got != "after 30s" {
+	if got := previewNotes(&p.items[0], false); got != "after 30s" {
 		t.Errorf("preview notes %q, want %q", got, "after 30s")
 	}
 	if got := v.status.Text; got != "Unsaved changes" || v.save.Disabled() {
@@ -223,7 +223,7 @@ func TestRulesEditAndSave(t *testing.T) {
 	if got := v.preview.count.Text; got != "1 action · dry run: nothing would be sent" {
 		t.Errorf("preview count %q", got)
 	}
-	if got := previewCellText(&v.preview.items[0], pvNotes, false); got != "dry run, after 30s" {
+	if got := previewNotes(&v.preview.items[0], false); got != "dry run, after 30s" {
 		t.Errorf("preview notes %q in a dry run", got)
 	}
 }

@@ -234,3 +234,11 @@ func previewNotes(it *rules.PreviewItem, done bool) string {
 	}
 	return strings.Join(notes, ", ")
 }
+
+// previewMessage is the Message cell of a preview item.
+func previewMessage(it *rules.PreviewItem) string {
+	if it.Action == rules.ActionStopTranscode {
+		return "(no message)"
+	}
+	return displayArrows(it.Message)
+}

@@ -85,27 +85,43 @@ func localTooltipText(scan *local.Scan) string {
 	return s
 }
 
-// tcColumn is a column of the transcoders table.
-type tcColumn int
+// transcoderColumns are the transcoders table's columns, in display order;
+// the widths fit the default window (1092 px inside, 4 px between
+// columns). Sorting compares numbers where the column shows one, else text
+// without case.
+var transcoderColumns = []*column[local.Transcoder]{
+	{
+		title: "PID", width: 56, text: func(t *local.Transcoder, _ cellEnv) string { return fmt.Sprint(t.PID) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.PID, b.PID) },
+	},
+	{title: "Name", width: 124, text: func(t *local.Transcoder, _ cellEnv) string { return t.Name }},
+	{
+		title: "Link", width: 214, text: func(t *local.Transcoder, _ cellEnv) string { return displayArrows(linkText(t)) },
+		warn: func(t *local.Transcoder) bool { return t.Link == local.LinkOrphan },
+	},
+	{
+		title: "CPU", width: 50, text: func(t *local.Transcoder, _ cellEnv) string { return cpuText(t) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.CPUPercent, b.CPUPercent) },
+	},
+	{
+		title: "Memory", width: 78, text: func(t *local.Transcoder, _ cellEnv) string { return local.FormatBytes(int64(t.RSS)) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.RSS, b.RSS) },
+	},
+	{
+		title: "Uptime", width: 68, text: func(t *local.Transcoder, _ cellEnv) string { return local.FormatUptime(t.Uptime) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Uptime, b.Uptime) },
+	},
+	{
+		title: "Output", width: 292, text: func(t *local.Transcoder, env cellEnv) string { return outputText(t.Output, env.now) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Output.Bytes, b.Output.Bytes) },
+	},
+	{title: "Owner", width: 66, text: func(t *local.Transcoder, _ cellEnv) string { return t.Owner }},
+	{title: "", width: 90, action: true}, // the row's Kill… button
+}
 
-// The transcoders table's columns, in display order.
-const (
-	tcPID tcColumn = iota
-	tcName
-	tcLink
-	tcCPU
-	tcRSS
-	tcUptime
-	tcOutput
-	tcOwner
-	tcKill // the row's Kill… button
-	numTCColumns
-)
-
-var tcTitles = [numTCColumns]string{"PID", "Name", "Link", "CPU", "Memory", "Uptime", "Output", "Owner", ""}
-
-// tcWidths fit the default window (1092 px inside, 4 px between columns).
-var tcWidths = [numTCColumns]float32{56, 124, 214, 50, 78, 68, 292, 66, 90}
+// tcOrder is how the transcoders table is sorted; the zero value keeps the
+// scan's order (oldest first).
+type tcOrder = sortOrder[local.Transcoder]
 
 // outputIdleAfter is when output activity reads "idle" instead of "last
 // write …": a playing transcoder writes a segment every few seconds.
@@ -173,72 +189,12 @@ func cpuText(t *local.Transcoder) string {
 	return fmt.Sprintf("%.0f%%", t.CPUPercent)
 }
 
-// tcCellText is the text of one cell.
-func tcCellText(t *local.Transcoder, c tcColumn, now time.Time) string {
-	switch c {
-	case tcPID:
-		return fmt.Sprint(t.PID)
-	case tcName:
-		return t.Name
-	case tcLink:
-		return displayArrows(linkText(t))
-	case tcCPU:
-		return cpuText(t)
-	case tcRSS:
-		return local.FormatBytes(int64(t.RSS))
-	case tcUptime:
-		return local.FormatUptime(t.Uptime)
-	case tcOutput:
-		return outputText(t.Output, now)
-	case tcOwner:
-		return t.Owner
-	}
-	return ""
-}
-
-// tcOrder is how the transcoders table is sorted; the zero value keeps the
-// scan's order (oldest first).
-type tcOrder struct {
-	set  bool
-	col  tcColumn
-	desc bool
-}
-
-// toggle returns the order after a click on the header of c.
-func (o tcOrder) toggle(c tcColumn) tcOrder {
-	if o.set && o.col == c {
-		return tcOrder{set: true, col: c, desc: !o.desc}
-	}
-	return tcOrder{set: true, col: c}
-}
-
-// sortTranscoders sorts list in place by o: numbers where the column shows
-// one, else text without case; ties keep the scan's order.
+// sortTranscoders sorts list in place by o; ties keep the scan's order.
 func sortTranscoders(list []local.Transcoder, o tcOrder, now time.Time) {
-	if !o.set {
+	if o.col == nil {
 		return
 	}
-	slices.SortStableFunc(list, func(a, b local.Transcoder) int {
-		var c int
-		switch o.col {
-		case tcPID:
-			c = cmp.Compare(a.PID, b.PID)
-		case tcCPU:
-			c = cmp.Compare(a.CPUPercent, b.CPUPercent)
-		case tcRSS:
-			c = cmp.Compare(a.RSS, b.RSS)
-		case tcUptime:
-			c = cmp.Compare(a.Uptime, b.Uptime)
-		case tcOutput:
-			c = cmp.Compare(a.Output.Bytes, b.Output.Bytes)
-		default:
-			c = cmp.Compare(strings.ToLower(tcCellText(&a, o.col, now)), strings.ToLower(tcCellText(&b, o.col, now)))
-		}
-		if o.desc {
-			c = -c
-		}
-		return c
-	})
+	slices.SortStableFunc(list, func(a, b local.Transcoder) int { return o.compare(&a, &b, cellEnv{now: now}) })
 }
 
 // staleText is one stale Plex transcode session:
@@ -264,7 +220,7 @@ type transcodersView struct {
 	scan *local.Scan
 	rows []local.Transcoder // the scan's transcoders, sorted: what the table shows
 
-	order tcOrder
+	grid *dataTable[local.Transcoder] // the table's columns and sort order
 	// The selected process (selected is zero for none); sel is its latest
 	// copy, kept after it exits so the details stay.
 	tableSelection[local.ProcID, local.Transcoder]
@@ -386,24 +342,17 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	v.resultBox.Hide()
 	v.top = container.NewVBox(v.summary, v.note, v.resultBox)
 
-	v.table = &widget.Table{
-		Length:        func() (int, int) { return len(v.rows), int(numTCColumns) },
-		CreateCell:    newTCCell,
-		UpdateCell:    v.updateCell,
-		ShowHeaderRow: true,
-		CreateHeader:  newHeaderButton,
-		UpdateHeader:  v.updateHeader,
-		OnSelected:    v.onSelected,
-	}
-	v.table.ExtendBaseWidget(v.table)
+	v.grid = newDataTable(func() []local.Transcoder { return v.rows }, transcoderColumns,
+		func() cellEnv { return cellEnv{now: v.u.now()} })
+	v.grid.onSort = v.refreshRows
+	v.grid.action = func() *widget.Button { return widget.NewButtonWithIcon("Kill…", theme.CancelIcon(), nil) }
+	v.grid.setAction = v.setKill
+	v.table = v.grid.build(v.onSelected)
 	v.tableSelection = tableSelection[local.ProcID, local.Transcoder]{
 		table:    v.table,
 		rows:     func() []local.Transcoder { return v.rows },
 		keyOf:    (*local.Transcoder).ID,
 		onChange: v.showDetails,
-	}
-	for c, w := range tcWidths {
-		v.table.SetColumnWidth(c, w)
 	}
 
 	v.empty = widget.NewLabel("Looking for transcoder processes…")
@@ -436,13 +385,6 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	v.content = container.NewBorder(v.top, nil, nil, nil, split)
 	v.showDetails()
 	return v
-}
-
-// newTCCell is the template of a cell: a text cell and a Kill… button,
-// one of them shown (only the last column has the button).
-func newTCCell() fyne.CanvasObject {
-	kill := widget.NewButtonWithIcon("Kill…", theme.CancelIcon(), nil)
-	return container.NewStack(newTableCell(), kill)
 }
 
 // setScan shows scan s (UI goroutine).
@@ -559,7 +501,7 @@ func (v *transcodersView) refreshRows() {
 	}
 	v.follow(func() {
 		v.rows = slices.Clone(v.scan.Transcoders)
-		sortTranscoders(v.rows, v.order, v.u.now())
+		sortTranscoders(v.rows, v.grid.order, v.u.now())
 	}, nil)
 
 	if len(v.rows) == 0 {
@@ -569,24 +511,10 @@ func (v *transcodersView) refreshRows() {
 	setVisible(v.empty, v.area, len(v.rows) == 0)
 }
 
-func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	objs := o.(*fyne.Container).Objects
-	cell, kill := objs[0].(*tableCell), objs[1].(*widget.Button)
-	if id.Row < 0 || id.Row >= len(v.rows) || id.Col < 0 || id.Col >= int(numTCColumns) {
-		cell.set("", false)
-		kill.Hide()
-		return
-	}
-	t, col := &v.rows[id.Row], tcColumn(id.Col)
-	if col != tcKill {
-		kill.Hide()
-		cell.Show()
-		cell.set(tcCellText(t, col, v.u.now()), col == tcLink && t.Link == local.LinkOrphan)
-		return
-	}
-	cell.Hide()
-	kill.Show()
-	pid := t.ID() // cells are reused: the button names its process, set on every update
+// setKill sets the Kill… button of row t (cells are reused: the button
+// names its process, set on every update).
+func (v *transcodersView) setKill(t *local.Transcoder, kill *widget.Button) {
+	pid := t.ID()
 	kill.OnTapped = func() { v.confirmKill(pid) }
 	if v.busy[pid] {
 		kill.Disable()
@@ -595,31 +523,8 @@ func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject)
 	}
 }
 
-func (v *transcodersView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
-	b := o.(*widget.Button)
-	if id.Col < 0 || id.Col >= int(numTCColumns) || tcColumn(id.Col) == tcKill {
-		b.Text, b.Icon, b.OnTapped = "", nil, nil
-		b.Refresh()
-		return
-	}
-	col := tcColumn(id.Col)
-	b.Text = tcTitles[col]
-	b.Icon = nil
-	if v.order.set && v.order.col == col {
-		b.Icon = theme.MenuDropDownIcon()
-		if !v.order.desc {
-			b.Icon = theme.MenuDropUpIcon()
-		}
-	}
-	b.OnTapped = func() { v.sortBy(col) }
-	b.Refresh()
-}
-
 // sortBy toggles the sort on column c (header tap).
-func (v *transcodersView) sortBy(c tcColumn) {
-	v.order = v.order.toggle(c)
-	v.refreshRows()
-}
+func (v *transcodersView) sortBy(c *column[local.Transcoder]) { v.grid.sortBy(c) }
 
 // showDetails fills the details from the selection.
 func (v *transcodersView) showDetails() {

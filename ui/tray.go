@@ -58,7 +58,7 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 		items = append(items, trayItem{Label: "⚠ " + p, Disabled: true})
 	}
 	sessions := st.Sessions()
-	sortSessions(sessions, sortOrder{})
+	sortSessions(sessions, sessionOrder{})
 	multi := len(st.Servers) > 1
 	for i := range sessions {
 		if i == maxTraySessions {
