@@ -54,18 +54,14 @@ func (u *UI) terminate(s app.Session, message string) {
 	what := s.User + " · " + s.Title
 	u.setBusy(key, true)
 	u.status.showResult("Terminating "+what+"…", widget.MediumImportance)
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
-		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
-		defer cancel()
+	u.background(actionTimeout, func(ctx context.Context) func() {
 		res := u.b.Terminate(ctx, s, message)
 		u.notifier.Terminated(s, "you", res)
-		fyne.Do(func() {
+		return func() {
 			u.setBusy(key, false)
 			u.status.showResult("Terminate "+what+": "+res.Text(), resultImportance(res))
-		})
-	}()
+		}
+	})
 }
 
 // stopTranscode kills the transcode of the session with key (UI goroutine;
@@ -82,18 +78,14 @@ func (u *UI) stopTranscode(key string) {
 	what := s.User + " · " + s.Title
 	u.setBusy(key, true)
 	u.status.showResult("Stopping the transcode of "+what+"…", widget.MediumImportance)
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
-		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
-		defer cancel()
+	u.background(actionTimeout, func(ctx context.Context) func() {
 		res := u.b.StopTranscode(ctx, s)
 		u.notifier.TranscodeStopped(s, "you", res)
-		fyne.Do(func() {
+		return func() {
 			u.setBusy(key, false)
 			u.status.showResult("Stop transcode "+what+": "+res.Text(), resultImportance(res))
-		})
-	}()
+		}
+	})
 }
 
 // setBusy marks an action on key as in flight or done and updates the

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -335,18 +336,16 @@ func (v *historyView) query() {
 	seq := v.seq
 	v.loading = true
 	v.showResult()
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
+	v.u.background(0, func(context.Context) func() {
 		res, err := v.b.Query(f)
-		fyne.Do(func() {
+		return func() {
 			if seq != v.seq {
 				return // a newer query is on its way
 			}
 			v.loading = false
 			v.setResult(res, err)
-		})
-	}()
+		}
+	})
 }
 
 // setResult shows a query's records, newest first, keeping the selected
@@ -525,12 +524,10 @@ func (v *historyView) showExport() {
 			return // cancelled
 		}
 		name := w.URI().Name()
-		v.u.bg.Add(1)
-		go func() {
-			defer v.u.bg.Done()
+		v.u.background(0, func(context.Context) func() {
 			err := v.exportTo(w, recs)
-			fyne.Do(func() { v.showExportResult(len(recs), name, err) })
-		}()
+			return func() { v.showExportResult(len(recs), name, err) }
+		})
 	}, v.u.win)
 	d.SetFileName("plexwarden-history-" + v.u.now().Format("2006-01-02") + ".csv")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))

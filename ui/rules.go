@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -323,11 +324,9 @@ func (v *rulesView) saveRules() {
 	}
 	v.saving = true
 	v.updateStatus()
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
+	v.u.background(0, func(context.Context) func() {
 		err := v.b.SetRules(f)
-		fyne.Do(func() {
+		return func() {
 			v.saving = false
 			if err != nil {
 				v.showSaveError(err)
@@ -346,8 +345,8 @@ func (v *rulesView) saveRules() {
 					}
 				})
 			}
-		})
-	}()
+		}
+	})
 }
 
 // showSaveError shows why Save failed; a *rules.FileError about one rule

@@ -314,21 +314,17 @@ func (v *transcodersView) kill(t local.Transcoder) {
 	v.busy[id] = true
 	v.table.Refresh()
 	v.showResult(fmt.Sprintf("Stopping PID %d (%s)…", t.PID, t.Name), widget.MediumImportance)
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
-		// SIGTERM, up to DefaultForceAfter, SIGKILL and its wait fit well
-		// within actionTimeout.
-		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
-		defer cancel()
+	// SIGTERM, up to DefaultForceAfter, SIGKILL and its wait fit well
+	// within actionTimeout.
+	v.u.background(actionTimeout, func(ctx context.Context) func() {
 		res, err := v.b.KillLocal(ctx, id)
-		fyne.Do(func() {
+		return func() {
 			delete(v.busy, id)
 			v.table.Refresh()
 			text, imp := killResultText(t.PID, t.Name, res, err)
 			v.showResult(text, imp)
-		})
-	}()
+		}
+	})
 }
 
 // killResultText words a kill's outcome: done, already gone, permission
