@@ -56,11 +56,11 @@ func cloneRule(r rules.Rule) rules.Rule {
 	r.AllowNetworks = slices.Clone(r.AllowNetworks)
 	r.DenyNetworks = slices.Clone(r.DenyNetworks)
 	r.Players = slices.Clone(r.Players)
-	r.Scope = rules.Scope{
-		Users: slices.Clone(r.Scope.Users), Players: slices.Clone(r.Scope.Players), Servers: slices.Clone(r.Scope.Servers),
-		Libraries: slices.Clone(r.Scope.Libraries), MediaTypes: slices.Clone(r.Scope.MediaTypes),
+	for _, lf := range rules.ListFields { // scope and exempt
+		if l := listField(&r, lf.Field); l != nil {
+			*l = slices.Clone(*l)
+		}
 	}
-	r.Exempt = rules.Exempt{Users: slices.Clone(r.Exempt.Users), Players: slices.Clone(r.Exempt.Players), LAN: r.Exempt.LAN}
 	if r.Schedule != nil {
 		s := *r.Schedule
 		s.Days = slices.Clone(s.Days)
@@ -178,74 +178,33 @@ func problemText(i int, d *ruleDraft, p *problem) string {
 // fieldLabel is the editor's label of a field key, e.g. "Grace delay" for
 // "grace" and "Applies to: players" for "scope.players".
 func fieldLabel(k rules.Kind, key string) string {
-	switch key {
-	case "name":
-		return "Name"
-	case "kind":
-		return "Kind"
+	p, ok := rules.LookupParam(k, key)
+	switch {
+	case !ok:
+		return key
+	case p.Section != "" && !strings.HasPrefix(p.Label, p.Section+":"):
+		return p.Section + ": " + strings.ToLower(p.Label)
 	}
-	for _, p := range kindParams(k) {
-		if p.Field == key {
-			return p.Label
-		}
-	}
-	for _, p := range rules.Common {
-		if p.Field == key {
-			return p.Label
-		}
-	}
-	for _, f := range listFields {
-		if f.key == key {
-			return f.section + ": " + strings.ToLower(f.label)
-		}
-	}
-	switch key {
-	case "exempt.lan":
-		return "Never: streams on the LAN"
-	case "schedule.from", "schedule.to", "schedule.days":
-		return "Active: " + strings.TrimPrefix(key, "schedule.")
-	}
-	return key
+	return p.Label
 }
 
-// ruleFieldIndex maps a Rule field's JSON name to the field.
-var ruleFieldIndex = func() map[string][]int {
-	m := map[string][]int{}
-	t := reflect.TypeFor[rules.Rule]()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = f.Index
-		}
-	}
-	return m
-}()
-
-// ruleField returns a pointer to the field of r whose JSON name is field
-// (*bool, *int, *int64, *string, *[]string, *rules.Duration, …), or nil.
-// The editor is built from rules.Kinds()' parameters, which name fields
-// this way, so a new parameter needs no change here unless its type is new.
-func ruleField(r *rules.Rule, field string) any {
-	idx, ok := ruleFieldIndex[field]
-	if !ok {
+// listField is the list of r a dotted field of rules.ListFields names
+// ("scope.users" is r.Scope.Users), found by the JSON names as
+// rules.RuleField finds top-level fields; nil for none.
+func listField(r *rules.Rule, field string) *[]string {
+	top, sub, _ := strings.Cut(field, ".")
+	v := reflect.ValueOf(rules.RuleField(r, top))
+	if !v.IsValid() || v.Elem().Kind() != reflect.Struct {
 		return nil
 	}
-	return reflect.ValueOf(r).Elem().FieldByIndex(idx).Addr().Interface()
-}
-
-// listFields are the comma lists of "Applies to" and "Never".
-var listFields = []struct {
-	key, section, label, help string
-	get                       func(*rules.Rule) *[]string
-}{
-	{"scope.users", "Applies to", "Users", "user names or ids", func(r *rules.Rule) *[]string { return &r.Scope.Users }},
-	{"scope.players", "Applies to", "Players", "family (web, roku, …), product, platform, device or name; * wildcards", func(r *rules.Rule) *[]string { return &r.Scope.Players }},
-	{"scope.servers", "Applies to", "Servers", "", func(r *rules.Rule) *[]string { return &r.Scope.Servers }},
-	{"scope.libraries", "Applies to", "Libraries", "titles or section ids", func(r *rules.Rule) *[]string { return &r.Scope.Libraries }},
-	{"scope.mediaTypes", "Applies to", "Media types", "movie, episode, track, clip, photo, livetv, video, music", func(r *rules.Rule) *[]string { return &r.Scope.MediaTypes }},
-	{"exempt.users", "Never", "Users", "", func(r *rules.Rule) *[]string { return &r.Exempt.Users }},
-	{"exempt.players", "Never", "Players", "", func(r *rules.Rule) *[]string { return &r.Exempt.Players }},
+	v = v.Elem()
+	for i := range v.NumField() {
+		if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); name == sub {
+			p, _ := v.Field(i).Addr().Interface().(*[]string)
+			return p
+		}
+	}
+	return nil
 }
 
 // The folding sections of the editor, in order, and their titles when
@@ -261,9 +220,9 @@ func foldSummary(r *rules.Rule, i int) string {
 	var set []string
 	switch i {
 	case 0, 1:
-		for _, lf := range listFields {
-			if lf.section == foldTitles[i] && len(*lf.get(r)) > 0 {
-				set = append(set, strings.ToLower(lf.label))
+		for _, lf := range rules.ListFields {
+			if l := listField(r, lf.Field); lf.Section == foldTitles[i] && l != nil && len(*l) > 0 {
+				set = append(set, strings.ToLower(lf.Label))
 			}
 		}
 		if i == 1 && r.Exempt.LAN {

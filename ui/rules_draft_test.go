@@ -47,15 +47,15 @@ func TestFieldHelpers(t *testing.T) {
 // TestEveryParamEditable checks that each parameter rules.Kinds() and
 // rules.Common name is a field of rules.Rule of a type the editor knows.
 func TestEveryParamEditable(t *testing.T) {
-	types := map[string][]string{
+	types := map[rules.ParamType][]string{
 		"bool": {"*bool"}, "int": {"*int"}, "kbps": {"*int64"}, "duration": {"*rules.Duration"},
 		"resolution": {"*string"}, "pick": {"*string"}, "condition": {"*string"},
-		"codecs": {"*[]string"}, "networks": {"*[]string"}, "players": {"*[]string"}, "schedule": {"**rules.Schedule"},
+		"codecs": {"*[]string"}, "networks": {"*[]string"}, "players": {"*[]string"}, "schedule": {"**rules.Schedule"}, "period": {"*string"},
 	}
 	var r rules.Rule
 	for _, ki := range rules.Kinds() {
 		for _, p := range ki.Params {
-			ptr := ruleField(&r, p.Field)
+			ptr := rules.RuleField(&r, p.Field)
 			got := reflect.TypeOf(ptr).String()
 			if !slices.Contains(types[p.Type], got) {
 				t.Errorf("%s.%s: type %q is a %s, want one of %q", ki.Kind, p.Field, p.Type, got, types[p.Type])
@@ -63,12 +63,12 @@ func TestEveryParamEditable(t *testing.T) {
 		}
 	}
 	for _, p := range rules.Common {
-		if ruleField(&r, p.Field) == nil {
+		if rules.RuleField(&r, p.Field) == nil {
 			t.Errorf("common parameter %q is not a field of rules.Rule", p.Field)
 		}
 	}
-	if ruleField(&r, "nope") != nil {
-		t.Error("ruleField found a field that does not exist")
+	if rules.RuleField(&r, "nope") != nil {
+		t.Error("rules.RuleField found a field that does not exist")
 	}
 }
 

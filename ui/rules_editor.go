@@ -121,24 +121,25 @@ func (e *ruleEditor) ruleItems() []*widget.FormItem {
 	}
 }
 
-// actionSelect picks the rule's action among actionChoices.
+// actionSelect picks the rule's action among rules.Actions().
 func (e *ruleEditor) actionSelect() *widget.Select {
 	r := &e.d.rule
-	labels := make([]string, len(actionChoices))
-	for i, c := range actionChoices {
-		labels[i] = c.label
+	actions := rules.Actions()
+	labels := make([]string, len(actions))
+	for i, c := range actions {
+		labels[i] = c.Label
 	}
 	action := widget.NewSelect(labels, func(s string) {
-		for _, c := range actionChoices {
-			if c.label == s && r.Action != c.action {
-				r.Action = c.action
+		for _, c := range actions {
+			if c.Label == s && r.Action != c.Action {
+				r.Action = c.Action
 				e.v.changed()
 			}
 		}
 	})
-	for _, c := range actionChoices {
-		if c.action == r.Action || (r.Action == "" && c.action == rules.ActionTerminate) {
-			action.Selected = c.label
+	for _, c := range actions {
+		if c.Action == r.Action || (r.Action == "" && c.Action == rules.ActionTerminate) {
+			action.Selected = c.Label
 		}
 	}
 	return action
@@ -151,7 +152,7 @@ func (e *ruleEditor) paramItems(ki rules.KindInfo) []*widget.FormItem {
 	for _, p := range ki.Params {
 		w, hint := e.paramWidget(p)
 		label := p.Label
-		if p.Type == "bool" {
+		if p.Type == rules.ParamBool {
 			label = "" // the check carries it
 		}
 		items = append(items, formItem(label, w, hint))
@@ -159,7 +160,7 @@ func (e *ruleEditor) paramItems(ki rules.KindInfo) []*widget.FormItem {
 	items = append(items, sectionItem("Only"))
 	for _, f := range []string{"onlyTranscodes", "onlyRemote", "fallbackStopTranscode"} {
 		p := commonParam(f)
-		w, _ := e.paramWidget(rules.Param{Field: f, Label: p.Label, Type: "bool"})
+		w, _ := e.paramWidget(rules.Param{Field: f, Label: p.Label, Type: rules.ParamBool})
 		items = append(items, formItem("", w, p.Help))
 	}
 	return items
@@ -171,11 +172,15 @@ func (e *ruleEditor) paramItems(ki rules.KindInfo) []*widget.FormItem {
 func (e *ruleEditor) buildFolds() {
 	r := &e.d.rule
 	forms := map[string]*widget.Form{}
-	for _, lf := range listFields {
-		if forms[lf.section] == nil {
-			forms[lf.section] = widget.NewForm()
+	for _, lf := range rules.ListFields {
+		l := listField(r, lf.Field)
+		if l == nil {
+			continue
 		}
-		forms[lf.section].AppendItem(formItem(lf.label, e.withError(lf.key, e.listEntry(lf.key, lf.get(r), false)), lf.help))
+		if forms[lf.Section] == nil {
+			forms[lf.Section] = widget.NewForm()
+		}
+		forms[lf.Section].AppendItem(formItem(lf.Label, e.withError(lf.Field, e.listEntry(lf.Field, l, false)), lf.Help))
 	}
 	forms["Never"].Append("", e.check("Streams on the local network (LAN)", &r.Exempt.LAN))
 	e.folds = widget.NewAccordion(

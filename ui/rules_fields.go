@@ -99,7 +99,7 @@ func (e *ruleEditor) choice(labels, values []string, cur *string) *widget.Select
 // paramWidget builds the editor of one parameter by its type, and its hint.
 func (e *ruleEditor) paramWidget(p rules.Param) (fyne.CanvasObject, string) {
 	r := &e.d.rule
-	ptr := ruleField(r, p.Field)
+	ptr := rules.RuleField(r, p.Field)
 	hint := p.Help
 	var w fyne.CanvasObject
 	switch f := ptr.(type) {
@@ -121,50 +121,44 @@ func (e *ruleEditor) paramWidget(p rules.Param) (fyne.CanvasObject, string) {
 			}
 			return err
 		})
-		if p.Type == "kbps" && hint == "" {
-			hint = "kilobits per second: 20000 is 20 Mbps"
-		}
 	case *rules.Duration:
 		w = e.durationEntry(p.Field, f)
 	case *[]string:
-		w = e.listEntry(p.Field, f, p.Type == "networks")
-		if hint == "" {
-			switch p.Type {
-			case "networks":
-				hint = "IP addresses or CIDRs, one a line or with commas"
-			case "codecs":
-				hint = "e.g. hevc, av1, vp9"
-			}
-		}
+		w = e.listEntry(p.Field, f, p.Type == rules.ParamNetworks)
 	case *string:
-		switch p.Type {
-		case "resolution":
-			w = e.choice(append([]string{anyResolution}, resolutions...), append([]string{""}, resolutions...), f)
-		case "pick":
-			w = e.choice([]string{"the newest streams", "the oldest streams"}, []string{rules.PickNewest, rules.PickOldest}, f)
-			if *f == "" {
-				w.(*widget.Select).Selected = "the newest streams"
-			}
-		case "condition":
-			w = e.choice([]string{"Transcode storm", "Client-identifier collision"}, []string{rules.ConditionStorm, rules.ConditionCollision}, f)
-		default:
-			en := widget.NewEntry()
-			en.SetText(*f)
-			en.OnChanged = func(s string) {
-				*f = s
-				e.v.changed()
-			}
-			w = en
-		}
+		w = e.stringWidget(p, f)
 	case **rules.Schedule:
 		return e.withError(p.Field, e.scheduleEditor(true)), hint
 	default:
 		return newLabel("Edit this setting in "+rules.FileName+".", widget.LowImportance), hint
 	}
-	if p.Type == "bool" {
+	if p.Type == rules.ParamBool {
 		return w, hint
 	}
 	return e.withError(p.Field, w), hint
+}
+
+// stringWidget edits a text parameter: a select of its choices (the rules
+// offer them for resolution, pick, condition, …), else an entry.
+func (e *ruleEditor) stringWidget(p rules.Param, f *string) fyne.CanvasObject {
+	if len(p.Choices) == 0 {
+		en := widget.NewEntry()
+		en.SetText(*f)
+		en.OnChanged = func(s string) {
+			*f = s
+			e.v.changed()
+		}
+		return en
+	}
+	labels, values := make([]string, len(p.Choices)), make([]string, len(p.Choices))
+	for i, c := range p.Choices {
+		labels[i], values[i] = c.Label, c.Value
+	}
+	s := e.choice(labels, values, f)
+	if p.Type == rules.ParamPick && *f == "" {
+		s.Selected = labels[0] // the engine's default
+	}
+	return s
 }
 
 // scheduleEditor edits the rule's schedule: the days and the hours. When
@@ -181,7 +175,7 @@ func (e *ruleEditor) scheduleEditor(required bool) fyne.CanvasObject {
 	if cur == nil {
 		cur = &rules.Schedule{From: "01:00", To: "06:00"}
 	}
-	on := scheduleDays(cur.Days)
+	on := rules.ExpandDays(cur.Days)
 	// The widgets edit sched; it is the rule's schedule while switched on.
 	sched := &rules.Schedule{From: cur.From, To: cur.To, Days: slices.Clone(cur.Days)}
 	if r.Schedule != nil {
@@ -189,13 +183,13 @@ func (e *ruleEditor) scheduleEditor(required bool) fyne.CanvasObject {
 	}
 
 	var dayChecks []fyne.CanvasObject
-	for _, day := range weekdays {
+	for _, day := range rules.Weekdays {
 		c := widget.NewCheck(strings.ToUpper(day[:1])+day[1:], nil)
 		c.SetChecked(on[day])
 		c.OnChanged = func(b bool) {
 			on[day] = b
 			sched.Days = nil
-			for _, w := range weekdays {
+			for _, w := range rules.Weekdays {
 				if on[w] {
 					sched.Days = append(sched.Days, w)
 				}

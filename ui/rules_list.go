@@ -126,7 +126,7 @@ func (v *rulesView) showAddMenu() {
 
 // addRule appends a new rule of kind k with its defaults and selects it.
 func (v *rulesView) addRule(k rules.Kind) {
-	r := rules.DefaultRule(k, v.uniqueName(kindName(k)))
+	r := rules.DefaultRule(k, v.uniqueName(rules.KindName(k)))
 	v.drafts = append(v.drafts, newDraft(r))
 	v.list.Refresh()
 	v.selectDraft(len(v.drafts) - 1)

@@ -25,7 +25,7 @@ func (e *ruleEditor) buildMessage() fyne.CanvasObject {
 	r := &e.d.rule
 	ki := kindInfo(r.Kind)
 	head := widget.NewLabelWithStyle(commonParam("message").Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	hint := newLabel(placeholderHint+" · empty: the default shown", widget.LowImportance)
+	hint := newLabel(rules.PlaceholderHint+" · empty: the default shown", widget.LowImportance)
 	hint.Wrapping = fyne.TextWrapWord
 
 	e.message = widget.NewMultiLineEntry()

@@ -38,7 +38,7 @@ func previewColumns(p *previewPane) []*column[rules.PreviewItem] {
 	return []*column[rules.PreviewItem]{
 		{title: "Rule", width: 150, text: func(it *rules.PreviewItem, _ cellEnv) string { return it.Rule }},
 		{title: "User · title", width: 200, text: func(it *rules.PreviewItem, _ cellEnv) string { return joinDot(it.Session.User, it.Session.Title) }},
-		{title: "Action", width: 110, text: func(it *rules.PreviewItem, _ cellEnv) string { return actionShort(it.Action) }},
+		{title: "Action", width: 110, text: func(it *rules.PreviewItem, _ cellEnv) string { return rules.ActionShort(it.Action) }},
 		{title: "Message", width: 320, text: func(it *rules.PreviewItem, _ cellEnv) string { return previewMessage(it) }},
 		{title: "Reason", width: 150, text: func(it *rules.PreviewItem, _ cellEnv) string { return displayArrows(it.Reason) }},
 		{title: "Notes", width: 130, text: func(it *rules.PreviewItem, _ cellEnv) string {

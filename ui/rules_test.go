@@ -131,12 +131,12 @@ func TestRulesTabOnlyWithBackend(t *testing.T) {
 func addKind(t *testing.T, v *rulesView, k rules.Kind) {
 	t.Helper()
 	for _, it := range v.addMenu().Items {
-		if it.Label == kindName(k) {
+		if it.Label == rules.KindName(k) {
 			it.Action()
 			return
 		}
 	}
-	t.Fatalf("no %q in the Add rule menu", kindName(k))
+	t.Fatalf("no %q in the Add rule menu", rules.KindName(k))
 }
 
 // sessionOption returns the preview select's option containing part.

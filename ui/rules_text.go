@@ -39,65 +39,24 @@ func ruleSummary(r rules.Rule) string {
 	if r.Grace > 0 {
 		grace = "grace " + words.ShortDuration(r.Grace.Std())
 	}
-	return joinDot(kindName(r.Kind), actionShort(r.Action), grace)
-}
-
-// kindParams are the kind's own parameters.
-func kindParams(k rules.Kind) []rules.Param {
-	for _, ki := range rules.Kinds() {
-		if ki.Kind == k {
-			return ki.Params
-		}
-	}
-	return nil
+	return joinDot(rules.KindName(r.Kind), rules.ActionShort(r.Action), grace)
 }
 
 // kindInfo describes kind k; unknown kinds get their name only.
 func kindInfo(k rules.Kind) rules.KindInfo {
-	for _, ki := range rules.Kinds() {
-		if ki.Kind == k {
-			return ki
-		}
+	if ki, ok := rules.LookupKind(k); ok {
+		return ki
 	}
 	return rules.KindInfo{Kind: k, Name: string(k)}
 }
 
-func kindName(k rules.Kind) string { return kindInfo(k).Name }
-
-// commonParam is the shared parameter named field (for its label and help).
+// commonParam is the parameter named field every kind shares (for its
+// label and help).
 func commonParam(field string) rules.Param {
-	for _, p := range rules.Common {
-		if p.Field == field {
-			return p
-		}
+	if p, ok := rules.LookupParam("", field); ok {
+		return p
 	}
 	return rules.Param{Field: field, Label: field}
-}
-
-// actionChoices are the actions in the editor's select.
-var actionChoices = []struct {
-	action rules.Action
-	label  string
-}{
-	{rules.ActionTerminate, "Terminate with the message"},
-	{rules.ActionStopTranscode, "Stop the transcode only"},
-	{rules.ActionNotify, "Notify me only"},
-	{rules.ActionLog, "Log only (dry run)"},
-}
-
-// actionShort names an action in the list and the preview.
-func actionShort(a rules.Action) string {
-	switch a {
-	case rules.ActionTerminate, "":
-		return "terminate"
-	case rules.ActionStopTranscode:
-		return "stop transcode"
-	case rules.ActionNotify:
-		return "notify"
-	case rules.ActionLog:
-		return "log only"
-	}
-	return string(a)
 }
 
 // parseDuration reads a duration as the admin types it: "30s", "5m",
@@ -142,58 +101,23 @@ func parseList(s string) []string {
 	return out
 }
 
-// weekdays are the schedule's day names, Monday first.
-var weekdays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-
-// scheduleDays expands a schedule's days ("weekdays", "Monday", "sat")
-// into the seven day checks.
-func scheduleDays(days []string) map[string]bool {
-	on := map[string]bool{}
-	for _, d := range days {
-		k := strings.ToLower(strings.TrimSpace(d))
-		switch k {
-		case "weekday", "weekdays":
-			for _, w := range weekdays[:5] {
-				on[w] = true
-			}
-			continue
-		case "weekend", "weekends":
-			on["sat"], on["sun"] = true, true
-			continue
-		}
-		if len(k) > 3 {
-			k = k[:3]
-		}
-		on[k] = true
-	}
-	return on
-}
-
-// resolutions are the choices of a "resolution" parameter; "" is none.
-var resolutions = []string{"8K", "4K", "1440p", "1080p", "720p", "576p", "480p", "SD"}
-
-const anyResolution = "Any (codec only)"
-
-// placeholderHint lists the placeholders of a message.
-const placeholderHint = "{user} {title} {player} {platform} {product} {quality} {rule} {reason}"
-
 // scheduleText writes a schedule briefly: "mon, tue 01:00–06:00", "every
 // day 22:00–06:00".
 func scheduleText(s *rules.Schedule) string {
 	days := "every day"
 	if len(s.Days) > 0 {
-		on := scheduleDays(s.Days)
+		on := rules.ExpandDays(s.Days)
 		var ds []string
-		for _, d := range weekdays {
+		for _, d := range rules.Weekdays {
 			if on[d] {
 				ds = append(ds, d)
 			}
 		}
 		switch {
 		case len(ds) == 7:
-		case slices.Equal(ds, weekdays[:5]):
+		case slices.Equal(ds, rules.Weekdays[:5]):
 			days = "weekdays"
-		case slices.Equal(ds, weekdays[5:]):
+		case slices.Equal(ds, rules.Weekdays[5:]):
 			days = "weekend"
 		default:
 			days = strings.Join(ds, " ")
