@@ -55,6 +55,8 @@ type rulesView struct {
 	fileErr   error        // RulesBackend.RulesError, until new rules are saved
 	saveErr   string       // why the last Save failed, until the next edit
 	saving    bool
+	writing   bool // an enable switch is being saved
+	rewrite   bool // another switch flipped meanwhile: save again
 	justSaved bool // "Saved to rules.json" shows until the next edit
 	syncing   bool // widgets are being set from the model: ignore their OnChanged
 
@@ -140,7 +142,9 @@ func (v *rulesView) load(f rules.File) {
 	v.saved = f
 	v.drafts = nil
 	for _, r := range f.Rules {
-		v.drafts = append(v.drafts, newDraft(r))
+		d := newDraft(r)
+		d.inForce = r.Name
+		v.drafts = append(v.drafts, d)
 	}
 	v.dryRun = f.DryRun
 	v.saveErr = ""
@@ -333,6 +337,9 @@ func (v *rulesView) saveRules() {
 				return
 			}
 			v.saved = f
+			for _, d := range v.drafts {
+				d.inForce = d.rule.Name
+			}
 			v.fileErr = nil // the file was replaced
 			v.saveErr = ""
 			v.justSaved = true

@@ -30,6 +30,9 @@ type ruleDraft struct {
 	// switched off, so switching it on again brings it back.
 	lastSchedule *rules.Schedule
 	problem      *problem // computed by check: the first thing wrong with the rule
+	// inForce is the name of the rule in the file in force that this
+	// draft edits; "" for a rule added since (a draft until Save).
+	inForce string
 }
 
 // msgRow is one per-player message: a player family or product, and the

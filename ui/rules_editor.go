@@ -107,8 +107,7 @@ func (e *ruleEditor) ruleItems() []*widget.FormItem {
 	}
 	e.enabled = widget.NewCheck("Enabled", func(on bool) {
 		if !e.v.syncing {
-			r.Enabled = on
-			e.v.changed()
+			e.v.setEnabled(e.d, on)
 		}
 	})
 	e.syncEnabled()

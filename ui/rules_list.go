@@ -4,6 +4,7 @@
 package ui
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -55,13 +56,51 @@ func (v *rulesView) updateItem(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 }
 
-// setEnabled switches a rule on or off from its row.
+// setEnabled switches a rule on or off from its row or the editor. The
+// switch takes effect at once: a rule in force is saved with only its
+// switch changed (the rules engine applies it; other edits stay drafts).
+// A rule added since the last Save is a draft until Save.
 func (v *rulesView) setEnabled(d *ruleDraft, on bool) {
 	d.rule.Enabled = on
 	if v.editor != nil && v.editor.d == d {
 		v.editor.syncEnabled()
 	}
+	if i := slices.IndexFunc(v.saved.Rules, func(r rules.Rule) bool { return d.inForce != "" && r.Name == d.inForce }); i >= 0 &&
+		v.saved.Rules[i].Enabled != on {
+		f := v.saved
+		f.Rules = slices.Clone(f.Rules)
+		f.Rules[i].Enabled = on
+		v.saved = f
+		defer v.writeSaved() // after the UI is updated (tests run fyne.Do on the saving goroutine)
+	}
 	v.changed()
+}
+
+// writeSaved saves the rules in force (v.saved) off the UI goroutine,
+// one write at a time; switches flipped during a write are saved after
+// it, so the file ends with the last state.
+func (v *rulesView) writeSaved() {
+	if v.writing {
+		v.rewrite = true
+		return
+	}
+	v.writing = true
+	f := v.saved
+	v.u.background(0, func(context.Context) func() {
+		err := v.b.SetRules(f)
+		return func() {
+			v.writing = false
+			if err != nil {
+				v.showSaveError(err)
+				return
+			}
+			v.fileErr = nil // the file was replaced
+			if v.rewrite {
+				v.rewrite = false
+				v.writeSaved()
+			}
+		}
+	})
 }
 
 func (v *rulesView) onSelected(i widget.ListItemID) {
