@@ -86,6 +86,7 @@ func newRulesView(u *UI, b RulesBackend) *rulesView {
 	v.paused = widget.NewCheck("Pause all rules", func(on bool) {
 		if !v.syncing {
 			v.u.setRulesPaused(on)
+			v.u.updatePaused()
 			v.preview.refresh(v)
 		}
 	})
