@@ -21,6 +21,10 @@ func (u *UI) confirmTerminate(key string) {
 		u.status.showResult("That session has already ended.", widget.WarningImportance)
 		return
 	}
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return
+	}
 	msg := widget.NewMultiLineEntry()
 	msg.Wrapping = fyne.TextWrapWord
 	msg.SetMinRowsVisible(4)
@@ -75,6 +79,10 @@ func (u *UI) stopTranscode(key string) {
 	if s.TranscodeKey == "" || u.busy[key] {
 		return
 	}
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return
+	}
 	what := s.User + " · " + s.Title
 	u.setBusy(key, true)
 	u.status.showResult("Stopping the transcode of "+what+"…", widget.MediumImportance)
@@ -105,4 +113,11 @@ func resultImportance(res app.Result) widget.Importance {
 		return widget.SuccessImportance
 	}
 	return widget.DangerImportance
+}
+
+// isDown reports whether server is down in the latest state: its sessions
+// are as last known, so no action is sent to it.
+func (u *UI) isDown(server string) bool {
+	_, down := u.sessions.down[server]
+	return down
 }

@@ -17,6 +17,7 @@ type tableCell struct {
 	widget.BaseWidget
 	text string
 	warn bool
+	dim  bool // greyed: last known data of a server that is down
 
 	// The theme and variant the renderer last styled the cell with. Cells
 	// hidden in another tab miss the refresh of a theme change, and set
@@ -33,12 +34,16 @@ func newTableCell() *tableCell {
 
 // set changes the cell, refreshing only when something changed (the table
 // updates every visible cell on each state).
-func (c *tableCell) set(text string, warn bool) {
-	if c.text == text && c.warn == warn && c.styledTheme == c.Theme() &&
+func (c *tableCell) set(text string, warn bool) { c.setStyled(text, warn, false) }
+
+// setStyled is set with the greyed style when dim (which beats warn).
+func (c *tableCell) setStyled(text string, warn, dim bool) {
+	warn = warn && !dim
+	if c.text == text && c.warn == warn && c.dim == dim && c.styledTheme == c.Theme() &&
 		c.styledVariant == fyne.CurrentApp().Settings().ThemeVariant() {
 		return
 	}
-	c.text, c.warn = text, warn
+	c.text, c.warn, c.dim = text, warn, dim
 	c.Refresh()
 }
 
@@ -98,6 +103,9 @@ func (r *cellRenderer) Refresh() {
 	r.text.TextSize = th.Size(theme.SizeNameText)
 	r.text.TextStyle = fyne.TextStyle{Bold: r.c.warn}
 	r.text.Color = th.Color(theme.ColorNameForeground, v)
+	if r.c.dim {
+		r.text.Color = th.Color(theme.ColorNameDisabled, v)
+	}
 	if r.c.warn {
 		r.text.Color = th.Color(theme.ColorNameWarning, v)
 		r.icon.Show()

@@ -15,7 +15,12 @@ var sessionColumns = []*column[app.Session]{
 	{title: "User", width: 80, narrow: 72, text: func(s *app.Session, _ cellEnv) string { return s.User }},
 	{title: "Title", width: 138, narrow: 116, text: func(s *app.Session, _ cellEnv) string { return s.Title }},
 	{title: "Player", width: 125, narrow: 106, text: func(s *app.Session, _ cellEnv) string { return playerText(s.Player) }},
-	{title: "State", width: 76, text: func(s *app.Session, _ cellEnv) string { return stateText(s.State) }},
+	{title: "State", width: 76, text: func(s *app.Session, env cellEnv) string {
+		if at, ok := env.down[s.Server]; ok {
+			return lastKnownText(at, env.loc)
+		}
+		return stateText(s.State)
+	}},
 	{
 		title: "Progress", width: 140, text: func(s *app.Session, _ cellEnv) string { return progressText(s) },
 		sort: func(a, b *app.Session) int { return cmp.Compare(a.Progress(), b.Progress()) },

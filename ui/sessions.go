@@ -24,6 +24,7 @@ type sessionsView struct {
 	all     []app.Session // every live session of the latest state
 	rows    []app.Session // all, filtered and sorted: what the table shows
 	query   string
+	down    map[string]time.Time // the servers that are down: their rows are as last known
 	server  string   // the server chosen in the selector; "" for all
 	servers []string // the servers of the latest state, in order
 
@@ -68,7 +69,9 @@ func newSessionsView(u *UI) *sessionsView {
 	v.serverBox = container.NewGridWrap(serverSelSize(v.serverSel), v.serverSel)
 	v.serverBox.Hide()
 
-	v.grid = newDataTable(func() []app.Session { return v.rows }, shownColumns(sessionColumns, 1), nil)
+	v.grid = newDataTable(func() []app.Session { return v.rows }, shownColumns(sessionColumns, 1),
+		func() cellEnv { return cellEnv{down: v.down, loc: v.u.now().Location()} })
+	v.grid.dim = func(s *app.Session, env cellEnv) bool { _, down := env.down[s.Server]; return down }
 	v.grid.onSort = v.refreshRows
 	v.table = v.grid.build(v.onSelected)
 
@@ -115,6 +118,7 @@ func serverSelSize(sel *widget.Select) fyne.Size {
 // setState shows the sessions of st (UI goroutine).
 func (v *sessionsView) setState(st *app.State) {
 	v.all = st.Sessions()
+	v.down = downServers(st)
 	v.grid.setColumns(shownColumns(sessionColumns, len(st.Servers)))
 	v.setServers(st)
 	v.refreshRows()
@@ -292,12 +296,17 @@ func (d *detailsPane) show(v *sessionsView) {
 		heading += " (ended)"
 	}
 	setText(d.heading, heading)
-	setText(d.reason, displayArrows(s.Reason))
+	reason := displayArrows(s.Reason)
+	down := v.u.isDown(s.Server)
+	if down {
+		reason = downReason(s.Server)
+	}
+	setText(d.reason, reason)
 	for i, vals := range detailValues(s, v.u.now()) {
 		setText(d.vals[i], strings.Join(vals, "\n"))
 	}
 
-	busy := v.u.busy[v.selected]
+	busy := v.u.busy[v.selected] || down
 	if v.selLive && !busy {
 		d.terminate.Enable()
 	} else {

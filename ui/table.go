@@ -19,6 +19,9 @@ import (
 type cellEnv struct {
 	now time.Time      // for ages ("idle 45s")
 	loc *time.Location // for times; nil is UTC
+	// down maps the servers that are down to when their sessions were
+	// last known: those rows are shown greyed, as last known.
+	down map[string]time.Time
 }
 
 // column is one column of a table of rows of T.
@@ -102,6 +105,7 @@ type dataTable[T any] struct {
 	env   func() cellEnv
 	order sortOrder[T]
 
+	dim        func(r *T, env cellEnv) bool // the row is greyed; nil: never
 	onSort     func()                       // after a header tap; nil: headers do not sort
 	boldHeader bool                         // headers are bold labels (not sort buttons or cells)
 	action     func() *widget.Button        // the template of an action column's button
@@ -192,7 +196,8 @@ func (t *dataTable[T]) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		button.Hide()
 		cell.Show()
 	}
-	cell.set(col.text(r, t.env()), col.warn != nil && col.warn(r))
+	env := t.env()
+	cell.setStyled(col.text(r, env), col.warn != nil && col.warn(r), t.dim != nil && t.dim(r, env))
 }
 
 func (t *dataTable[T]) createHeader() fyne.CanvasObject {

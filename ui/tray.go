@@ -60,6 +60,7 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 	sessions := st.Sessions()
 	sortSessions(sessions, sessionOrder{})
 	multi := len(st.Servers) > 1
+	down := downServers(st)
 	for i := range sessions {
 		if i == maxTraySessions {
 			items = append(items, trayItem{Label: fmt.Sprintf("… and %d more (open Plex Warden)", len(sessions)-i), Disabled: true})
@@ -69,6 +70,9 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 		children := []trayItem{{Label: "Terminate…", Action: trayTerminate, Key: s.Key()}}
 		if s.TranscodeKey != "" {
 			children = append(children, trayItem{Label: "Stop transcode", Action: trayStopTranscode, Key: s.Key()})
+		}
+		if at, ok := down[s.Server]; ok { // as last known: nothing to act on
+			children = []trayItem{{Label: "Server down — " + lastKnownText(at, nil), Disabled: true}}
 		}
 		items = append(items, trayItem{Label: traySessionLabel(s, multi), Children: children})
 	}

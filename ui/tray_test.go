@@ -51,11 +51,13 @@ func TestTrayMenu(t *testing.T) {
 		{"idle, rules paused", stateOf(app.Connected), true, with([]trayItem{{Label: "Nothing playing", Disabled: true}}, true)},
 		{"transcode listed first, only it can stop its transcode", stateOf(app.Connected, bob, alice), false,
 			with([]trayItem{{Label: "2 streams, 1 transcoding", Disabled: true}, aliceItem, bobItem}, false)},
+		// A server that is down: its sessions are last known, not counted,
+		// and cannot be acted on (issue 14.3).
 		{"several servers: problems and server names", twoServers, false, with([]trayItem{
-			{Label: "2 streams", Disabled: true},
+			{Label: "1 stream · Cabin down", Disabled: true},
 			{Label: "⚠ Cabin: unreachable", Disabled: true},
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Cabin", Children: []trayItem{
-				{Label: "Terminate…", Action: trayTerminate, Key: cabinBob.Key()}}},
+				{Label: "Server down — last known", Disabled: true}}},
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Demo server", Children: []trayItem{
 				{Label: "Terminate…", Action: trayTerminate, Key: bob.Key()}}},
 		}, false)},

@@ -223,6 +223,7 @@ type statusBar struct {
 	icons   []*widget.Icon
 	labels  []*widget.Label
 	ticking bool // a refresh of retry countdowns is scheduled
+	wasDown bool // a server was down at the last state
 	content fyne.CanvasObject
 }
 
@@ -254,6 +255,12 @@ func (b *statusBar) setState(st *app.State, now time.Time) {
 			b.lines.Add(container.NewBorder(nil, nil, icon, nil, label))
 		}
 	}
+	// The failure line of an action clears once every server is back.
+	down := len(downServers(st)) > 0
+	if b.wasDown && !down && b.result.Importance == widget.DangerImportance {
+		setVisible(b.result, b.content, false)
+	}
+	b.wasDown = down
 	countdown := false
 	for i, sn := range st.Servers {
 		imp := connImportance(sn.Conn.Status)
