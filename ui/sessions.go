@@ -25,8 +25,8 @@ type sessionsView struct {
 	rows    []app.Session // all, filtered and sorted: what the table shows
 	query   string
 	down    map[string]time.Time // the servers that are down: their rows are as last known
-	server  string   // the server chosen in the selector; "" for all
-	servers []string // the servers of the latest state, in order
+	server  string               // the server chosen in the selector; "" for all
+	servers []string             // the servers of the latest state, in order
 
 	// The selected session: selected is its Key ("" for none), sel its
 	// latest copy, kept after the session ends so the details stay.
