@@ -97,6 +97,7 @@ func newRulesView(u *UI, b RulesBackend) *rulesView {
 		}
 	})
 	v.status = widget.NewLabel("")
+	v.status.Truncation = fyne.TextTruncateEllipsis // the window may be 800 px wide
 	v.revert = widget.NewButtonWithIcon("Revert", theme.ContentUndoIcon(), v.revertEdits)
 	v.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), v.saveRules)
 	v.save.Importance = widget.HighImportance

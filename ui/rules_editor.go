@@ -49,7 +49,7 @@ func newRuleEditor(v *rulesView, d *ruleDraft) *ruleEditor {
 	msg := e.buildMessage()
 	cols := container.NewHSplit(container.NewVScroll(fields), container.NewVScroll(msg))
 	cols.Offset = 0.54
-	e.content = cols
+	e.content = container.NewHScroll(cols) // scrolls sideways only in a narrow window (800 px)
 	e.setSessions()
 	e.showProblem()
 	e.renderMessage()

@@ -111,17 +111,18 @@ type transcodersView struct {
 	tableSelection[local.ProcID, local.Transcoder]
 	busy map[local.ProcID]bool // kills in flight
 
-	summary   *widget.Label
-	note      *widget.Label   // Plex not asked, or could not be asked
-	result    *widget.Label   // the last kill's result
-	resultBox *fyne.Container // result and its dismiss button
-	table     *widget.Table
-	empty     *widget.Label
-	area      *fyne.Container // table or empty state
-	stale     *fyne.Container // stale sessions, hidden when there are none
-	staleLs   *widget.Label
-	list      *fyne.Container // area and stale
-	top       *fyne.Container // summary, note and result
+	summary     *widget.Label
+	note        *widget.Label   // Plex not asked, or could not be asked
+	result      *widget.Label   // the last kill's result
+	resultBox   *fyne.Container // result and its dismiss button
+	table       *widget.Table
+	empty       *widget.Label
+	area        *fyne.Container // table or empty state
+	stale       *fyne.Container // stale sessions, hidden when there are none
+	staleLs     *widget.Label
+	staleScroll *container.Scroll // staleLs, at most four lines high
+	list        *fyne.Container   // area and stale
+	top         *fyne.Container   // summary, note and result
 
 	heading *widget.Label
 	form    *widget.Form
@@ -167,8 +168,11 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	v.staleLs = newLabel("", widget.WarningImportance)
 	v.staleLs.Selectable = true
 	staleHead := widget.NewLabelWithStyle("Plex transcode sessions without a process", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	// Many stale sessions scroll (at most four lines show), so the window's
+	// minimum size does not grow with them.
+	v.staleScroll = container.NewVScroll(v.staleLs)
 	v.stale = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil,
-		widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, staleHead), v.staleLs)
+		widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, staleHead), v.staleScroll)
 	v.stale.Hide()
 	v.list = container.NewBorder(nil, v.stale, nil, nil, v.area)
 
@@ -208,6 +212,12 @@ func (v *transcodersView) setScan(s *local.Scan) {
 		stale = append(stale, staleText(ss))
 	}
 	setText(v.staleLs, strings.Join(stale, "\n"))
+	h := v.staleLs.MinSize().Height
+	if n := len(stale); n > 4 {
+		pad := 2 * theme.InnerPadding()
+		h = (h-pad)/float32(n)*4 + pad
+	}
+	v.staleScroll.SetMinSize(fyne.NewSize(0, h))
 	setVisible(v.stale, v.list, len(stale) > 0)
 }
 
