@@ -56,24 +56,46 @@ func compareFold(a, b string) int { return cmp.Compare(strings.ToLower(a), strin
 // default order: transcodes first, then by user.
 type sessionOrder = sortOrder[app.Session]
 
-// filterSessions returns the sessions whose user, title, player, server or
-// decision contains query, ignoring case. An empty query keeps all.
+// filterSessions returns the sessions that match every word of query,
+// ignoring case: "remote 4K" finds the remote streams of 4K sources. A word
+// matches the user, title, player, server, location ("lan", "remote",
+// "relayed"), IP address, quality (resolutions, codecs) or decision words
+// ("transcode", "direct", "hw", "throttled"). An empty query keeps all.
 func filterSessions(list []app.Session, query string) []app.Session {
-	q := strings.ToLower(strings.TrimSpace(query))
-	if q == "" {
+	terms := strings.Fields(strings.ToLower(query))
+	if len(terms) == 0 {
 		return slices.Clone(list)
 	}
 	var out []app.Session
 	for i := range list {
-		s := &list[i]
-		hay := strings.ToLower(strings.Join([]string{
-			s.User, s.Title, playerText(s.Player), s.Player.Title, s.Server, decisionText(s), s.Decision.String(),
-		}, "\x00"))
-		if strings.Contains(hay, q) {
-			out = append(out, *s)
+		hay := filterText(&list[i])
+		if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(hay, t) }) {
+			out = append(out, list[i])
 		}
 	}
 	return out
+}
+
+// filterText is what the filter searches in a session, lower case.
+func filterText(s *app.Session) string {
+	where := s.Location
+	if where == "wan" {
+		where = "remote wan"
+	}
+	var flags []string
+	if s.HWTranscode {
+		flags = append(flags, "hw")
+	}
+	if s.Throttled {
+		flags = append(flags, "throttled")
+	}
+	return strings.ToLower(strings.Join(append([]string{
+		s.User, s.Title, playerText(s.Player), s.Player.Title, s.Server,
+		decisionText(s), s.Decision.String(), s.Reason,
+		locationText(s), where, s.Player.Address,
+		qualityText(s), s.SourceResolution, s.TargetResolution,
+		s.SourceVideoCodec, s.TargetVideoCodec, s.SourceAudioCodec,
+	}, flags...), "\x00"))
 }
 
 // filterServer keeps, in place, the sessions of server; "" keeps all.

@@ -36,8 +36,18 @@ func TestFilterSessions(t *testing.T) {
 		{"direct", "bob,carol,dave"},       // decision
 		{"home", "dave"},                   // server
 		{"demo server", "alice,bob,carol"}, // server
-		{"192.168", ""},                    // addresses are not searched
+		{"192.168", "bob,dave"},            // IP address
 		{"nobody", ""},
+		// Several words are AND terms over location, quality and decision
+		// too (issue 14.7).
+		{"remote 4K", "alice"},
+		{"hevc", "alice,carol"},
+		{"lan", "bob,dave"},
+		{"remote", "alice,carol"},
+		{"relayed", "carol"},
+		{"1080p direct", "bob,carol,dave"},
+		{"hw transcode", "alice"},
+		{"remote roku", ""},
 	}
 	for _, tt := range tests {
 		if got := users(filterSessions(all, tt.query)); got != tt.want {

@@ -49,7 +49,7 @@ type sessionsView struct {
 func newSessionsView(u *UI) *sessionsView {
 	v := &sessionsView{u: u}
 	v.filter = widget.NewEntry()
-	v.filter.SetPlaceHolder("Filter by user, title, player, server or decision")
+	v.filter.SetPlaceHolder("Filter: user, title, player, server, lan/remote, IP, quality, decision (Ctrl+F)")
 	v.filter.OnChanged = func(q string) {
 		v.query = q
 		v.refreshRows()
