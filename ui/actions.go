@@ -25,7 +25,8 @@ func (u *UI) confirmTerminate(key string) {
 		u.status.showResult(downReason(s.Server), widget.WarningImportance)
 		return
 	}
-	msg := widget.NewMultiLineEntry()
+	msg := newEscEntry(u.dismissDialog) // Esc closes the dialog even while typing
+	msg.MultiLine = true
 	msg.Wrapping = fyne.TextWrapWord
 	msg.SetMinRowsVisible(4)
 	msg.SetText(messageText(u.b.DefaultMessage(s)))
@@ -44,7 +45,9 @@ func (u *UI) confirmTerminate(key string) {
 	}, u.win)
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Resize(fyne.NewSize(520, 320))
-	d.Show()
+	u.showDialog(d)
+	u.win.Canvas().Focus(msg)
+	cursorToEnd(&msg.Entry) // to add to the message, not retype it
 	u.win.Canvas().Focus(msg)
 }
 

@@ -204,11 +204,11 @@ func (v *rulesView) confirmDelete() {
 		return
 	}
 	d := v.drafts[v.sel]
-	dialog.ShowConfirm("Delete rule", "Delete “"+d.rule.Name+"”? It stays in force until you save.", func(ok bool) {
+	v.u.showDialog(dialog.NewConfirm("Delete rule", "Delete “"+d.rule.Name+"”? It stays in force until you save.", func(ok bool) {
 		if ok {
 			v.deleteDraft(d)
 		}
-	}, v.u.win)
+	}, v.u.win))
 }
 
 // deleteDraft removes d and selects its neighbour.

@@ -73,6 +73,7 @@ func newSessionsView(u *UI) *sessionsView {
 		func() cellEnv { return cellEnv{down: v.down, loc: v.u.now().Location()} })
 	v.grid.dim = func(s *app.Session, env cellEnv) bool { _, down := env.down[s.Server]; return down }
 	v.grid.onSort = v.refreshRows
+	v.grid.onKey = func(ev *fyne.KeyEvent) bool { return ev.Name == fyne.KeyDelete && u.terminateSelected() }
 	v.table = v.grid.build(v.onSelected)
 
 	v.empty = widget.NewLabel("")

@@ -110,6 +110,24 @@ type dataTable[T any] struct {
 	boldHeader bool                         // headers are bold labels (not sort buttons or cells)
 	action     func() *widget.Button        // the template of an action column's button
 	setAction  func(r *T, b *widget.Button) // sets the button of row r (rows are reused)
+	onKey      func(*fyne.KeyEvent) bool    // keys of the focused table; true: handled
+
+	selRow int       // the selected row, highlighted whole; -1 for none
+	keys   *keyTable // the widget when onKey is set
+}
+
+// keyTable is a widget.Table that offers its keys to onKey first (Delete
+// on the selected row).
+type keyTable struct {
+	widget.Table
+	onKey func(*fyne.KeyEvent) bool
+}
+
+// TypedKey implements fyne.Focusable.
+func (k *keyTable) TypedKey(ev *fyne.KeyEvent) {
+	if k.onKey == nil || !k.onKey(ev) {
+		k.Table.TypedKey(ev)
+	}
 }
 
 // newDataTable builds the widget; set onSort, boldHeader or action before
@@ -118,23 +136,44 @@ func newDataTable[T any](rows func() []T, cols []*column[T], env func() cellEnv)
 	if env == nil {
 		env = func() cellEnv { return cellEnv{} }
 	}
-	return &dataTable[T]{cols: cols, rows: rows, env: env}
+	return &dataTable[T]{cols: cols, rows: rows, env: env, selRow: -1}
 }
 
 // build makes the widget.Table, with onSelected for row taps.
 func (t *dataTable[T]) build(onSelected func(widget.TableCellID)) *widget.Table {
-	t.Table = &widget.Table{
+	// A selection is a row: the whole row is highlighted.
+	k := &keyTable{onKey: t.onKey, Table: widget.Table{
 		Length:        func() (int, int) { return len(t.rows()), len(t.cols) },
 		CreateCell:    t.createCell,
 		UpdateCell:    t.updateCell,
 		ShowHeaderRow: true,
 		CreateHeader:  t.createHeader,
 		UpdateHeader:  t.updateHeader,
-		OnSelected:    onSelected,
+		OnSelected: func(id widget.TableCellID) {
+			t.setSelRow(id.Row)
+			if onSelected != nil {
+				onSelected(id)
+			}
+		},
+		OnUnselected: func(widget.TableCellID) { t.setSelRow(-1) },
+	}}
+	t.Table = &k.Table
+	if t.onKey != nil {
+		t.keys = k
+		k.ExtendBaseWidget(k)
+	} else {
+		t.ExtendBaseWidget(t.Table)
 	}
-	t.ExtendBaseWidget(t.Table)
 	t.setWidths(false)
 	return t.Table
+}
+
+// setSelRow highlights row (-1: none).
+func (t *dataTable[T]) setSelRow(row int) {
+	if t.selRow != row {
+		t.selRow = row
+		t.Refresh()
+	}
 }
 
 // setColumns shows cols with their widths (narrow when optional columns
@@ -179,7 +218,7 @@ func (t *dataTable[T]) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 	}
 	rows := t.rows()
 	if id.Row < 0 || id.Row >= len(rows) || id.Col < 0 || id.Col >= len(t.cols) {
-		cell.set("", false)
+		cell.setRow("", false, false, false)
 		if button != nil {
 			button.Hide()
 		}
@@ -197,7 +236,7 @@ func (t *dataTable[T]) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
 		cell.Show()
 	}
 	env := t.env()
-	cell.setStyled(col.text(r, env), col.warn != nil && col.warn(r), t.dim != nil && t.dim(r, env))
+	cell.setRow(col.text(r, env), col.warn != nil && col.warn(r), t.dim != nil && t.dim(r, env), id.Row == t.selRow)
 }
 
 func (t *dataTable[T]) createHeader() fyne.CanvasObject {

@@ -311,7 +311,7 @@ func (v *transcodersView) confirmKill(id local.ProcID) {
 	}, v.u.win)
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Resize(fyne.NewSize(540, 250))
-	d.Show()
+	v.u.showDialog(d)
 }
 
 // kill runs LocalBackend.KillLocal off the UI goroutine and shows the

@@ -21,6 +21,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -132,6 +133,7 @@ type UI struct {
 	settings  *settingsView
 	banner    fyne.CanvasObject
 	pausedBar fyne.CanvasObject // "Automatic rules paused" with Resume
+	dialog    dialog.Dialog     // the dialog shown last, which Esc closes
 	top       *fyne.Container   // banner and notices above the tabs
 	status    *statusBar
 	tray      *tray // nil when the app has no system tray

@@ -71,6 +71,7 @@ func (u *UI) buildWindow() {
 	}
 	u.win.SetContent(container.NewBorder(u.top, u.status.content, nil, nil, u.tabs))
 	u.setCloseBehaviour()
+	u.setupKeys()
 }
 
 // setCloseBehaviour makes closing the window hide it while a tray can bring
