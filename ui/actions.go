@@ -21,7 +21,12 @@ func (u *UI) confirmTerminate(key string) {
 		u.status.showResult("That session has already ended.", widget.WarningImportance)
 		return
 	}
-	msg := widget.NewMultiLineEntry()
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return
+	}
+	msg := newEscEntry(u.dismissDialog) // Esc closes the dialog even while typing
+	msg.MultiLine = true
 	msg.Wrapping = fyne.TextWrapWord
 	msg.SetMinRowsVisible(4)
 	msg.SetText(messageText(u.b.DefaultMessage(s)))
@@ -40,7 +45,9 @@ func (u *UI) confirmTerminate(key string) {
 	}, u.win)
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Resize(fyne.NewSize(520, 320))
-	d.Show()
+	u.showDialog(d)
+	u.win.Canvas().Focus(msg)
+	cursorToEnd(&msg.Entry) // to add to the message, not retype it
 	u.win.Canvas().Focus(msg)
 }
 
@@ -54,17 +61,13 @@ func (u *UI) terminate(s app.Session, message string) {
 	what := s.User + " · " + s.Title
 	u.setBusy(key, true)
 	u.status.showResult("Terminating "+what+"…", widget.MediumImportance)
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
-		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
-		defer cancel()
+	u.background(actionTimeout, func(ctx context.Context) func() {
 		res := u.b.Terminate(ctx, s, message)
-		fyne.Do(func() {
+		return func() {
 			u.setBusy(key, false)
 			u.status.showResult("Terminate "+what+": "+res.Text(), resultImportance(res))
-		})
-	}()
+		}
+	})
 }
 
 // stopTranscode kills the transcode of the session with key (UI goroutine;
@@ -78,20 +81,20 @@ func (u *UI) stopTranscode(key string) {
 	if s.TranscodeKey == "" || u.busy[key] {
 		return
 	}
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return
+	}
 	what := s.User + " · " + s.Title
 	u.setBusy(key, true)
 	u.status.showResult("Stopping the transcode of "+what+"…", widget.MediumImportance)
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
-		ctx, cancel := context.WithTimeout(u.ctx, actionTimeout)
-		defer cancel()
+	u.background(actionTimeout, func(ctx context.Context) func() {
 		res := u.b.StopTranscode(ctx, s)
-		fyne.Do(func() {
+		return func() {
 			u.setBusy(key, false)
 			u.status.showResult("Stop transcode "+what+": "+res.Text(), resultImportance(res))
-		})
-	}()
+		}
+	})
 }
 
 // setBusy marks an action on key as in flight or done and updates the
@@ -111,4 +114,11 @@ func resultImportance(res app.Result) widget.Importance {
 		return widget.SuccessImportance
 	}
 	return widget.DangerImportance
+}
+
+// isDown reports whether server is down in the latest state: its sessions
+// are as last known, so no action is sent to it.
+func (u *UI) isDown(server string) bool {
+	_, down := u.sessions.down[server]
+	return down
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image/color"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -17,6 +18,8 @@ type tableCell struct {
 	widget.BaseWidget
 	text string
 	warn bool
+	dim  bool // greyed: last known data of a server that is down
+	row  bool // in the selected row: the whole row is highlighted
 
 	// The theme and variant the renderer last styled the cell with. Cells
 	// hidden in another tab miss the refresh of a theme change, and set
@@ -33,12 +36,19 @@ func newTableCell() *tableCell {
 
 // set changes the cell, refreshing only when something changed (the table
 // updates every visible cell on each state).
-func (c *tableCell) set(text string, warn bool) {
-	if c.text == text && c.warn == warn && c.styledTheme == c.Theme() &&
+func (c *tableCell) set(text string, warn bool) { c.setStyled(text, warn, false) }
+
+// setStyled is set with the greyed style when dim (which beats warn).
+func (c *tableCell) setStyled(text string, warn, dim bool) { c.setRow(text, warn, dim, c.row) }
+
+// setRow is setStyled with the cell's row selected or not.
+func (c *tableCell) setRow(text string, warn, dim, row bool) {
+	warn = warn && !dim
+	if c.text == text && c.warn == warn && c.dim == dim && c.row == row && c.styledTheme == c.Theme() &&
 		c.styledVariant == fyne.CurrentApp().Settings().ThemeVariant() {
 		return
 	}
-	c.text, c.warn = text, warn
+	c.text, c.warn, c.dim, c.row = text, warn, dim, row
 	c.Refresh()
 }
 
@@ -47,6 +57,7 @@ func (c *tableCell) CreateRenderer() fyne.WidgetRenderer {
 	r := &cellRenderer{
 		c:    c,
 		text: canvas.NewText("", nil),
+		bg:   canvas.NewRectangle(color.Transparent),
 		icon: canvas.NewImageFromResource(theme.NewWarningThemedResource(theme.WarningIcon())),
 	}
 	r.Refresh()
@@ -55,6 +66,7 @@ func (c *tableCell) CreateRenderer() fyne.WidgetRenderer {
 
 type cellRenderer struct {
 	c     *tableCell
+	bg    *canvas.Rectangle // the selected row's highlight
 	text  *canvas.Text
 	icon  *canvas.Image
 	shown string  // c.text as last fitted
@@ -63,7 +75,9 @@ type cellRenderer struct {
 
 func (r *cellRenderer) Destroy() {}
 
-func (r *cellRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.icon, r.text} }
+func (r *cellRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.bg, r.icon, r.text}
+}
 
 func (r *cellRenderer) MinSize() fyne.Size {
 	th := r.c.Theme()
@@ -73,6 +87,7 @@ func (r *cellRenderer) MinSize() fyne.Size {
 }
 
 func (r *cellRenderer) Layout(size fyne.Size) {
+	r.bg.Resize(size)
 	pad := r.c.Theme().Size(theme.SizeNamePadding)
 	x := pad
 	if r.c.warn {
@@ -98,6 +113,16 @@ func (r *cellRenderer) Refresh() {
 	r.text.TextSize = th.Size(theme.SizeNameText)
 	r.text.TextStyle = fyne.TextStyle{Bold: r.c.warn}
 	r.text.Color = th.Color(theme.ColorNameForeground, v)
+	if r.c.dim {
+		r.text.Color = th.Color(theme.ColorNameDisabled, v)
+	}
+	if r.c.row {
+		r.bg.FillColor = th.Color(theme.ColorNameSelection, v)
+		r.bg.Show()
+	} else {
+		r.bg.Hide()
+	}
+	r.bg.Refresh()
 	if r.c.warn {
 		r.text.Color = th.Color(theme.ColorNameWarning, v)
 		r.icon.Show()

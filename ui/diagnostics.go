@@ -53,23 +53,18 @@ type playerKey struct{ server, id string }
 
 func keyOf(p *diag.PlayerSummary) playerKey { return playerKey{p.Server, p.PlayerID} }
 
-// tlColumn is a column of the timeline table.
-type tlColumn int
-
-const (
-	tlTime tlColumn = iota
-	tlEvent
-	tlTitle
-	tlProduct
-	tlUser
-	tlNote
-	numTLColumns
-)
-
-var (
-	tlTitles = [numTLColumns]string{"Time", "Event", "Title", "Player", "User", "Note"}
-	tlWidths = [numTLColumns]float32{70, 104, 150, 150, 70, 300}
-)
+// timelineColumns are the timeline table's columns, in display order.
+var timelineColumns = []*column[diag.TimelineEntry]{
+	{title: "Time", width: 70, text: func(e *diag.TimelineEntry, _ cellEnv) string { return e.Time.Format("15:04:05") }},
+	{
+		title: "Event", width: 104, text: func(e *diag.TimelineEntry, _ cellEnv) string { return eventText(e.Event) },
+		warn: func(e *diag.TimelineEntry) bool { return e.Event == diag.EntryCollision || e.Event == diag.EntryStorm },
+	},
+	{title: "Title", width: 150, text: func(e *diag.TimelineEntry, _ cellEnv) string { return displayArrows(e.Title) }},
+	{title: "Player", width: 150, text: func(e *diag.TimelineEntry, _ cellEnv) string { return productText(e) }},
+	{title: "User", width: 70, text: func(e *diag.TimelineEntry, _ cellEnv) string { return e.User }},
+	{title: "Note", width: 300, text: func(e *diag.TimelineEntry, _ cellEnv) string { return displayArrows(e.Note) }},
+}
 
 // diagView is the Diagnostics tab: active findings in a coloured banner,
 // the player ids seen, and the selected one's timeline.
@@ -117,21 +112,9 @@ func newDiagView(u *UI, b DiagBackend) *diagView {
 
 	v.tlHead = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.tlHead.Truncation = fyne.TextTruncateEllipsis
-	v.table = &widget.Table{
-		Length:        func() (int, int) { return len(v.timeline), int(numTLColumns) },
-		CreateCell:    func() fyne.CanvasObject { return newTableCell() },
-		UpdateCell:    v.updateEntry,
-		ShowHeaderRow: true,
-		CreateHeader: func() fyne.CanvasObject {
-			return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		},
-		UpdateHeader: updateTLHeader,
-		OnSelected:   v.onEntrySelected,
-	}
-	v.table.ExtendBaseWidget(v.table)
-	for c, w := range tlWidths {
-		v.table.SetColumnWidth(c, w)
-	}
+	grid := newDataTable(func() []diag.TimelineEntry { return v.timeline }, timelineColumns, nil)
+	grid.boldHeader = true
+	v.table = grid.build(v.onEntrySelected)
 	v.tlEmpty = newLabel("", widget.LowImportance)
 	v.tlEmpty.Alignment = fyne.TextAlignCenter
 	v.tlEmpty.Wrapping = fyne.TextWrapWord
@@ -466,43 +449,4 @@ func productText(e *diag.TimelineEntry) string {
 		return e.Product
 	}
 	return e.Device
-}
-
-// tlCellText is the text of one timeline cell.
-func tlCellText(e *diag.TimelineEntry, c tlColumn) string {
-	switch c {
-	case tlTime:
-		return e.Time.Format("15:04:05")
-	case tlEvent:
-		return eventText(e.Event)
-	case tlTitle:
-		return displayArrows(e.Title)
-	case tlProduct:
-		return productText(e)
-	case tlUser:
-		return e.User
-	case tlNote:
-		return displayArrows(e.Note)
-	}
-	return ""
-}
-
-func (v *diagView) updateEntry(id widget.TableCellID, o fyne.CanvasObject) {
-	c := o.(*tableCell)
-	if id.Row < 0 || id.Row >= len(v.timeline) || id.Col < 0 || id.Col >= int(numTLColumns) {
-		c.set("", false)
-		return
-	}
-	e := &v.timeline[id.Row]
-	warn := tlColumn(id.Col) == tlEvent && (e.Event == diag.EntryCollision || e.Event == diag.EntryStorm)
-	c.set(tlCellText(e, tlColumn(id.Col)), warn)
-}
-
-func updateTLHeader(id widget.TableCellID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	if id.Col < 0 || id.Col >= int(numTLColumns) {
-		setText(l, "")
-		return
-	}
-	setText(l, tlTitles[id.Col])
 }

@@ -250,6 +250,9 @@ func findMultiLineEntry(t *testing.T, o fyne.CanvasObject) *widget.Entry {
 		if e, ok := obj.(*widget.Entry); ok && e.MultiLine {
 			return e
 		}
+		if e, ok := obj.(*escEntry); ok && e.MultiLine {
+			return &e.Entry
+		}
 	}
 	t.Fatal("no multi-line entry")
 	return nil

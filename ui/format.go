@@ -189,17 +189,44 @@ func agoText(d time.Duration) string {
 
 // summaryText counts the streams: "3 streams, 1 transcoding", "1 stream",
 // "Nothing playing".
+//
+// Sessions of a server that is down are not counted (they are only last
+// known), and the summary says a server that cannot be reached is down:
+// "server down" with one server, "Home down" with several (a rejected
+// token has its own line, problemTexts).
 func summaryText(st *app.State) string {
-	streams, transcodes := st.Counts()
-	if streams == 0 {
-		return "Nothing playing"
+	var streams, transcodes int
+	var down []string
+	for _, sn := range st.Servers {
+		if serverDown(sn) {
+			if s := sn.Conn.Status; s != app.Unauthorized && s != app.NoToken { // those have a line of their own
+				down = append(down, sn.Server)
+			}
+			continue
+		}
+		for i := range sn.Sessions {
+			streams++
+			if sn.Sessions[i].Transcoding() {
+				transcodes++
+			}
+		}
 	}
-	s := fmt.Sprintf("%d streams", streams)
-	if streams == 1 {
+	s := "Nothing playing"
+	switch {
+	case streams == 1:
 		s = "1 stream"
+	case streams > 1:
+		s = fmt.Sprintf("%d streams", streams)
 	}
 	if transcodes > 0 {
 		s += fmt.Sprintf(", %d transcoding", transcodes)
+	}
+	switch {
+	case len(down) == 0:
+	case len(st.Servers) == 1:
+		s += " · server down"
+	default:
+		s += " · " + strings.Join(down, ", ") + " down"
 	}
 	return s
 }

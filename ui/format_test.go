@@ -202,6 +202,8 @@ func TestSummaryAndTooltip(t *testing.T) {
 		{"problem", twoServers, "1 stream, 1 transcoding", "Plex Warden — 1 stream, 1 transcoding · Home: token rejected"},
 		{"token rejected while running", &app.State{Servers: []*app.Snapshot{{Server: "Home", Conn: app.Conn{Status: app.Unauthorized, Err: app.TokenRejectedHint}}}},
 			"Nothing playing", "Plex Warden — Nothing playing · Home: token rejected — retrying; sign in again if it persists"},
+		{"server down: its sessions are not counted", stateOf(app.Reconnecting, aliceSession(), bobSession()),
+			"Nothing playing · server down", "Plex Warden — Nothing playing · server down"},
 	}
 	for _, tt := range tests {
 		if got := summaryText(tt.st); got != tt.summary {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -95,75 +96,32 @@ func (q historyQuery) filter(now time.Time) history.Filter {
 	return f
 }
 
-// hColumn is a column of the history table.
-type hColumn int
-
-// The history table's columns, in display order.
-const (
-	hTime hColumn = iota
-	hKind
-	hServer
-	hUser
-	hTitle
-	hPlayer
-	hRule
-	hAction
-	hDryRun
-	hOutcome
-	hLatency
-	hMessage
-	numHColumns
-)
-
-var hTitles = [numHColumns]string{"Time", "Kind", "Server", "User", "Title", "Player", "Rule", "Action", "Dry run", "Outcome", "Took", "Message / detail"}
-
-// hWidths fit the default window (1092 px inside, 4 px between columns)
-// with one server, when the Server column is left out; with several, the
-// message column runs past the edge (the details show it whole).
-var hWidths = [numHColumns]float32{124, 82, 90, 62, 106, 100, 100, 86, 58, 96, 62, 164}
-
-// historyColumns are the columns shown: Server only with several servers.
-func historyColumns(servers int) []hColumn {
-	var cols []hColumn
-	for c := range numHColumns {
-		if c != hServer || servers > 1 {
-			cols = append(cols, c)
-		}
-	}
-	return cols
+// historyColumns are the history table's columns, in display order. The
+// widths fit the default window (1092 px inside, 4 px between columns) with
+// one server, when the Server column is left out; with several, the message
+// column runs past the edge (the details show it whole). Times are shown in
+// the cell environment's location.
+var historyColumns = []*column[history.Record]{
+	{title: "Time", width: 124, text: func(r *history.Record, env cellEnv) string { return r.Time.In(env.loc).Format("Jan 02 15:04:05") }},
+	{title: "Kind", width: 82, text: func(r *history.Record, env cellEnv) string { return r.Kind }},
+	{title: "Server", width: 90, text: func(r *history.Record, env cellEnv) string { return r.Server }, optional: true},
+	{title: "User", width: 62, text: func(r *history.Record, env cellEnv) string { return r.User }},
+	{title: "Title", width: 106, text: func(r *history.Record, env cellEnv) string { return r.Title }},
+	{title: "Player", width: 100, text: func(r *history.Record, env cellEnv) string { return r.Player }},
+	{title: "Rule", width: 100, text: func(r *history.Record, env cellEnv) string { return r.Rule }},
+	{title: "Action", width: 86, text: func(r *history.Record, env cellEnv) string { return r.Action }},
+	{title: "Dry run", width: 58, text: func(r *history.Record, _ cellEnv) string { return yesIf(r.DryRun) }},
+	{title: "Outcome", width: 96, text: func(r *history.Record, env cellEnv) string { return r.Outcome }, warn: func(r *history.Record) bool { return historyProblem(r.Outcome) }},
+	{title: "Took", width: 62, text: func(r *history.Record, env cellEnv) string { return latencyText(r.LatencyMs) }},
+	{title: "Message / detail", width: 164, text: func(r *history.Record, env cellEnv) string {
+		return displayArrows(strings.Join(strings.Fields(joinDot(r.Message, r.Detail)), " "))
+	}},
 }
 
-// historyCellText is one cell of the history table; times are shown in
-// loc.
-func historyCellText(r *history.Record, c hColumn, loc *time.Location) string {
-	switch c {
-	case hTime:
-		return r.Time.In(loc).Format("Jan 02 15:04:05")
-	case hKind:
-		return r.Kind
-	case hServer:
-		return r.Server
-	case hUser:
-		return r.User
-	case hTitle:
-		return r.Title
-	case hPlayer:
-		return r.Player
-	case hRule:
-		return r.Rule
-	case hAction:
-		return r.Action
-	case hDryRun:
-		if r.DryRun {
-			return "yes"
-		}
-		return ""
-	case hOutcome:
-		return r.Outcome
-	case hLatency:
-		return latencyText(r.LatencyMs)
-	case hMessage:
-		return displayArrows(strings.Join(strings.Fields(joinDot(r.Message, r.Detail)), " "))
+// yesIf is "yes" when b, else "".
+func yesIf(b bool) string {
+	if b {
+		return "yes"
 	}
 	return ""
 }
@@ -232,8 +190,8 @@ type historyView struct {
 	loading  bool
 	textGen  int // edits of the search text; a delayed query runs only for the latest
 	selected *history.Record
-	servers  []string // offered in the server filter, besides "All servers"
-	cols     []hColumn
+	servers  []string                   // offered in the server filter, besides "All servers"
+	grid     *dataTable[history.Record] // the table's columns
 	outcomes []string
 
 	search  *widget.Entry
@@ -307,21 +265,9 @@ func newHistoryView(u *UI, b HistoryBackend) *historyView {
 	v.note.Hide()
 	v.top = container.NewVBox(bar, v.note)
 
-	v.table = &widget.Table{
-		Length:        func() (int, int) { return len(v.recs), len(v.cols) },
-		CreateCell:    func() fyne.CanvasObject { return newTableCell() },
-		UpdateCell:    v.updateCell,
-		ShowHeaderRow: true,
-		CreateHeader:  func() fyne.CanvasObject { return newTableCell() },
-		UpdateHeader: func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Col >= 0 && id.Col < len(v.cols) {
-				o.(*tableCell).set(hTitles[v.cols[id.Col]], false)
-			}
-		},
-		OnSelected: v.onSelected,
-	}
-	v.table.ExtendBaseWidget(v.table)
-	v.setColumns()
+	v.grid = newDataTable(func() []history.Record { return v.recs }, shownColumns(historyColumns, len(v.servers)),
+		func() cellEnv { return cellEnv{loc: v.u.now().Location()} })
+	v.table = v.grid.build(v.onSelected)
 	v.empty = newLabel("", widget.LowImportance)
 	v.empty.Alignment = fyne.TextAlignCenter
 	v.empty.Wrapping = fyne.TextWrapWord
@@ -396,18 +342,16 @@ func (v *historyView) query() {
 	seq := v.seq
 	v.loading = true
 	v.showResult()
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
+	v.u.background(0, func(context.Context) func() {
 		res, err := v.b.Query(f)
-		fyne.Do(func() {
+		return func() {
 			if seq != v.seq {
 				return // a newer query is on its way
 			}
 			v.loading = false
 			v.setResult(res, err)
-		})
-	}()
+		}
+	})
 }
 
 // setResult shows a query's records, newest first, keeping the selected
@@ -476,15 +420,9 @@ func (v *historyView) updateServers(seen []string) {
 
 // setColumns shows the Server column once there are several servers.
 func (v *historyView) setColumns() {
-	cols := historyColumns(len(v.servers))
-	if v.table == nil || slices.Equal(cols, v.cols) {
-		return
+	if v.grid != nil && v.grid.setColumns(shownColumns(historyColumns, len(v.servers))) {
+		v.table.Refresh()
 	}
-	v.cols = cols
-	for i, c := range cols {
-		v.table.SetColumnWidth(i, hWidths[c])
-	}
-	v.table.Refresh()
 }
 
 // showResult updates the count, the notes and the empty state.
@@ -535,17 +473,6 @@ func historyEmptyText(q historyQuery, spanLabel string) string {
 		return "Nothing recorded in the " + strings.ToLower(spanLabel) + "."
 	}
 	return "No actions yet. Terminates, stopped transcodes and what the rules do are recorded here."
-}
-
-func (v *historyView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	c := o.(*tableCell)
-	if id.Row < 0 || id.Row >= len(v.recs) || id.Col < 0 || id.Col >= len(v.cols) {
-		c.set("", false)
-		return
-	}
-	r := &v.recs[id.Row]
-	col := v.cols[id.Col]
-	c.set(historyCellText(r, col, v.u.now().Location()), col == hOutcome && historyProblem(r.Outcome))
 }
 
 // historyProblem reports outcomes that need the admin's eye: the action
@@ -603,12 +530,10 @@ func (v *historyView) showExport() {
 			return // cancelled
 		}
 		name := w.URI().Name()
-		v.u.bg.Add(1)
-		go func() {
-			defer v.u.bg.Done()
+		v.u.background(0, func(context.Context) func() {
 			err := v.exportTo(w, recs)
-			fyne.Do(func() { v.showExportResult(len(recs), name, err) })
-		}()
+			return func() { v.showExportResult(len(recs), name, err) }
+		})
 	}, v.u.win)
 	d.SetFileName("plexwarden-history-" + v.u.now().Format("2006-01-02") + ".csv")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))

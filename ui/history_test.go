@@ -383,20 +383,20 @@ func TestHistoryTexts(t *testing.T) {
 	recs := fixedRecords()
 	cells := []struct {
 		rec  int
-		col  hColumn
+		col  string
 		want string
 	}{
-		{0, hTime, "Mar 14 07:05:00"},
-		{0, hLatency, "212 ms"},
-		{1, hLatency, "3.4 ms"},
-		{1, hDryRun, "yes"},
-		{0, hDryRun, ""},
-		{2, hMessage, "Hi alice, this server does not convert video. · 401 Unauthorized: terminating needs Plex Pass on the server owner's account"},
-		{4, hKind, "diagnostic"},
+		{0, "Time", "Mar 14 07:05:00"},
+		{0, "Took", "212 ms"},
+		{1, "Took", "3.4 ms"},
+		{1, "Dry run", "yes"},
+		{0, "Dry run", ""},
+		{2, "Message / detail", "Hi alice, this server does not convert video. · 401 Unauthorized: terminating needs Plex Pass on the server owner's account"},
+		{4, "Kind", "diagnostic"},
 	}
 	for _, tt := range cells {
-		if got := historyCellText(&recs[tt.rec], tt.col, time.UTC); got != tt.want {
-			t.Errorf("historyCellText(record %d, %s) = %q, want %q", tt.rec, hTitles[tt.col], got, tt.want)
+		if got := columnNamed(historyColumns, tt.col).text(&recs[tt.rec], cellEnv{loc: time.UTC}); got != tt.want {
+			t.Errorf("history cell (record %d, %s) = %q, want %q", tt.rec, tt.col, got, tt.want)
 		}
 	}
 	empties := []struct {
@@ -413,15 +413,16 @@ func TestHistoryTexts(t *testing.T) {
 			t.Errorf("historyEmptyText(%+v) = %q, want %q", tt.q, got, tt.want)
 		}
 	}
-	if cols := historyColumns(1); slices.Contains(cols, hServer) || len(cols) != int(numHColumns)-1 {
-		t.Errorf("one server: columns %v", cols)
+	server := columnNamed(historyColumns, "Server")
+	if cols := shownColumns(historyColumns, 1); slices.Contains(cols, server) || len(cols) != len(historyColumns)-1 {
+		t.Errorf("one server: %d columns", len(cols))
 	}
-	if cols := historyColumns(2); !slices.Contains(cols, hServer) {
-		t.Errorf("two servers: columns %v lack Server", cols)
+	if cols := shownColumns(historyColumns, 2); !slices.Contains(cols, server) {
+		t.Errorf("two servers: columns lack Server")
 	}
 	var sum float32
-	for _, c := range historyColumns(1) {
-		sum += hWidths[c] + 4
+	for _, c := range shownColumns(historyColumns, 1) {
+		sum += c.width + 4
 	}
 	if sum > 1092 {
 		t.Errorf("columns %v px wide with one server, more than the window's 1092", sum)

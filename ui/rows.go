@@ -8,111 +8,94 @@ import (
 	"github.com/plexwarden/plexwarden/app"
 )
 
-// column is a column of the sessions table.
-type column int
-
-// The sessions table's columns, in display order.
-const (
-	colUser column = iota
-	colTitle
-	colPlayer
-	colState
-	colProgress
-	colQuality
-	colDecision
-	colBandwidth
-	colLocation
-	colServer
-	numColumns
-)
-
-// columnTitles are the header texts.
-var columnTitles = [numColumns]string{
-	"User", "Title", "Player", "State", "Progress", "Quality", "Decision", "Bandwidth", "Location", "Server",
-}
-
-// columnWidths are the initial widths without the Server column; the user
-// can drag header dividers. They fit the default window.
-var columnWidths = [numColumns]float32{80, 138, 125, 76, 140, 130, 160, 78, 133, 110}
-
-// serverColumnWidths are the initial widths with the Server column (several
-// servers): narrower text columns, so that it too fits the default window.
-var serverColumnWidths = [numColumns]float32{72, 116, 106, 76, 140, 118, 150, 78, 104, 96}
-
-// visibleColumns are the columns shown for a number of servers: the Server
-// column only when there are several (with one, the status line names it).
-func visibleColumns(servers int) []column {
-	cols := make([]column, 0, numColumns)
-	for c := range numColumns {
-		if c != colServer || servers > 1 {
-			cols = append(cols, c)
+// sessionColumns are the sessions table's columns, in display order. The
+// widths fit the default window; narrow ones apply with the Server column
+// (several servers).
+var sessionColumns = []*column[app.Session]{
+	{title: "User", width: 80, narrow: 72, text: func(s *app.Session, _ cellEnv) string { return s.User }},
+	{title: "Title", width: 138, narrow: 116, text: func(s *app.Session, _ cellEnv) string { return s.Title }},
+	{title: "Player", width: 125, narrow: 106, text: func(s *app.Session, _ cellEnv) string { return playerText(s.Player) }},
+	{title: "State", width: 76, text: func(s *app.Session, env cellEnv) string {
+		if at, ok := env.down[s.Server]; ok {
+			return lastKnownText(at, env.loc)
 		}
-	}
-	return cols
-}
-
-// cellText is the text of one cell.
-func cellText(s *app.Session, c column) string {
-	switch c {
-	case colUser:
-		return s.User
-	case colTitle:
-		return s.Title
-	case colPlayer:
-		return playerText(s.Player)
-	case colState:
 		return stateText(s.State)
-	case colProgress:
-		return progressText(s)
-	case colQuality:
-		return qualityText(s)
-	case colDecision:
-		return displayArrows(decisionText(s))
-	case colBandwidth:
-		return bitrateText(s.BandwidthKbps)
-	case colLocation:
-		return locationText(s)
-	case colServer:
-		return s.Server
-	}
-	return ""
+	}},
+	{
+		title: "Progress", width: 140, text: func(s *app.Session, _ cellEnv) string { return progressText(s) },
+		sort: func(a, b *app.Session) int { return cmp.Compare(a.Progress(), b.Progress()) },
+	},
+	{
+		title: "Quality", width: 130, narrow: 118, text: func(s *app.Session, _ cellEnv) string { return qualityText(s) },
+		sort: func(a, b *app.Session) int {
+			return cmp.Or(cmp.Compare(a.SourceHeight, b.SourceHeight), compareFold(qualityText(a), qualityText(b)))
+		},
+	},
+	{
+		title: "Decision", width: 160, narrow: 150, text: func(s *app.Session, _ cellEnv) string { return displayArrows(decisionText(s)) },
+		// Ascending: direct play … transcode.
+		sort: func(a, b *app.Session) int {
+			return cmp.Or(cmp.Compare(rank(b), rank(a)), compareFold(displayArrows(decisionText(a)), displayArrows(decisionText(b))))
+		},
+		// Transcodes stand out: the Decision cell is bold, orange, with a ⚠.
+		warn: (*app.Session).Transcoding,
+	},
+	{
+		title: "Bandwidth", width: 78, text: func(s *app.Session, _ cellEnv) string { return bitrateText(s.BandwidthKbps) },
+		sort: func(a, b *app.Session) int { return cmp.Compare(a.BandwidthKbps, b.BandwidthKbps) },
+	},
+	{title: "Location", width: 133, narrow: 104, text: func(s *app.Session, _ cellEnv) string { return locationText(s) }},
+	// With one server, the status line names it.
+	{title: "Server", width: 110, narrow: 96, optional: true, text: func(s *app.Session, _ cellEnv) string { return s.Server }},
 }
 
-// sortOrder is how the table is sorted. The zero value is the default
-// order: transcodes first, then by user.
-type sortOrder struct {
-	set  bool // a header was clicked
-	col  column
-	desc bool
-}
+// compareFold compares two texts without case.
+func compareFold(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
-// toggle returns the order after a click on the header of c: ascending on
-// a new column, flipped on the current one.
-func (o sortOrder) toggle(c column) sortOrder {
-	if o.set && o.col == c {
-		return sortOrder{set: true, col: c, desc: !o.desc}
-	}
-	return sortOrder{set: true, col: c}
-}
+// sessionOrder is how the sessions table is sorted. The zero value is the
+// default order: transcodes first, then by user.
+type sessionOrder = sortOrder[app.Session]
 
-// filterSessions returns the sessions whose user, title, player, server or
-// decision contains query, ignoring case. An empty query keeps all.
+// filterSessions returns the sessions that match every word of query,
+// ignoring case: "remote 4K" finds the remote streams of 4K sources. A word
+// matches the user, title, player, server, location ("lan", "remote",
+// "relayed"), IP address, quality (resolutions, codecs) or decision words
+// ("transcode", "direct", "hw", "throttled"). An empty query keeps all.
 func filterSessions(list []app.Session, query string) []app.Session {
-	q := strings.ToLower(strings.TrimSpace(query))
-	if q == "" {
+	terms := strings.Fields(strings.ToLower(query))
+	if len(terms) == 0 {
 		return slices.Clone(list)
 	}
 	var out []app.Session
 	for i := range list {
-		s := &list[i]
-		hay := strings.ToLower(strings.Join([]string{
-			s.User, s.Title, playerText(s.Player), s.Player.Title, s.Server, decisionText(s), s.Decision.String(),
-		}, "\x00"))
-		if strings.Contains(hay, q) {
-			out = append(out, *s)
+		hay := filterText(&list[i])
+		if !slices.ContainsFunc(terms, func(t string) bool { return !strings.Contains(hay, t) }) {
+			out = append(out, list[i])
 		}
 	}
 	return out
+}
+
+// filterText is what the filter searches in a session, lower case.
+func filterText(s *app.Session) string {
+	where := s.Location
+	if where == "wan" {
+		where = "remote wan"
+	}
+	var flags []string
+	if s.HWTranscode {
+		flags = append(flags, "hw")
+	}
+	if s.Throttled {
+		flags = append(flags, "throttled")
+	}
+	return strings.ToLower(strings.Join(append([]string{
+		s.User, s.Title, playerText(s.Player), s.Player.Title, s.Server,
+		decisionText(s), s.Decision.String(), s.Reason,
+		locationText(s), where, s.Player.Address,
+		qualityText(s), s.SourceResolution, s.TargetResolution,
+		s.SourceVideoCodec, s.TargetVideoCodec, s.SourceAudioCodec,
+	}, flags...), "\x00"))
 }
 
 // filterServer keeps, in place, the sessions of server; "" keeps all.
@@ -125,15 +108,15 @@ func filterServer(list []app.Session, server string) []app.Session {
 
 // sortSessions sorts list in place by o. Ties fall back to the user and
 // then the session key, so rows never swap places between updates.
-func sortSessions(list []app.Session, o sortOrder) { sortGrouped(list, o, nil) }
+func sortSessions(list []app.Session, o sessionOrder) { sortGrouped(list, o, nil) }
 
 // sortGrouped is sortSessions for the table: with several servers, the
 // default order groups the sessions by server, in the order of servers
 // (the status lines' order; servers not listed come last, by name), and
 // sorts each group as sortSessions does. A clicked header sorts across
 // servers.
-func sortGrouped(list []app.Session, o sortOrder, servers []string) {
-	grouped := !o.set && len(servers) > 1
+func sortGrouped(list []app.Session, o sessionOrder, servers []string) {
+	grouped := o.col == nil && len(servers) > 1
 	group := func(s *app.Session) int {
 		if i := slices.Index(servers, s.Server); i >= 0 {
 			return i
@@ -149,17 +132,13 @@ func sortGrouped(list []app.Session, o sortOrder, servers []string) {
 				return c
 			}
 		}
-		if !o.set {
+		if o.col == nil {
 			if c := cmp.Compare(rank(&a), rank(&b)); c != 0 {
 				return c
 			}
 			return tieBreak(&a, &b)
 		}
-		c := compareBy(&a, &b, o.col)
-		if o.desc {
-			c = -c
-		}
-		if c != 0 {
+		if c := o.compare(&a, &b, cellEnv{}); c != 0 {
 			return c
 		}
 		return tieBreak(&a, &b)
@@ -179,24 +158,4 @@ func tieBreak(a, b *app.Session) int {
 		return c
 	}
 	return cmp.Compare(a.Key(), b.Key())
-}
-
-// compareBy compares two sessions by one column: numbers where the column
-// shows one, else the text without case.
-func compareBy(a, b *app.Session, c column) int {
-	switch c {
-	case colProgress:
-		return cmp.Compare(a.Progress(), b.Progress())
-	case colBandwidth:
-		return cmp.Compare(a.BandwidthKbps, b.BandwidthKbps)
-	case colQuality:
-		if c := cmp.Compare(a.SourceHeight, b.SourceHeight); c != 0 {
-			return c
-		}
-	case colDecision:
-		if c := cmp.Compare(rank(b), rank(a)); c != 0 { // ascending: direct play … transcode
-			return c
-		}
-	}
-	return cmp.Compare(strings.ToLower(cellText(a, c)), strings.ToLower(cellText(b, c)))
 }

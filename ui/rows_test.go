@@ -36,8 +36,18 @@ func TestFilterSessions(t *testing.T) {
 		{"direct", "bob,carol,dave"},       // decision
 		{"home", "dave"},                   // server
 		{"demo server", "alice,bob,carol"}, // server
-		{"192.168", ""},                    // addresses are not searched
+		{"192.168", "bob,dave"},            // IP address
 		{"nobody", ""},
+		// Several words are AND terms over location, quality and decision
+		// too (issue 14.7).
+		{"remote 4K", "alice"},
+		{"hevc", "alice,carol"},
+		{"lan", "bob,dave"},
+		{"remote", "alice,carol"},
+		{"relayed", "carol"},
+		{"1080p direct", "bob,carol,dave"},
+		{"hw transcode", "alice"},
+		{"remote roku", ""},
 	}
 	for _, tt := range tests {
 		if got := users(filterSessions(all, tt.query)); got != tt.want {
@@ -49,7 +59,7 @@ func TestFilterSessions(t *testing.T) {
 func TestFilterSessionsDoesNotAlias(t *testing.T) {
 	all := []app.Session{aliceSession(), bobSession()}
 	got := filterSessions(all, "")
-	sortSessions(got, sortOrder{set: true, col: colUser, desc: true})
+	sortSessions(got, sessionOrder{col: colUser, desc: true})
 	if all[0].User != "alice" {
 		t.Error("sorting the filtered rows reordered the state's sessions")
 	}
@@ -63,18 +73,18 @@ func TestSortSessions(t *testing.T) {
 	zed.User, zed.SessionKey = "zed", "31" // a second transcode
 	tests := []struct {
 		name  string
-		order sortOrder
+		order sessionOrder
 		want  string
 	}{
-		{"default: transcodes first, then user", sortOrder{}, "alice,zed,bob,carol,Erin"},
-		{"user", sortOrder{set: true, col: colUser}, "alice,bob,carol,Erin,zed"},
-		{"user descending", sortOrder{set: true, col: colUser, desc: true}, "zed,Erin,carol,bob,alice"},
-		{"bandwidth, ties by user", sortOrder{set: true, col: colBandwidth}, "carol,bob,Erin,alice,zed"},
-		{"bandwidth descending", sortOrder{set: true, col: colBandwidth, desc: true}, "alice,zed,bob,Erin,carol"},
-		{"progress", sortOrder{set: true, col: colProgress}, "bob,Erin,alice,zed,carol"},
-		{"quality by source height, then text", sortOrder{set: true, col: colQuality, desc: true}, "alice,zed,carol,bob,Erin"},
-		{"decision: direct play to transcode", sortOrder{set: true, col: colDecision}, "bob,Erin,carol,alice,zed"},
-		{"title", sortOrder{set: true, col: colTitle}, "carol,bob,Erin,alice,zed"},
+		{"default: transcodes first, then user", sessionOrder{}, "alice,zed,bob,carol,Erin"},
+		{"user", sessionOrder{col: colUser}, "alice,bob,carol,Erin,zed"},
+		{"user descending", sessionOrder{col: colUser, desc: true}, "zed,Erin,carol,bob,alice"},
+		{"bandwidth, ties by user", sessionOrder{col: colBandwidth}, "carol,bob,Erin,alice,zed"},
+		{"bandwidth descending", sessionOrder{col: colBandwidth, desc: true}, "alice,zed,bob,Erin,carol"},
+		{"progress", sessionOrder{col: colProgress}, "bob,Erin,alice,zed,carol"},
+		{"quality by source height, then text", sessionOrder{col: colQuality, desc: true}, "alice,zed,carol,bob,Erin"},
+		{"decision: direct play to transcode", sessionOrder{col: colDecision}, "bob,Erin,carol,alice,zed"},
+		{"title", sessionOrder{col: colTitle}, "carol,bob,Erin,alice,zed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,20 +98,20 @@ func TestSortSessions(t *testing.T) {
 }
 
 func TestSortOrderToggle(t *testing.T) {
-	var o sortOrder
+	var o sessionOrder
 	steps := []struct {
-		click column
-		want  sortOrder
+		click *column[app.Session]
+		want  sessionOrder
 	}{
-		{colUser, sortOrder{set: true, col: colUser}},
-		{colUser, sortOrder{set: true, col: colUser, desc: true}},
-		{colUser, sortOrder{set: true, col: colUser}},
-		{colBandwidth, sortOrder{set: true, col: colBandwidth}},
+		{colUser, sessionOrder{col: colUser}},
+		{colUser, sessionOrder{col: colUser, desc: true}},
+		{colUser, sessionOrder{col: colUser}},
+		{colBandwidth, sessionOrder{col: colBandwidth}},
 	}
 	for i, s := range steps {
 		o = o.toggle(s.click)
 		if o != s.want {
-			t.Errorf("click %d on %s: order %+v, want %+v", i+1, columnTitles[s.click], o, s.want)
+			t.Errorf("click %d on %s: order %+v, want %+v", i+1, s.click.title, o, s.want)
 		}
 	}
 }
@@ -121,8 +131,8 @@ func TestCellText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for c := range numColumns {
-			got = append(got, cellText(tt.s, c))
+		for _, c := range sessionColumns {
+			got = append(got, c.text(tt.s, cellEnv{}))
 		}
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("cells of %s:\n got %q\nwant %q", tt.s.User, got, tt.want)
@@ -131,11 +141,11 @@ func TestCellText(t *testing.T) {
 }
 
 func TestVisibleColumns(t *testing.T) {
-	if got := visibleColumns(1); slices.Contains(got, colServer) || len(got) != int(numColumns)-1 {
-		t.Errorf("visibleColumns(1) = %v, want all but Server", got)
+	if got := shownColumns(sessionColumns, 1); slices.Contains(got, colServer) || len(got) != len(sessionColumns)-1 {
+		t.Errorf("shownColumns(1) = %d columns, want all but Server", len(got))
 	}
-	if got := visibleColumns(2); len(got) != int(numColumns) || got[len(got)-1] != colServer {
-		t.Errorf("visibleColumns(2) = %v, want all, Server last", got)
+	if got := shownColumns(sessionColumns, 2); len(got) != len(sessionColumns) || got[len(got)-1] != colServer {
+		t.Errorf("shownColumns(2) = %d columns, want all, Server last", len(got))
 	}
 }
 
@@ -151,16 +161,16 @@ func TestSortGrouped(t *testing.T) {
 	denD := on(bobSession(), "Den", "erin", "5")        // a server the order does not list
 	tests := []struct {
 		name    string
-		order   sortOrder
+		order   sessionOrder
 		servers []string
 		want    string
 	}{
-		{"one server: not grouped", sortOrder{}, []string{"Home"}, "alice,dave,bob,carol,erin"},
-		{"no order: not grouped", sortOrder{}, nil, "alice,dave,bob,carol,erin"},
-		{"grouped in the servers' order, unlisted last", sortOrder{}, []string{"Home", "Cabin"}, "alice,bob,dave,carol,erin"},
-		{"other order of servers", sortOrder{}, []string{"Cabin", "Den", "Home"}, "dave,carol,erin,alice,bob"},
-		{"a header sorts across servers", sortOrder{set: true, col: colUser}, []string{"Home", "Cabin"}, "alice,bob,carol,dave,erin"},
-		{"server header: by name", sortOrder{set: true, col: colServer}, []string{"Home", "Cabin"}, "carol,dave,erin,alice,bob"},
+		{"one server: not grouped", sessionOrder{}, []string{"Home"}, "alice,dave,bob,carol,erin"},
+		{"no order: not grouped", sessionOrder{}, nil, "alice,dave,bob,carol,erin"},
+		{"grouped in the servers' order, unlisted last", sessionOrder{}, []string{"Home", "Cabin"}, "alice,bob,dave,carol,erin"},
+		{"other order of servers", sessionOrder{}, []string{"Cabin", "Den", "Home"}, "dave,carol,erin,alice,bob"},
+		{"a header sorts across servers", sessionOrder{col: colUser}, []string{"Home", "Cabin"}, "alice,bob,carol,dave,erin"},
+		{"server header: by name", sessionOrder{col: colServer}, []string{"Home", "Cabin"}, "carol,dave,erin,alice,bob"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,3 +204,14 @@ func TestFilterServer(t *testing.T) {
 		}
 	}
 }
+
+// The sessions table's columns the tests name.
+var (
+	colUser      = columnNamed(sessionColumns, "User")
+	colTitle     = columnNamed(sessionColumns, "Title")
+	colProgress  = columnNamed(sessionColumns, "Progress")
+	colQuality   = columnNamed(sessionColumns, "Quality")
+	colDecision  = columnNamed(sessionColumns, "Decision")
+	colBandwidth = columnNamed(sessionColumns, "Bandwidth")
+	colServer    = columnNamed(sessionColumns, "Server")
+)

@@ -23,11 +23,10 @@ type sessionsView struct {
 	u       *UI
 	all     []app.Session // every live session of the latest state
 	rows    []app.Session // all, filtered and sorted: what the table shows
-	order   sortOrder
 	query   string
-	server  string   // the server chosen in the selector; "" for all
-	servers []string // the servers of the latest state, in order
-	cols    []column // the columns shown (Server only with several servers)
+	down    map[string]time.Time // the servers that are down: their rows are as last known
+	server  string               // the server chosen in the selector; "" for all
+	servers []string             // the servers of the latest state, in order
 
 	// The selected session: selected is its Key ("" for none), sel its
 	// latest copy, kept after the session ends so the details stay.
@@ -39,6 +38,7 @@ type sessionsView struct {
 	syncing   bool            // serverSel is being set from the state: ignore its OnChanged
 	top       *fyne.Container // filter, selector and count
 	count     *widget.Label
+	grid      *dataTable[app.Session] // the table's columns and sort order
 	table     *widget.Table
 	empty     *widget.Label
 	area      *fyne.Container // table or empty state
@@ -47,9 +47,9 @@ type sessionsView struct {
 }
 
 func newSessionsView(u *UI) *sessionsView {
-	v := &sessionsView{u: u, cols: visibleColumns(1)}
+	v := &sessionsView{u: u}
 	v.filter = widget.NewEntry()
-	v.filter.SetPlaceHolder("Filter by user, title, player, server or decision")
+	v.filter.SetPlaceHolder("Filter: user, title, player, server, lan/remote, IP, quality, decision (Ctrl+F)")
 	v.filter.OnChanged = func(q string) {
 		v.query = q
 		v.refreshRows()
@@ -69,17 +69,12 @@ func newSessionsView(u *UI) *sessionsView {
 	v.serverBox = container.NewGridWrap(serverSelSize(v.serverSel), v.serverSel)
 	v.serverBox.Hide()
 
-	v.table = &widget.Table{
-		Length:        func() (int, int) { return len(v.rows), len(v.cols) },
-		CreateCell:    func() fyne.CanvasObject { return newTableCell() },
-		UpdateCell:    v.updateCell,
-		ShowHeaderRow: true,
-		CreateHeader:  newHeaderButton,
-		UpdateHeader:  v.updateHeader,
-		OnSelected:    v.onSelected,
-	}
-	v.table.ExtendBaseWidget(v.table)
-	v.setColumnWidths()
+	v.grid = newDataTable(func() []app.Session { return v.rows }, shownColumns(sessionColumns, 1),
+		func() cellEnv { return cellEnv{down: v.down, loc: v.u.now().Location()} })
+	v.grid.dim = func(s *app.Session, env cellEnv) bool { _, down := env.down[s.Server]; return down }
+	v.grid.onSort = v.refreshRows
+	v.grid.onKey = func(ev *fyne.KeyEvent) bool { return ev.Name == fyne.KeyDelete && u.terminateSelected() }
+	v.table = v.grid.build(v.onSelected)
 
 	v.empty = widget.NewLabel("")
 	v.empty.Alignment = fyne.TextAlignCenter
@@ -124,10 +119,8 @@ func serverSelSize(sel *widget.Select) fyne.Size {
 // setState shows the sessions of st (UI goroutine).
 func (v *sessionsView) setState(st *app.State) {
 	v.all = st.Sessions()
-	if cols := visibleColumns(len(st.Servers)); len(cols) != len(v.cols) {
-		v.cols = cols
-		v.setColumnWidths()
-	}
+	v.down = downServers(st)
+	v.grid.setColumns(shownColumns(sessionColumns, len(st.Servers)))
 	v.setServers(st)
 	v.refreshRows()
 }
@@ -162,24 +155,13 @@ func (v *sessionsView) setServers(st *app.State) {
 	}
 }
 
-// setColumnWidths applies the initial widths of the shown columns.
-func (v *sessionsView) setColumnWidths() {
-	widths := &columnWidths
-	if slices.Contains(v.cols, colServer) {
-		widths = &serverColumnWidths
-	}
-	for i, c := range v.cols {
-		v.table.SetColumnWidth(i, widths[c])
-	}
-}
-
 // refreshRows recomputes the visible rows after a new state, filter or
 // sort, keeps the selection on the same session, and refreshes the table.
 func (v *sessionsView) refreshRows() {
 	// Follow the selected session by key: rows are reordered and reused.
 	v.follow(func() {
 		v.rows = filterServer(filterSessions(v.all, v.query), v.server)
-		sortGrouped(v.rows, v.order, v.servers)
+		sortGrouped(v.rows, v.grid.order, v.servers)
 	}, func() []app.Session { return v.all })
 
 	v.updateEmpty()
@@ -216,52 +198,8 @@ func (v *sessionsView) updateEmpty() {
 	}
 }
 
-func (v *sessionsView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	c := o.(*tableCell)
-	if id.Row < 0 || id.Row >= len(v.rows) || id.Col < 0 || id.Col >= len(v.cols) {
-		c.set("", false)
-		return
-	}
-	s, col := &v.rows[id.Row], v.cols[id.Col]
-	// Transcodes stand out: the Decision cell is bold, orange, with a ⚠.
-	c.set(cellText(s, col), col == colDecision && s.Transcoding())
-}
-
-// newHeaderButton is the template of a column header: a flat button that
-// sorts by its column.
-func newHeaderButton() fyne.CanvasObject {
-	b := widget.NewButton("", nil)
-	b.Importance = widget.LowImportance
-	b.Alignment = widget.ButtonAlignLeading
-	b.IconPlacement = widget.ButtonIconTrailingText
-	return b
-}
-
-func (v *sessionsView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
-	b := o.(*widget.Button)
-	if id.Col < 0 || id.Col >= len(v.cols) {
-		b.SetText("")
-		b.OnTapped = nil
-		return
-	}
-	col := v.cols[id.Col]
-	b.Text = columnTitles[col]
-	b.Icon = nil
-	if v.order.set && v.order.col == col {
-		b.Icon = theme.MenuDropDownIcon()
-		if !v.order.desc {
-			b.Icon = theme.MenuDropUpIcon()
-		}
-	}
-	b.OnTapped = func() { v.sortBy(col) } // headers are reused: set on every update
-	b.Refresh()
-}
-
 // sortBy toggles the sort on column c (header tap, UI goroutine).
-func (v *sessionsView) sortBy(c column) {
-	v.order = v.order.toggle(c)
-	v.refreshRows()
-}
+func (v *sessionsView) sortBy(c *column[app.Session]) { v.grid.sortBy(c) }
 
 // detailsPane shows everything about the selected session and its actions.
 type detailsPane struct {
@@ -359,12 +297,17 @@ func (d *detailsPane) show(v *sessionsView) {
 		heading += " (ended)"
 	}
 	setText(d.heading, heading)
-	setText(d.reason, displayArrows(s.Reason))
+	reason := displayArrows(s.Reason)
+	down := v.u.isDown(s.Server)
+	if down {
+		reason = downReason(s.Server)
+	}
+	setText(d.reason, reason)
 	for i, vals := range detailValues(s, v.u.now()) {
 		setText(d.vals[i], strings.Join(vals, "\n"))
 	}
 
-	busy := v.u.busy[v.selected]
+	busy := v.u.busy[v.selected] || down
 	if v.selLive && !busy {
 		d.terminate.Enable()
 	} else {

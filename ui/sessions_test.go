@@ -380,7 +380,7 @@ func TestSortByHeaderSeveralServers(t *testing.T) {
 	u := newTestUI(t, newFakeBackend(), twoServerState())
 	v := u.sessions
 	steps := []struct {
-		col  column
+		col  *column[app.Session]
 		want string
 	}{
 		// Across servers; ties by user.
@@ -392,10 +392,10 @@ func TestSortByHeaderSeveralServers(t *testing.T) {
 	for _, st := range steps {
 		v.sortBy(st.col)
 		if got := rowUsers(v); got != st.want {
-			t.Errorf("after a tap on %s (order %+v): %s, want %s", columnTitles[st.col], v.order, got, st.want)
+			t.Errorf("after a tap on %s (order %+v): %s, want %s", st.col.title, v.grid.order, got, st.want)
 		}
 	}
-	if got, want := v.cols[len(v.cols)-1], colServer; got != want {
+	if got, want := v.grid.cols[len(v.grid.cols)-1], colServer; got != want {
 		t.Errorf("last column %v, want Server", got)
 	}
 	// The Server column fits the default window: no scrolling to see it.

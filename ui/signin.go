@@ -104,9 +104,7 @@ func (f *signInFlow) start() {
 	ctx, cancel := context.WithCancel(f.u.ctx)
 	f.cancel = cancel
 	f.showProgress()
-	f.u.bg.Add(1)
-	go func() {
-		defer f.u.bg.Done()
+	f.u.backgroundWith(ctx, 0, func(ctx context.Context) func() {
 		defer cancel()
 		added, err := f.b.SignIn(ctx, func(authURL, code string) {
 			fyne.Do(func() {
@@ -115,8 +113,8 @@ func (f *signInFlow) start() {
 				}
 			})
 		})
-		fyne.Do(func() { f.done(run, added, err) })
-	}()
+		return func() { f.done(run, added, err) }
+	})
 }
 
 // build creates the dialog once; attempts change its content.

@@ -120,12 +120,12 @@ func TestTwoSimulatedServersInTheWindow(t *testing.T) {
 	}
 
 	v := u.sessions
-	if got, want := v.cols[len(v.cols)-1], colServer; got != want {
-		t.Errorf("last column %s, want Server", columnTitles[got])
+	if got, want := v.grid.cols[len(v.grid.cols)-1], colServer; got != want {
+		t.Errorf("last column %s, want Server", got.title)
 	}
 	var shown []string
 	for i := range v.rows {
-		shown = append(shown, cellText(&v.rows[i], colServer))
+		shown = append(shown, colServer.text(&v.rows[i], cellEnv{}))
 	}
 	// Grouped by server in the order they were added.
 	if got, want := strings.Join(shown, ","), "Alpha,Beta,Beta"; got != want {

@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/internal/words"
 )
@@ -53,206 +50,50 @@ func (u *UI) applyLocal(s *local.Scan) {
 	}
 }
 
-// trayTooltip is the tray tooltip: the streams (tooltipText) and, when
-// transcoders run on this computer, how many and their CPU:
-// "Plex Warden — 3 streams, 1 transcoding · 2 local transcoders (135% CPU)".
-func trayTooltip(st *app.State, scan *local.Scan) string {
-	tip := tooltipText(st)
-	if l := localTooltipText(scan); l != "" {
-		tip += " · " + l
-	}
-	return tip
-}
-
-// localTooltipText is "2 local transcoders (135% CPU, 1 orphan)", without
-// the CPU before any transcoder was sampled twice; "" for none.
-func localTooltipText(scan *local.Scan) string {
-	n := scan.Count()
-	if n == 0 {
-		return ""
-	}
-	var notes []string
-	if slices.ContainsFunc(scan.Transcoders, func(t local.Transcoder) bool { return t.CPUSampled }) {
-		notes = append(notes, fmt.Sprintf("%.0f%% CPU", scan.TotalCPU()))
-	}
-	if o := scan.CountLink(local.LinkOrphan); o > 0 {
-		notes = append(notes, words.Plural(o, "orphan", "orphans"))
-	}
-	s := words.Plural(n, "local transcoder", "local transcoders")
-	if len(notes) > 0 {
-		s += " (" + strings.Join(notes, ", ") + ")"
-	}
-	return s
-}
-
-// tcColumn is a column of the transcoders table.
-type tcColumn int
-
-// The transcoders table's columns, in display order.
-const (
-	tcPID tcColumn = iota
-	tcName
-	tcLink
-	tcCPU
-	tcRSS
-	tcUptime
-	tcOutput
-	tcOwner
-	tcKill // the row's Kill… button
-	numTCColumns
-)
-
-var tcTitles = [numTCColumns]string{"PID", "Name", "Link", "CPU", "Memory", "Uptime", "Output", "Owner", ""}
-
-// tcWidths fit the default window (1092 px inside, 4 px between columns).
-var tcWidths = [numTCColumns]float32{56, 124, 214, 50, 78, 68, 292, 66, 90}
-
-// outputIdleAfter is when output activity reads "idle" instead of "last
-// write …": a playing transcoder writes a segment every few seconds.
-const outputIdleAfter = 30 * time.Second
-
-// linkText says whom a transcoder works for: "alice · The Matrix",
-// "orphan since 12:03", "background: credits detection", "not a Plex job".
-func linkText(t *local.Transcoder) string {
-	switch t.Link {
-	case local.LinkLinked:
-		if s := t.Session; s != nil {
-			if who := joinDot(s.User, s.Title); who != "" {
-				return who
-			}
-			if w := s.Who(); w != "" {
-				return w
-			}
-		}
-		return "linked"
-	case local.LinkOrphan:
-		if t.LinkSince.IsZero() {
-			return "orphan"
-		}
-		return "orphan since " + t.LinkSince.Format("15:04")
-	case local.LinkBackground:
-		if t.Job == "" {
-			return "background job"
-		}
-		return "background: " + t.Job
-	}
-	return t.Link.Text()
-}
-
-// outputText describes what a transcoder writes: "12 segments · 3.2 MiB ·
-// last write 3s ago", "… · idle 45s", or why it cannot be measured (the
-// idle rule then does not apply to the process).
-func outputText(o local.Output, now time.Time) string {
-	if !o.Known {
-		if o.Err != "" {
-			return "not measurable: " + o.Err
-		}
-		return "not measurable"
-	}
-	var parts []string
-	if o.File == "" {
-		parts = append(parts, words.Plural(o.Segments, "segment", "segments"))
-	}
-	parts = append(parts, local.FormatBytes(o.Bytes))
-	switch active := o.LastActive; {
-	case o.Newest.IsZero():
-		parts = append(parts, "nothing written yet")
-	case !active.IsZero() && now.Sub(active) >= outputIdleAfter:
-		parts = append(parts, "idle "+local.FormatUptime(now.Sub(active)))
-	default:
-		parts = append(parts, "last write "+local.FormatUptime(max(0, now.Sub(o.Newest)))+" ago")
-	}
-	return joinDot(parts...)
-}
-
-// cpuText is "87%", or "—" before the second scan measured it.
-func cpuText(t *local.Transcoder) string {
-	if !t.CPUSampled {
-		return "—"
-	}
-	return fmt.Sprintf("%.0f%%", t.CPUPercent)
-}
-
-// tcCellText is the text of one cell.
-func tcCellText(t *local.Transcoder, c tcColumn, now time.Time) string {
-	switch c {
-	case tcPID:
-		return fmt.Sprint(t.PID)
-	case tcName:
-		return t.Name
-	case tcLink:
-		return displayArrows(linkText(t))
-	case tcCPU:
-		return cpuText(t)
-	case tcRSS:
-		return local.FormatBytes(int64(t.RSS))
-	case tcUptime:
-		return local.FormatUptime(t.Uptime)
-	case tcOutput:
-		return outputText(t.Output, now)
-	case tcOwner:
-		return t.Owner
-	}
-	return ""
+// transcoderColumns are the transcoders table's columns, in display order;
+// the widths fit the default window (1092 px inside, 4 px between
+// columns). Sorting compares numbers where the column shows one, else text
+// without case.
+var transcoderColumns = []*column[local.Transcoder]{
+	{
+		title: "PID", width: 56, text: func(t *local.Transcoder, _ cellEnv) string { return fmt.Sprint(t.PID) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.PID, b.PID) },
+	},
+	{title: "Name", width: 124, text: func(t *local.Transcoder, _ cellEnv) string { return t.Name }},
+	{
+		title: "Link", width: 214, text: func(t *local.Transcoder, _ cellEnv) string { return displayArrows(linkText(t)) },
+		warn: func(t *local.Transcoder) bool { return t.Link == local.LinkOrphan },
+	},
+	{
+		title: "CPU", width: 50, text: func(t *local.Transcoder, _ cellEnv) string { return cpuText(t) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.CPUPercent, b.CPUPercent) },
+	},
+	{
+		title: "Memory", width: 78, text: func(t *local.Transcoder, _ cellEnv) string { return local.FormatBytes(int64(t.RSS)) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.RSS, b.RSS) },
+	},
+	{
+		title: "Uptime", width: 68, text: func(t *local.Transcoder, _ cellEnv) string { return local.FormatUptime(t.Uptime) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Uptime, b.Uptime) },
+	},
+	{
+		title: "Output", width: 292, text: func(t *local.Transcoder, env cellEnv) string { return outputText(t.Output, env.now) },
+		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Output.Bytes, b.Output.Bytes) },
+	},
+	{title: "Owner", width: 66, text: func(t *local.Transcoder, _ cellEnv) string { return t.Owner }},
+	{title: "", width: 90, action: true}, // the row's Kill… button
 }
 
 // tcOrder is how the transcoders table is sorted; the zero value keeps the
 // scan's order (oldest first).
-type tcOrder struct {
-	set  bool
-	col  tcColumn
-	desc bool
-}
+type tcOrder = sortOrder[local.Transcoder]
 
-// toggle returns the order after a click on the header of c.
-func (o tcOrder) toggle(c tcColumn) tcOrder {
-	if o.set && o.col == c {
-		return tcOrder{set: true, col: c, desc: !o.desc}
-	}
-	return tcOrder{set: true, col: c}
-}
-
-// sortTranscoders sorts list in place by o: numbers where the column shows
-// one, else text without case; ties keep the scan's order.
+// sortTranscoders sorts list in place by o; ties keep the scan's order.
 func sortTranscoders(list []local.Transcoder, o tcOrder, now time.Time) {
-	if !o.set {
+	if o.col == nil {
 		return
 	}
-	slices.SortStableFunc(list, func(a, b local.Transcoder) int {
-		var c int
-		switch o.col {
-		case tcPID:
-			c = cmp.Compare(a.PID, b.PID)
-		case tcCPU:
-			c = cmp.Compare(a.CPUPercent, b.CPUPercent)
-		case tcRSS:
-			c = cmp.Compare(a.RSS, b.RSS)
-		case tcUptime:
-			c = cmp.Compare(a.Uptime, b.Uptime)
-		case tcOutput:
-			c = cmp.Compare(a.Output.Bytes, b.Output.Bytes)
-		default:
-			c = cmp.Compare(strings.ToLower(tcCellText(&a, o.col, now)), strings.ToLower(tcCellText(&b, o.col, now)))
-		}
-		if o.desc {
-			c = -c
-		}
-		return c
-	})
-}
-
-// staleText is one stale Plex transcode session:
-// "stale: no process · key 4f2a… · alice · The Matrix · since 12:01".
-func staleText(s local.StaleSession) string {
-	var user, title string
-	if s.Session != nil {
-		user, title = s.Session.User, s.Session.Title
-	}
-	since := ""
-	if !s.Since.IsZero() {
-		since = "since " + s.Since.Format("15:04")
-	}
-	return joinDot("stale: no process", labelled("key", s.Key), user, title, since)
+	slices.SortStableFunc(list, func(a, b local.Transcoder) int { return o.compare(&a, &b, cellEnv{now: now}) })
 }
 
 // transcodersView is the Transcoders tab: the transcoder processes on this
@@ -264,110 +105,30 @@ type transcodersView struct {
 	scan *local.Scan
 	rows []local.Transcoder // the scan's transcoders, sorted: what the table shows
 
-	order tcOrder
+	grid *dataTable[local.Transcoder] // the table's columns and sort order
 	// The selected process (selected is zero for none); sel is its latest
 	// copy, kept after it exits so the details stay.
 	tableSelection[local.ProcID, local.Transcoder]
 	busy map[local.ProcID]bool // kills in flight
 
-	summary   *widget.Label
-	note      *widget.Label   // Plex not asked, or could not be asked
-	result    *widget.Label   // the last kill's result
-	resultBox *fyne.Container // result and its dismiss button
-	table     *widget.Table
-	empty     *widget.Label
-	area      *fyne.Container // table or empty state
-	stale     *fyne.Container // stale sessions, hidden when there are none
-	staleLs   *widget.Label
-	list      *fyne.Container // area and stale
-	top       *fyne.Container // summary, note and result
+	summary     *widget.Label
+	note        *widget.Label   // Plex not asked, or could not be asked
+	result      *widget.Label   // the last kill's result
+	resultBox   *fyne.Container // result and its dismiss button
+	table       *widget.Table
+	empty       *widget.Label
+	area        *fyne.Container // table or empty state
+	stale       *fyne.Container // stale sessions, hidden when there are none
+	staleLs     *widget.Label
+	staleScroll *container.Scroll // staleLs, at most four lines high
+	list        *fyne.Container   // area and stale
+	top         *fyne.Container   // summary, note and result
 
 	heading *widget.Label
 	form    *widget.Form
 	vals    [len(tcDetailFields)]*widget.Label
 	scroll  *container.Scroll
 	content fyne.CanvasObject
-}
-
-// tcDetailFields name the rows of the details form.
-var tcDetailFields = [...]string{"Command line", "Working folder", "Output", "Input", "Transcode key", "Session", "Started", "State"}
-
-// tcDetailValues are the values of tcDetailFields for t.
-func tcDetailValues(t *local.Transcoder) [len(tcDetailFields)]string {
-	dash := func(v string) string {
-		if v == "" {
-			return "—"
-		}
-		return v
-	}
-	cwd := t.Cwd
-	if cwd == "" && t.CwdErr != "" {
-		cwd = "unknown: " + t.CwdErr
-	}
-	out := t.Output.Dir
-	if t.Output.File != "" {
-		out = t.Output.File
-	}
-	var session string
-	if s := t.Session; s != nil {
-		session = joinDot(s.Who(), s.Product, stateText(s.State), s.Server)
-	}
-	started := ""
-	if !t.Started.IsZero() {
-		started = joinDot(t.Started.Format("2006-01-02 15:04:05"), "up "+local.FormatUptime(t.Uptime))
-	}
-	return [len(tcDetailFields)]string{
-		dash(commandLine(t.Cmdline)),
-		dash(cwd),
-		dash(out),
-		dash(t.Input),
-		dash(joinSpace(t.Key, keySourceText(t.KeySource))),
-		dash(joinDot(t.Link.Text(), session)),
-		dash(started),
-		dash(joinDot(t.State, labelled("parent PID", ppid(t.PPID)), labelled("CPU time", cpuSeconds(t.CPUSeconds)))),
-	}
-}
-
-// keySourceText says where the transcode key was found.
-func keySourceText(s local.KeySource) string {
-	switch s {
-	case local.KeySourceProgressURL:
-		return "(from -progressurl)"
-	case local.KeySourceArgs:
-		return "(from the arguments)"
-	case local.KeySourceCwd:
-		return "(from the working folder)"
-	case "":
-		return ""
-	}
-	return "(" + string(s) + ")"
-}
-
-func ppid(p int32) string {
-	if p <= 0 {
-		return ""
-	}
-	return fmt.Sprint(p)
-}
-
-func cpuSeconds(s float64) string {
-	if s <= 0 {
-		return ""
-	}
-	return local.FormatUptime(time.Duration(s * float64(time.Second)))
-}
-
-// commandLine joins arguments for reading and copying, quoting those a
-// shell would split: ffmpeg paths often contain spaces.
-func commandLine(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\"'\\$`|&;<>()*?[]#~") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		out[i] = a
-	}
-	return strings.Join(out, " ")
 }
 
 func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
@@ -386,24 +147,17 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	v.resultBox.Hide()
 	v.top = container.NewVBox(v.summary, v.note, v.resultBox)
 
-	v.table = &widget.Table{
-		Length:        func() (int, int) { return len(v.rows), int(numTCColumns) },
-		CreateCell:    newTCCell,
-		UpdateCell:    v.updateCell,
-		ShowHeaderRow: true,
-		CreateHeader:  newHeaderButton,
-		UpdateHeader:  v.updateHeader,
-		OnSelected:    v.onSelected,
-	}
-	v.table.ExtendBaseWidget(v.table)
+	v.grid = newDataTable(func() []local.Transcoder { return v.rows }, transcoderColumns,
+		func() cellEnv { return cellEnv{now: v.u.now()} })
+	v.grid.onSort = v.refreshRows
+	v.grid.action = func() *widget.Button { return widget.NewButtonWithIcon("Kill…", theme.CancelIcon(), nil) }
+	v.grid.setAction = v.setKill
+	v.table = v.grid.build(v.onSelected)
 	v.tableSelection = tableSelection[local.ProcID, local.Transcoder]{
 		table:    v.table,
 		rows:     func() []local.Transcoder { return v.rows },
 		keyOf:    (*local.Transcoder).ID,
 		onChange: v.showDetails,
-	}
-	for c, w := range tcWidths {
-		v.table.SetColumnWidth(c, w)
 	}
 
 	v.empty = widget.NewLabel("Looking for transcoder processes…")
@@ -414,8 +168,11 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	v.staleLs = newLabel("", widget.WarningImportance)
 	v.staleLs.Selectable = true
 	staleHead := widget.NewLabelWithStyle("Plex transcode sessions without a process", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	// Many stale sessions scroll (at most four lines show), so the window's
+	// minimum size does not grow with them.
+	v.staleScroll = container.NewVScroll(v.staleLs)
 	v.stale = container.NewVBox(widget.NewSeparator(), container.NewBorder(nil, nil,
-		widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, staleHead), v.staleLs)
+		widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, staleHead), v.staleScroll)
 	v.stale.Hide()
 	v.list = container.NewBorder(nil, v.stale, nil, nil, v.area)
 
@@ -438,13 +195,6 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 	return v
 }
 
-// newTCCell is the template of a cell: a text cell and a Kill… button,
-// one of them shown (only the last column has the button).
-func newTCCell() fyne.CanvasObject {
-	kill := widget.NewButtonWithIcon("Kill…", theme.CancelIcon(), nil)
-	return container.NewStack(newTableCell(), kill)
-}
-
 // setScan shows scan s (UI goroutine).
 func (v *transcodersView) setScan(s *local.Scan) {
 	v.scan = s
@@ -462,93 +212,13 @@ func (v *transcodersView) setScan(s *local.Scan) {
 		stale = append(stale, staleText(ss))
 	}
 	setText(v.staleLs, strings.Join(stale, "\n"))
+	h := v.staleLs.MinSize().Height
+	if n := len(stale); n > 4 {
+		pad := 2 * theme.InnerPadding()
+		h = (h-pad)/float32(n)*4 + pad
+	}
+	v.staleScroll.SetMinSize(fyne.NewSize(0, h))
 	setVisible(v.stale, v.list, len(stale) > 0)
-}
-
-// localSummary is the line above the table: "2 local transcoders · 135%
-// CPU · 1 orphan · scanned 12:05:00".
-func localSummary(s *local.Scan) string {
-	scanned := ""
-	if !s.Time.IsZero() {
-		scanned = "scanned " + s.Time.Format("15:04:05")
-	}
-	if s.Count() == 0 {
-		return words.Capitalize(joinDot("no local transcoders", scanned))
-	}
-	return joinDot(s.Summary(), scanned)
-}
-
-// elsewhereText says that the server, its transcoders and their clean-up
-// are on another computer, and how to clean up there.
-const elsewhereText = "Your Plex server runs on another computer: its transcoders, and the rules file's local clean-up, are there. " +
-	"Run \"plexwarden watch\" on the server to clean them up (see docs/RULES.md)."
-
-// demoText explains the tab on the built-in demo server, whose transcodes
-// are simulated, not processes.
-const demoText = "The demo server is simulated: its transcodes are not processes on this computer. " +
-	"With your own server, this tab lists its Plex Transcoder processes when it runs here " +
-	"(on another computer, run \"plexwarden watch\" there for the clean-up rules)."
-
-// plexNote says when transcoders cannot be tied to Plex sessions.
-func plexNote(s *local.Scan, demo bool) string {
-	switch {
-	case s.Plex.Elsewhere && demo:
-		return joinLines(demoText, remoteJobsText(s.Plex.Remote))
-	case s.Plex.Elsewhere:
-		return joinLines(elsewhereText, remoteJobsText(s.Plex.Remote))
-	case !s.Plex.Asked:
-		return "Plex Warden watches no Plex server on this computer, so these processes are not tied to sessions."
-	case s.Plex.Err != "":
-		return "Plex could not be asked which sessions these transcoders serve: " + s.Plex.Err
-	}
-	return ""
-}
-
-// remoteJobsText lists the transcodes the servers on other computers
-// report (/transcode/sessions), one line each: "home · key 4f2a9c ·
-// transcode · 1.5× · throttled · HW · 42%"; "" for none.
-func remoteJobsText(jobs []local.RemoteJob) string {
-	if len(jobs) == 0 {
-		return ""
-	}
-	lines := []string{"The server's own view of its transcodes:"}
-	for _, j := range jobs {
-		parts := []string{j.Server, "key " + j.Key}
-		if j.Context == "static" {
-			parts = append(parts, "sync / download / optimize")
-		} else if j.Video != "" {
-			parts = append(parts, j.Video)
-		}
-		if j.Speed > 0 {
-			parts = append(parts, strconv.FormatFloat(j.Speed, 'f', 1, 64)+"×")
-		}
-		if j.Throttled {
-			parts = append(parts, "throttled (ahead of the viewer)")
-		}
-		if j.HW {
-			parts = append(parts, "HW")
-		}
-		parts = append(parts, strconv.FormatFloat(j.Progress, 'f', 0, 64)+"%")
-		lines = append(lines, joinDot(parts...))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// joinLines joins the non-empty parts with newlines.
-func joinLines(parts ...string) string { return joinNonEmpty("\n", parts...) }
-
-// emptyLocalText is shown instead of the table when no transcoder runs.
-func emptyLocalText(s *local.Scan, demo bool) string {
-	const none = "No transcoder processes on this computer."
-	switch {
-	case s.Plex.Elsewhere && demo:
-		return joinLines(none, demoText, remoteJobsText(s.Plex.Remote))
-	case s.Plex.Elsewhere:
-		return joinLines(none, elsewhereText, remoteJobsText(s.Plex.Remote))
-	case !s.Plex.Asked:
-		return none + "\nYour Plex server is not on this computer, so its transcoders do not show here."
-	}
-	return none
 }
 
 // refreshRows recomputes the rows after a scan or a sort, keeps the
@@ -559,7 +229,7 @@ func (v *transcodersView) refreshRows() {
 	}
 	v.follow(func() {
 		v.rows = slices.Clone(v.scan.Transcoders)
-		sortTranscoders(v.rows, v.order, v.u.now())
+		sortTranscoders(v.rows, v.grid.order, v.u.now())
 	}, nil)
 
 	if len(v.rows) == 0 {
@@ -569,24 +239,10 @@ func (v *transcodersView) refreshRows() {
 	setVisible(v.empty, v.area, len(v.rows) == 0)
 }
 
-func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject) {
-	objs := o.(*fyne.Container).Objects
-	cell, kill := objs[0].(*tableCell), objs[1].(*widget.Button)
-	if id.Row < 0 || id.Row >= len(v.rows) || id.Col < 0 || id.Col >= int(numTCColumns) {
-		cell.set("", false)
-		kill.Hide()
-		return
-	}
-	t, col := &v.rows[id.Row], tcColumn(id.Col)
-	if col != tcKill {
-		kill.Hide()
-		cell.Show()
-		cell.set(tcCellText(t, col, v.u.now()), col == tcLink && t.Link == local.LinkOrphan)
-		return
-	}
-	cell.Hide()
-	kill.Show()
-	pid := t.ID() // cells are reused: the button names its process, set on every update
+// setKill sets the Kill… button of row t (cells are reused: the button
+// names its process, set on every update).
+func (v *transcodersView) setKill(t *local.Transcoder, kill *widget.Button) {
+	pid := t.ID()
 	kill.OnTapped = func() { v.confirmKill(pid) }
 	if v.busy[pid] {
 		kill.Disable()
@@ -595,31 +251,8 @@ func (v *transcodersView) updateCell(id widget.TableCellID, o fyne.CanvasObject)
 	}
 }
 
-func (v *transcodersView) updateHeader(id widget.TableCellID, o fyne.CanvasObject) {
-	b := o.(*widget.Button)
-	if id.Col < 0 || id.Col >= int(numTCColumns) || tcColumn(id.Col) == tcKill {
-		b.Text, b.Icon, b.OnTapped = "", nil, nil
-		b.Refresh()
-		return
-	}
-	col := tcColumn(id.Col)
-	b.Text = tcTitles[col]
-	b.Icon = nil
-	if v.order.set && v.order.col == col {
-		b.Icon = theme.MenuDropDownIcon()
-		if !v.order.desc {
-			b.Icon = theme.MenuDropUpIcon()
-		}
-	}
-	b.OnTapped = func() { v.sortBy(col) }
-	b.Refresh()
-}
-
 // sortBy toggles the sort on column c (header tap).
-func (v *transcodersView) sortBy(c tcColumn) {
-	v.order = v.order.toggle(c)
-	v.refreshRows()
-}
+func (v *transcodersView) sortBy(c *column[local.Transcoder]) { v.grid.sortBy(c) }
 
 // showDetails fills the details from the selection.
 func (v *transcodersView) showDetails() {
@@ -678,50 +311,7 @@ func (v *transcodersView) confirmKill(id local.ProcID) {
 	}, v.u.win)
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Resize(fyne.NewSize(540, 250))
-	d.Show()
-}
-
-// killHow explains how a process is ended on this system.
-func killHow() string {
-	if runtime.GOOS == "windows" {
-		return "Windows ends it at once (TerminateProcess): it cannot clean up."
-	}
-	return fmt.Sprintf("Plex Warden sends SIGTERM so it can exit cleanly and, if it is still running after %d seconds, SIGKILL.",
-		int(local.DefaultForceAfter/time.Second))
-}
-
-// killQuestion is the confirmation text: which process, whose stream it
-// serves, and how it will be ended.
-func killQuestion(t *local.Transcoder) string {
-	q := fmt.Sprintf("Kill PID %d (%s)", t.PID, t.Name)
-	if t.Owner != "" {
-		q += ", run by " + t.Owner
-	}
-	q += "?\n\n"
-	switch t.Link {
-	case local.LinkLinked:
-		if t.Session != nil && t.Session.Who() != "" {
-			q += "It transcodes " + displayArrows(t.Session.Who()) + ": that stream stops."
-		} else {
-			q += "It transcodes a live Plex session: that stream stops."
-		}
-		if t.Session != nil && t.Session.SessionKey != "" {
-			q += " Stop transcode in the Sessions tab is cleaner: Plex copes with that, while a killed transcoder may be started again."
-		}
-	case local.LinkOrphan:
-		q += "No Plex session uses it any more (" + linkText(t) + ")."
-	case local.LinkBackground:
-		q += "It is a Plex background job (" + displayArrows(strings.TrimPrefix(linkText(t), "background: ")) + "); Plex may start it again."
-	case local.LinkExternal:
-		q += "It is not a Plex job."
-	default:
-		q += "Plex could not say which session it serves (" + t.Link.Text() + ")."
-	}
-	q += "\n\n" + killHow()
-	if !t.CanKill && t.Owner != "" {
-		q += " It belongs to " + t.Owner + ": the system may refuse unless Plex Warden runs as that user or as an administrator."
-	}
-	return q
+	v.u.showDialog(d)
 }
 
 // kill runs LocalBackend.KillLocal off the UI goroutine and shows the
@@ -734,21 +324,17 @@ func (v *transcodersView) kill(t local.Transcoder) {
 	v.busy[id] = true
 	v.table.Refresh()
 	v.showResult(fmt.Sprintf("Stopping PID %d (%s)…", t.PID, t.Name), widget.MediumImportance)
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
-		// SIGTERM, up to DefaultForceAfter, SIGKILL and its wait fit well
-		// within actionTimeout.
-		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
-		defer cancel()
+	// SIGTERM, up to DefaultForceAfter, SIGKILL and its wait fit well
+	// within actionTimeout.
+	v.u.background(actionTimeout, func(ctx context.Context) func() {
 		res, err := v.b.KillLocal(ctx, id)
-		fyne.Do(func() {
+		return func() {
 			delete(v.busy, id)
 			v.table.Refresh()
 			text, imp := killResultText(t.PID, t.Name, res, err)
 			v.showResult(text, imp)
-		})
-	}()
+		}
+	})
 }
 
 // killResultText words a kill's outcome: done, already gone, permission

@@ -528,11 +528,11 @@ func TestTranscodersSort(t *testing.T) {
 	if got := pids(); got != "4242,4310,5120" {
 		t.Errorf("default order %s, want the scan's (oldest first)", got)
 	}
-	v.sortBy(tcCPU)
+	v.sortBy(columnNamed(transcoderColumns, "CPU"))
 	if got := pids(); got != "5120,4310,4242" {
 		t.Errorf("by CPU %s, want 5120,4310,4242", got)
 	}
-	v.sortBy(tcCPU)
+	v.sortBy(columnNamed(transcoderColumns, "CPU"))
 	if got := pids(); got != "4242,4310,5120" {
 		t.Errorf("by CPU, descending %s, want 4242,4310,5120", got)
 	}
@@ -542,7 +542,7 @@ func TestTranscodersSort(t *testing.T) {
 	if v.selected.PID != 5120 {
 		t.Fatalf("selected %v, want PID 5120", v.selected)
 	}
-	v.sortBy(tcPID)
+	v.sortBy(columnNamed(transcoderColumns, "PID"))
 	if idx := v.selectedIndex(); idx != 2 || v.rows[idx].PID != 5120 {
 		t.Errorf("selection at row %d after sorting by PID", idx)
 	}

@@ -58,8 +58,9 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 		items = append(items, trayItem{Label: "⚠ " + p, Disabled: true})
 	}
 	sessions := st.Sessions()
-	sortSessions(sessions, sortOrder{})
+	sortSessions(sessions, sessionOrder{})
 	multi := len(st.Servers) > 1
+	down := downServers(st)
 	for i := range sessions {
 		if i == maxTraySessions {
 			items = append(items, trayItem{Label: fmt.Sprintf("… and %d more (open Plex Warden)", len(sessions)-i), Disabled: true})
@@ -69,6 +70,9 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 		children := []trayItem{{Label: "Terminate…", Action: trayTerminate, Key: s.Key()}}
 		if s.TranscodeKey != "" {
 			children = append(children, trayItem{Label: "Stop transcode", Action: trayStopTranscode, Key: s.Key()})
+		}
+		if at, ok := down[s.Server]; ok { // as last known: nothing to act on
+			children = []trayItem{{Label: "Server down — " + lastKnownText(at, nil), Disabled: true}}
 		}
 		items = append(items, trayItem{Label: traySessionLabel(s, multi), Children: children})
 	}
@@ -99,18 +103,22 @@ const (
 	iconIdle trayIcon = iota
 	iconPlaying
 	iconTranscoding
+	iconPaused
 	iconProblem
 )
 
 // trayIconFor picks the icon: a problem (a server rejected its token or is
-// unreachable) beats transcoding, which beats playing, which beats idle.
-func trayIconFor(st *app.State) trayIcon {
+// unreachable) beats paused rules, which beat transcoding, which beats
+// playing, which beats idle.
+func trayIconFor(st *app.State, paused bool) trayIcon {
 	for _, sn := range st.Servers {
 		if sn.Conn.Status.Problem() {
 			return iconProblem
 		}
 	}
 	switch streams, transcodes := st.Counts(); {
+	case paused:
+		return iconPaused
 	case transcodes > 0:
 		return iconTranscoding
 	case streams > 0:
@@ -124,7 +132,17 @@ var trayIcons = [...]fyne.Resource{
 	iconIdle:        fyne.NewStaticResource("tray-idle.png", assets.TrayIdle),
 	iconPlaying:     fyne.NewStaticResource("tray-playing.png", assets.TrayPlaying),
 	iconTranscoding: fyne.NewStaticResource("tray-transcoding.png", assets.TrayTranscoding),
+	iconPaused:      fyne.NewStaticResource("tray-paused.png", withPauseMark(assets.TrayIdle)),
 	iconProblem:     fyne.NewStaticResource("tray-problem.png", assets.TrayProblem),
+}
+
+// pausedTooltip adds "rules paused" to the tray tooltip while the rules
+// are paused.
+func pausedTooltip(tip string, paused bool) string {
+	if paused {
+		return tip + " · rules paused"
+	}
+	return tip
 }
 
 // fyneMenu renders the model; act runs an item's action (on the UI
@@ -197,7 +215,8 @@ func newTray(u *UI, host trayHost) *tray {
 // update computes the tray for st and renders it now or after the
 // debounce interval.
 func (t *tray) update(st *app.State) {
-	t.want = trayView{items: trayMenu(st, t.u.b.RulesPaused()), icon: trayIconFor(st), tooltip: trayTooltip(st, t.u.localScan)}
+	paused := t.u.b.RulesPaused()
+	t.want = trayView{items: trayMenu(st, paused), icon: trayIconFor(st, paused), tooltip: pausedTooltip(trayTooltip(st, t.u.localScan), paused)}
 	if t.scheduled || (t.rendered && reflect.DeepEqual(t.want, t.shown)) {
 		return // the scheduled render picks up t.want
 	}
@@ -252,6 +271,7 @@ func (u *UI) trayAction(it trayItem) {
 		if u.rules != nil {
 			u.rules.syncPaused()
 		}
+		u.updatePaused()
 	case trayOpen:
 		u.showWindow()
 	case trayQuit:

@@ -3,11 +3,13 @@ package ui
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 
 	"github.com/plexwarden/plexwarden/app"
 )
@@ -49,11 +51,13 @@ func TestTrayMenu(t *testing.T) {
 		{"idle, rules paused", stateOf(app.Connected), true, with([]trayItem{{Label: "Nothing playing", Disabled: true}}, true)},
 		{"transcode listed first, only it can stop its transcode", stateOf(app.Connected, bob, alice), false,
 			with([]trayItem{{Label: "2 streams, 1 transcoding", Disabled: true}, aliceItem, bobItem}, false)},
+		// A server that is down: its sessions are last known, not counted,
+		// and cannot be acted on (issue 14.3).
 		{"several servers: problems and server names", twoServers, false, with([]trayItem{
-			{Label: "2 streams", Disabled: true},
+			{Label: "1 stream · Cabin down", Disabled: true},
 			{Label: "⚠ Cabin: unreachable", Disabled: true},
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Cabin", Children: []trayItem{
-				{Label: "Terminate…", Action: trayTerminate, Key: cabinBob.Key()}}},
+				{Label: "Server down — last known", Disabled: true}}},
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Demo server", Children: []trayItem{
 				{Label: "Terminate…", Action: trayTerminate, Key: bob.Key()}}},
 		}, false)},
@@ -93,20 +97,23 @@ func TestTrayIconFor(t *testing.T) {
 	problem := stateOf(app.Connected, aliceSession())
 	problem.Servers = append(problem.Servers, &app.Snapshot{Server: "Home", Conn: app.Conn{Status: app.Unauthorized}})
 	tests := []struct {
-		name string
-		st   *app.State
-		want trayIcon
+		name   string
+		st     *app.State
+		paused bool
+		want   trayIcon
 	}{
-		{"no server", &app.State{}, iconIdle},
-		{"idle", stateOf(app.Connected), iconIdle},
-		{"reconnecting is not a problem yet", stateOf(app.Reconnecting), iconIdle},
-		{"playing", stateOf(app.Connected, bobSession(), carolSession()), iconPlaying},
-		{"transcoding", stateOf(app.Connected, bobSession(), aliceSession()), iconTranscoding},
-		{"unreachable", stateOf(app.Unreachable, aliceSession()), iconProblem},
-		{"problem beats transcoding", problem, iconProblem},
+		{"no server", &app.State{}, false, iconIdle},
+		{"idle", stateOf(app.Connected), false, iconIdle},
+		{"reconnecting is not a problem yet", stateOf(app.Reconnecting), false, iconIdle},
+		{"playing", stateOf(app.Connected, bobSession(), carolSession()), false, iconPlaying},
+		{"transcoding", stateOf(app.Connected, bobSession(), aliceSession()), false, iconTranscoding},
+		{"unreachable", stateOf(app.Unreachable, aliceSession()), false, iconProblem},
+		{"problem beats transcoding", problem, false, iconProblem},
+		{"paused beats transcoding", stateOf(app.Connected, aliceSession()), true, iconPaused},
+		{"problem beats paused", problem, true, iconProblem},
 	}
 	for _, tt := range tests {
-		if got := trayIconFor(tt.st); got != tt.want {
+		if got := trayIconFor(tt.st, tt.paused); got != tt.want {
 			t.Errorf("trayIconFor(%s) = %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -241,5 +248,20 @@ func TestTrayDebounce(t *testing.T) {
 	last := host.menus[len(host.menus)-1]
 	if item := last.Items[len(last.Items)-4]; item.Label != "Pause automatic rules" || !item.Checked {
 		t.Errorf("tray pause item %+v, want checked", item)
+	}
+	// Paused shows everywhere (issue 14.2): icon, tooltip, window strip.
+	if got := host.icons[len(host.icons)-1]; got != trayIcons[iconPaused] {
+		t.Errorf("tray icon %s while paused, want the paused icon", got.Name())
+	}
+	if got := tips[len(tips)-1]; !strings.HasSuffix(got, " · rules paused") {
+		t.Errorf("tooltip %q while paused, want it to say rules paused", got)
+	}
+	if !u.pausedBar.Visible() {
+		t.Error("the window does not say the rules are paused")
+	}
+	test.Tap(findButton(t, u.pausedBar, "Resume rules"))
+	fire()
+	if b.RulesPaused() || u.pausedBar.Visible() || strings.Contains(tips[len(tips)-1], "paused") {
+		t.Errorf("after Resume: paused %v, strip %v, tooltip %q", b.RulesPaused(), u.pausedBar.Visible(), tips[len(tips)-1])
 	}
 }

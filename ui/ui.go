@@ -21,6 +21,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
@@ -122,19 +123,21 @@ type UI struct {
 	diagDoor  door[struct{}]
 
 	// Owned by the UI goroutine.
-	state    *app.State
-	gotState bool            // a state from the domain arrived (not just New's empty one)
-	applies  int             // states applied (tests)
-	started  bool            // Start ran
-	busy     map[string]bool // session keys with an action in flight
-	win      fyne.Window
-	tabs     *container.AppTabs
-	sessions *sessionsView
-	settings *settingsView
-	banner   fyne.CanvasObject
-	top      *fyne.Container // banner and notices above the tabs
-	status   *statusBar
-	tray     *tray // nil when the app has no system tray
+	state     *app.State
+	gotState  bool            // a state from the domain arrived (not just New's empty one)
+	applies   int             // states applied (tests)
+	started   bool            // Start ran
+	busy      map[string]bool // session keys with an action in flight
+	win       fyne.Window
+	tabs      *container.AppTabs
+	sessions  *sessionsView
+	settings  *settingsView
+	banner    fyne.CanvasObject
+	pausedBar fyne.CanvasObject // "Automatic rules paused" with Resume
+	dialog    dialog.Dialog     // the dialog shown last, which Esc closes
+	top       *fyne.Container   // banner and notices above the tabs
+	status    *statusBar
+	tray      *tray // nil when the app has no system tray
 
 	// The optional views (UI goroutine too).
 	sessionsTab, settingsTab *container.TabItem

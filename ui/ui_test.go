@@ -105,7 +105,7 @@ func TestStatusLines(t *testing.T) {
 		t.Error("a rejected token is not coloured apart from connected")
 	}
 	// With several servers the table shows the Server column.
-	if got := u.sessions.cols[len(u.sessions.cols)-1]; got != colServer {
+	if got := u.sessions.grid.cols[len(u.sessions.grid.cols)-1]; got != colServer {
 		t.Errorf("last column %v with three servers, want Server", got)
 	}
 }

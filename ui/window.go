@@ -67,12 +67,14 @@ func (u *UI) buildWindow() {
 	}
 	u.banner = u.newBanner()
 	u.status = newStatusBar(u)
-	u.top = container.NewVBox(u.banner)
+	u.pausedBar = u.newPausedBar()
+	u.top = container.NewVBox(u.banner, u.pausedBar)
 	if !u.opts.TrayHost {
 		u.top.Add(newNoTrayNotice())
 	}
 	u.win.SetContent(container.NewBorder(u.top, u.status.content, nil, nil, u.tabs))
 	u.setCloseBehaviour()
+	u.setupKeys()
 }
 
 // setCloseBehaviour makes closing the window hide it while a tray can bring
@@ -104,6 +106,40 @@ func (u *UI) newBanner() fyne.CanvasObject {
 	return banner
 }
 
+// newPausedBar is the strip that says the automatic rules are paused,
+// with a button to resume them.
+func (u *UI) newPausedBar() fyne.CanvasObject {
+	bg := canvas.NewRectangle(withAlpha(theme.Color(theme.ColorNameWarning), 0x40))
+	text := widget.NewLabelWithStyle(pausedText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text.Wrapping = fyne.TextWrapWord
+	resume := widget.NewButtonWithIcon("Resume rules", theme.MediaPlayIcon(), func() {
+		u.setRulesPaused(false)
+		if u.rules != nil {
+			u.rules.syncPaused()
+		}
+		u.updatePaused()
+	})
+	row := container.NewBorder(nil, nil, widget.NewIcon(theme.MediaPauseIcon()), resume, text)
+	bar := container.NewStack(bg, container.NewPadded(row))
+	bar.Hide()
+	return bar
+}
+
+// pausedText is the window's strip while the rules are paused.
+const pausedText = "Automatic rules paused: no rule acts until you resume them."
+
+// updatePaused shows the paused strip while the rules are paused (UI
+// goroutine). Every state calls it, and so does every pause switch the UI
+// owns; the tray follows through setRulesPaused.
+func (u *UI) updatePaused() {
+	if u.pausedBar == nil {
+		return
+	}
+	if setVisible(u.pausedBar, u.top, u.b.RulesPaused()) {
+		u.win.Content().Refresh()
+	}
+}
+
 // updateBanner shows the demo banner while the demo server is among the
 // servers (or before the first state arrives in demo mode). Once a state
 // came without it, the demo has stopped (a server was added, then perhaps
@@ -119,6 +155,7 @@ func (u *UI) updateBanner() {
 	if setVisible(u.banner, u.top, show) {
 		u.win.Content().Refresh()
 	}
+	u.updatePaused()
 }
 
 // noTrayText says why the window stays open and what to install.
@@ -190,6 +227,7 @@ type statusBar struct {
 	icons   []*widget.Icon
 	labels  []*widget.Label
 	ticking bool // a refresh of retry countdowns is scheduled
+	wasDown bool // a server was down at the last state
 	content fyne.CanvasObject
 }
 
@@ -221,6 +259,12 @@ func (b *statusBar) setState(st *app.State, now time.Time) {
 			b.lines.Add(container.NewBorder(nil, nil, icon, nil, label))
 		}
 	}
+	// The failure line of an action clears once every server is back.
+	down := len(downServers(st)) > 0
+	if b.wasDown && !down && b.result.Importance == widget.DangerImportance {
+		setVisible(b.result, b.content, false)
+	}
+	b.wasDown = down
 	countdown := false
 	for i, sn := range st.Servers {
 		imp := connImportance(sn.Conn.Status)

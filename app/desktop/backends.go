@@ -14,13 +14,6 @@ func (a *App) Rules() rules.File { return a.Engine.Rules() }
 // Preview lists what the rules in force would do to st now.
 func (a *App) Preview(st *app.State) []rules.PreviewItem { return a.Engine.Preview(st) }
 
-// Paused reports whether automatic rules are paused (the same switch as the
-// tray's and the saved setting).
-func (a *App) Paused() bool { return a.Ctrl.RulesPaused() }
-
-// SetPaused pauses or resumes automatic rules, saving the choice.
-func (a *App) SetPaused(p bool) { a.Ctrl.SetRulesPaused(p) }
-
 // Query reads the history (all rotated files) with a filter.
 func (a *App) Query(f history.Filter) (history.Result, error) { return a.History.Scan(f) }
 
