@@ -133,7 +133,8 @@ type UI struct {
 	banner   fyne.CanvasObject
 	top      *fyne.Container // banner and notices above the tabs
 	status   *statusBar
-	tray     *tray // nil when the app has no system tray
+	tray     *tray        // nil when the app has no system tray
+	systray  *systrayHost // the real tray behind tray; nil in tests
 
 	// The optional views (UI goroutine too).
 	sessionsTab, settingsTab *container.TabItem
@@ -147,9 +148,11 @@ type UI struct {
 	history                  *historyView       // nil without Options.History
 }
 
-// New builds the main window (hidden) and, when a implements desktop.App,
-// the tray. Call it on the UI goroutine, then Start from the app's
-// Lifecycle OnStarted hook.
+// New builds the main window (hidden) and, when a implements desktop.App
+// (the real desktop driver, not a test app), the tray, which it drives
+// through fyne.io/systray (see systrayHost: no GL window at start). Call it
+// on the main goroutine before fyne.App.Run, then Start from the app's
+// Lifecycle OnStarted hook and Stop from OnStopped.
 func New(a fyne.App, b Backend, opts Options) *UI {
 	now := opts.Now
 	if now == nil {
@@ -173,10 +176,9 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
 	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
-	if desk, ok := a.(desktop.App); ok {
-		u.tray = newTray(u, desk)
-		desk.SetSystemTrayWindow(u.win) // left click shows the window
-		u.setCloseBehaviour()           // SetSystemTrayWindow installed its own
+	if _, ok := a.(desktop.App); ok {
+		u.systray = newSystrayHost(ctx, u.showWindow) // left click shows the window
+		u.tray = newTray(u, u.systray)
 	}
 	u.render(u.state)
 	return u
@@ -196,6 +198,9 @@ func (u *UI) Start() {
 	if !u.opts.TrayHost || u.opts.Demo {
 		u.win.Show()
 	}
+	if u.systray != nil {
+		u.systray.run()
+	}
 	if u.tray != nil {
 		u.tray.start()
 	}
@@ -208,10 +213,13 @@ func (u *UI) Start() {
 }
 
 // Stop ends the UI's background work: it cancels the context of pending
-// actions and waits (up to a second: a DBus call may hang) for the
+// actions, takes the tray down and waits (up to a second: a DBus call may hang) for the
 // notification goroutine. Call it from fyne.App.Lifecycle().SetOnStopped.
 func (u *UI) Stop() {
 	u.cancel()
+	if u.systray != nil {
+		u.systray.end()
+	}
 	u.notifyRun.Do(func() { close(u.notifyDone) }) // never started: nothing to wait for
 	select {
 	case <-u.notifyDone:

@@ -1,0 +1,158 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/systray"
+)
+
+// systrayHost is the trayHost of the real desktop app: it drives the
+// system tray through fyne.io/systray directly instead of through
+// desktop.App. Fyne 2.8.1's SetSystemTrayMenu and SetSystemTrayWindow
+// create a hidden 9×9 "SystrayMonitor" window with a GL context at once
+// (internal/driver/glfw/driver_desktop.go, runSystray), only to learn when
+// the session asks the app to quit. That context loads the GL driver
+// (Mesa's llvmpipe: about 70 MB) into an app that sits in the tray with no
+// window shown. Without it, nothing creates a native window or a GL
+// context until the user opens the main window (Fyne creates a window's
+// native window on its first Show). SIGTERM and SIGINT still quit (cli.Run
+// and Fyne both catch them).
+//
+// The calls follow the order Fyne uses: newSystrayHost (it registers the
+// tray: on Windows this creates the tray's own window) on the main
+// goroutine before fyne.App.Run, run from Lifecycle OnStarted (on the main
+// thread, where the GLFW loop pumps the tray's messages on Windows and
+// macOS), end once the app stops. Linux needs no GL and no thread: the tray
+// is a StatusNotifierItem over the session D-Bus.
+//
+// All methods run on the UI goroutine.
+type systrayHost struct {
+	ctx         context.Context // ends the click goroutines
+	start, stop func()
+	running     bool // run was called
+	ended       bool // end was called
+	ready       bool // systray's onReady came: the tray shows what is set
+	menu        *fyne.Menu
+	icon        fyne.Resource
+}
+
+// newSystrayHost registers the tray; tapped runs (on the UI goroutine) on a
+// left click on the icon, where the platform reports one.
+func newSystrayHost(ctx context.Context, tapped func()) *systrayHost {
+	h := &systrayHost{ctx: ctx}
+	h.start, h.stop = systray.RunWithExternalLoop(func() { fyne.Do(h.becomeReady) }, nil)
+	systray.SetOnTapped(func() { fyne.Do(tapped) })
+	return h
+}
+
+// run starts the tray (exports it on D-Bus on Linux). Call it once the app
+// runs, on the main thread.
+func (h *systrayHost) run() {
+	if h.running {
+		return
+	}
+	h.running = true
+	h.start()
+}
+
+// end takes the tray down (Linux: closes the session bus connection it
+// shares, as Fyne's own tray does at quit).
+func (h *systrayHost) end() {
+	if !h.running || h.ended {
+		return
+	}
+	h.ended = true
+	h.stop()
+}
+
+// becomeReady shows what was set before the tray was ready: a menu built
+// before then is not exported (Fyne refreshes its tray here for the same
+// reason).
+func (h *systrayHost) becomeReady() {
+	if h.ended {
+		return
+	}
+	h.ready = true
+	if h.icon != nil {
+		h.SetSystemTrayIcon(h.icon)
+	}
+	if h.menu != nil {
+		h.SetSystemTrayMenu(h.menu)
+	}
+}
+
+// SetSystemTrayMenu replaces the tray menu (a full rebuild, as Fyne's).
+func (h *systrayHost) SetSystemTrayMenu(m *fyne.Menu) {
+	h.menu = m
+	if !h.ready || h.ended {
+		return
+	}
+	systray.ResetMenu() // closes the old items' ClickedCh: their goroutines end
+	h.addItems(m.Items, nil)
+}
+
+// addItems adds items under parent (nil: the top level). An item with an
+// action gets a goroutine that waits for its clicks (systray drops a click
+// nobody waits for) until the item is removed or the UI stops.
+func (h *systrayHost) addItems(items []*fyne.MenuItem, parent *systray.MenuItem) {
+	for _, mi := range items {
+		if mi.IsSeparator {
+			if parent != nil {
+				parent.AddSeparator()
+			} else {
+				systray.AddSeparator()
+			}
+			continue
+		}
+		var it *systray.MenuItem
+		switch {
+		case parent == nil && mi.Checked:
+			it = systray.AddMenuItemCheckbox(mi.Label, "", true)
+		case parent == nil:
+			it = systray.AddMenuItem(mi.Label, "")
+		case mi.Checked:
+			it = parent.AddSubMenuItemCheckbox(mi.Label, "", true)
+		default:
+			it = parent.AddSubMenuItem(mi.Label, "")
+		}
+		if mi.Disabled {
+			it.Disable()
+		}
+		if mi.ChildMenu != nil {
+			h.addItems(mi.ChildMenu.Items, it)
+		}
+		if fn := mi.Action; fn != nil {
+			go h.clicks(it.ClickedCh, fn)
+		}
+	}
+}
+
+// clicks runs fn on the UI goroutine for every click on an item.
+func (h *systrayHost) clicks(ch <-chan struct{}, fn func()) {
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case _, ok := <-ch:
+			if !ok {
+				return // the item was removed
+			}
+			fyne.Do(fn)
+		}
+	}
+}
+
+// SetSystemTrayIcon sets the tray icon (a PNG resource).
+func (h *systrayHost) SetSystemTrayIcon(r fyne.Resource) {
+	h.icon = r
+	if h.ended {
+		return
+	}
+	img, err := osTrayIcon(r.Content())
+	if err != nil {
+		fyne.LogError("tray icon "+r.Name(), err)
+		return
+	}
+	systray.SetIcon(img)
+}
