@@ -213,12 +213,16 @@ func TestSmokeTrayOnly(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 
+	t.Logf("in the tray: %s", vmRSS(t, pid))
+
 	// "Open Plex Warden" opens the window.
 	clickMenu(t, conn, sender, "Open Plex Warden")
 	find := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Plex Warden$")
 	if out, err := find.CombinedOutput(); err != nil {
 		t.Fatalf("the window did not open from the tray: %v %s", err, out)
 	}
+	time.Sleep(2 * time.Second)
+	t.Logf("window open: %s", vmRSS(t, pid))
 
 	// Quit from the tray ends it cleanly.
 	clickMenu(t, conn, sender, "Quit")
@@ -230,6 +234,21 @@ func TestSmokeTrayOnly(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the app did not exit within 10s of Quit")
 	}
+}
+
+// vmRSS is the VmRSS line of process pid.
+func vmRSS(t *testing.T, pid string) string {
+	t.Helper()
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return strings.Join(strings.Fields(line), " ")
+		}
+	}
+	return "VmRSS unknown"
 }
 
 // glLibraries lists the GL driver files (Mesa's dri drivers, libgallium,
