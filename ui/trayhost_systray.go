@@ -26,6 +26,11 @@ import (
 // macOS), end once the app stops. Linux needs no GL and no thread: the tray
 // is a StatusNotifierItem over the session D-Bus.
 //
+// This makes the UI the owner of the process-wide systray: nothing may call
+// desktop.App's SetSystemTrayMenu, SetSystemTrayIcon or SetSystemTrayWindow
+// any more (that would start Fyne's tray too: a second registration and
+// the GL window again).
+//
 // All methods run on the UI goroutine.
 type systrayHost struct {
 	ctx         context.Context // ends the click goroutines
