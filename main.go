@@ -81,7 +81,7 @@ func runGUI(ctx context.Context, opts cli.GUIOptions) error {
 				select {
 				case <-stopped: // already stopping: nothing left to quit
 				default:
-					a.Quit()
+					u.Quit() // the tray first, then the app
 				}
 			})
 		case <-stopped:

@@ -256,6 +256,6 @@ func (u *UI) trayAction(it trayItem) {
 	case trayOpen:
 		u.showWindow()
 	case trayQuit:
-		u.app.Quit()
+		u.Quit()
 	}
 }

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/systray"
@@ -35,8 +37,9 @@ import (
 type systrayHost struct {
 	ctx         context.Context // ends the click goroutines
 	start, stop func()
-	running     bool // run was called
-	ended       bool // end was called
+	running     bool        // run was called
+	ended       atomic.Bool // end was called (Quit on the UI goroutine, or Stop)
+	endOnce     sync.Once
 	ready       bool // systray's onReady came: the tray shows what is set
 	menu        *fyne.Menu
 	icon        fyne.Resource
@@ -62,20 +65,22 @@ func (h *systrayHost) run() {
 }
 
 // end takes the tray down (Linux: closes the session bus connection it
-// shares, as Fyne's own tray does at quit).
+// shares, as Fyne's own tray does at quit). Once is enough; later calls do
+// nothing. It may run off the UI goroutine (Stop), after the loop ended.
 func (h *systrayHost) end() {
-	if !h.running || h.ended {
-		return
-	}
-	h.ended = true
-	h.stop()
+	h.endOnce.Do(func() {
+		h.ended.Store(true)
+		if h.running {
+			h.stop()
+		}
+	})
 }
 
 // becomeReady shows what was set before the tray was ready: a menu built
 // before then is not exported (Fyne refreshes its tray here for the same
 // reason).
 func (h *systrayHost) becomeReady() {
-	if h.ended {
+	if h.ended.Load() {
 		return
 	}
 	h.ready = true
@@ -90,7 +95,7 @@ func (h *systrayHost) becomeReady() {
 // SetSystemTrayMenu replaces the tray menu (a full rebuild, as Fyne's).
 func (h *systrayHost) SetSystemTrayMenu(m *fyne.Menu) {
 	h.menu = m
-	if !h.ready || h.ended {
+	if !h.ready || h.ended.Load() {
 		return
 	}
 	systray.ResetMenu() // closes the old items' ClickedCh: their goroutines end
@@ -151,7 +156,7 @@ func (h *systrayHost) clicks(ch <-chan struct{}, fn func()) {
 // SetSystemTrayIcon sets the tray icon (a PNG resource).
 func (h *systrayHost) SetSystemTrayIcon(r fyne.Resource) {
 	h.icon = r
-	if h.ended {
+	if h.ended.Load() {
 		return
 	}
 	img, err := osTrayIcon(r.Content())

@@ -212,13 +212,35 @@ func (u *UI) Start() {
 	})
 }
 
+// Quit takes the tray down and quits the app (UI goroutine). The tray
+// goes first, while Fyne's loop still runs on the main thread, as Fyne's
+// own Quit did with its tray: on Windows removing the notification icon
+// talks to the shell, which may send the tray's window a message that only
+// the main thread's loop delivers.
+func (u *UI) Quit() {
+	if u.systray != nil {
+		u.systray.end()
+	}
+	u.app.Quit()
+}
+
 // Stop ends the UI's background work: it cancels the context of pending
-// actions, takes the tray down and waits (up to a second: a DBus call may hang) for the
-// notification goroutine. Call it from fyne.App.Lifecycle().SetOnStopped.
+// actions, takes the tray down if Quit did not (the app ended another way,
+// e.g. through Fyne's own SIGTERM handler; waiting up to a second) and
+// waits (up to a second: a DBus call may hang) for the notification
+// goroutine. Call it from fyne.App.Lifecycle().SetOnStopped.
 func (u *UI) Stop() {
 	u.cancel()
 	if u.systray != nil {
-		u.systray.end()
+		ended := make(chan struct{})
+		go func() {
+			defer close(ended)
+			u.systray.end()
+		}()
+		select {
+		case <-ended:
+		case <-time.After(time.Second):
+		}
 	}
 	u.notifyRun.Do(func() { close(u.notifyDone) }) // never started: nothing to wait for
 	select {
