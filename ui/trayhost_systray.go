@@ -1,3 +1,5 @@
+//go:build linux || freebsd || openbsd || netbsd
+
 package ui
 
 import (
@@ -6,12 +8,13 @@ import (
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/systray"
 )
 
-// systrayHost is the trayHost of the real desktop app: it drives the
-// system tray through fyne.io/systray directly instead of through
-// desktop.App. Fyne 2.8.1's SetSystemTrayMenu and SetSystemTrayWindow
+// systrayHost is the trayHost of the real desktop app on Linux and the
+// BSDs: it drives the system tray through fyne.io/systray directly instead
+// of through desktop.App. Fyne 2.8.1's SetSystemTrayMenu and SetSystemTrayWindow
 // create a hidden 9×9 "SystrayMonitor" window with a GL context at once
 // (internal/driver/glfw/driver_desktop.go, runSystray), only to learn when
 // the session asks the app to quit. That context loads the GL driver
@@ -21,12 +24,13 @@ import (
 // native window on its first Show). SIGTERM and SIGINT still quit (cli.Run
 // and Fyne both catch them).
 //
-// The calls follow the order Fyne uses: newSystrayHost (it registers the
-// tray: on Windows this creates the tray's own window) on the main
-// goroutine before fyne.App.Run, run from Lifecycle OnStarted (on the main
-// thread, where the GLFW loop pumps the tray's messages on Windows and
-// macOS), end once the app stops. Linux needs no GL and no thread: the tray
-// is a StatusNotifierItem over the session D-Bus.
+// There the tray is a StatusNotifierItem and a dbusmenu on the session
+// D-Bus: no GL, no window and no thread of its own. (On Windows and macOS
+// the tray is a native window or status item that lives in Fyne's event
+// loop on the main thread; there the app keeps Fyne's own tray, see
+// trayhost_desktop.go.) The calls follow the order Fyne uses:
+// newSystrayHost on the main goroutine before fyne.App.Run, run from
+// Lifecycle OnStarted, end when the app quits.
 //
 // This makes the UI the owner of the process-wide systray: nothing may call
 // desktop.App's SetSystemTrayMenu, SetSystemTrayIcon or SetSystemTrayWindow
@@ -43,6 +47,13 @@ type systrayHost struct {
 	ready       bool // systray's onReady came: the tray shows what is set
 	menu        *fyne.Menu
 	icon        fyne.Resource
+}
+
+// newTrayHost returns the tray the UI drives: fyne.io/systray directly
+// (the desktop app, desk, is not asked for its tray).
+func (u *UI) newTrayHost(desktop.App) trayHost {
+	u.systray = newSystrayHost(u.ctx, u.showWindow) // left click shows the window
+	return u.systray
 }
 
 // newSystrayHost registers the tray; tapped runs (on the UI goroutine) on a
@@ -159,10 +170,5 @@ func (h *systrayHost) SetSystemTrayIcon(r fyne.Resource) {
 	if h.ended.Load() {
 		return
 	}
-	img, err := osTrayIcon(r.Content())
-	if err != nil {
-		fyne.LogError("tray icon "+r.Name(), err)
-		return
-	}
-	systray.SetIcon(img)
+	systray.SetIcon(r.Content()) // a StatusNotifierItem takes PNG
 }

@@ -134,7 +134,7 @@ type UI struct {
 	top      *fyne.Container // banner and notices above the tabs
 	status   *statusBar
 	tray     *tray        // nil when the app has no system tray
-	systray  *systrayHost // the real tray behind tray; nil in tests
+	systray  *systrayHost // the real tray behind tray on Linux and the BSDs; nil in tests and elsewhere
 
 	// The optional views (UI goroutine too).
 	sessionsTab, settingsTab *container.TabItem
@@ -149,8 +149,9 @@ type UI struct {
 }
 
 // New builds the main window (hidden) and, when a implements desktop.App
-// (the real desktop driver, not a test app), the tray, which it drives
-// through fyne.io/systray (see systrayHost: no GL window at start). Call it
+// (the real desktop driver, not a test app), the tray, which on Linux and
+// the BSDs it drives through fyne.io/systray (see systrayHost: no GL
+// window at start). Call it
 // on the main goroutine before fyne.App.Run, then Start from the app's
 // Lifecycle OnStarted hook and Stop from OnStopped.
 func New(a fyne.App, b Backend, opts Options) *UI {
@@ -176,9 +177,8 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	u.diagDoor = door[struct{}]{apply: func(*struct{}) { u.applyDiag() }, interval: applyInterval, bg: &u.bg}
 	u.notifier = app.NewNotifier(b.Config().Notifications, app.NotifierOptions{Now: now})
 	u.buildWindow()
-	if _, ok := a.(desktop.App); ok {
-		u.systray = newSystrayHost(ctx, u.showWindow) // left click shows the window
-		u.tray = newTray(u, u.systray)
+	if desk, ok := a.(desktop.App); ok {
+		u.tray = newTray(u, u.newTrayHost(desk))
 	}
 	u.render(u.state)
 	return u
