@@ -213,10 +213,9 @@ func (u *UI) Start() {
 }
 
 // Quit takes the tray down and quits the app (UI goroutine). The tray
-// goes first, while Fyne's loop still runs on the main thread, as Fyne's
-// own Quit did with its tray: on Windows removing the notification icon
-// talks to the shell, which may send the tray's window a message that only
-// the main thread's loop delivers.
+// (Linux and the BSDs: systrayHost) goes first, while Fyne's loop still
+// runs, as Fyne's own Quit does with its tray; elsewhere Fyne's Quit takes
+// its own tray down.
 func (u *UI) Quit() {
 	if u.systray != nil {
 		u.systray.end()
