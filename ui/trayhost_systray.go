@@ -37,7 +37,7 @@ import (
 // any more (that would start Fyne's tray too: a second registration and
 // the GL window again).
 //
-// All methods run on the UI goroutine.
+// Its methods run on the UI goroutine, except end (see there).
 type systrayHost struct {
 	ctx         context.Context // ends the click goroutines
 	start, stop func()
@@ -49,8 +49,8 @@ type systrayHost struct {
 	icon        fyne.Resource
 }
 
-// newTrayHost returns the tray the UI drives: fyne.io/systray directly
-// (the desktop app, desk, is not asked for its tray).
+// newTrayHost returns the tray the UI drives: fyne.io/systray directly;
+// the desktop.App is not asked for its tray.
 func (u *UI) newTrayHost(desktop.App) trayHost {
 	u.systray = newSystrayHost(u.ctx, u.showWindow) // left click shows the window
 	return u.systray
