@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,24 +65,7 @@ func TestSmoke(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Fatal("the smoke test needs DISPLAY and a session bus (run it through .ci/with-session)")
 	}
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	watcher := &fakeWatcher{items: make(chan string, 4)}
-	if err := conn.Export(watcher, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
-		t.Fatal(err)
-	}
-	notes := &fakeNotifications{}
-	if err := conn.Export(notes, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"org.kde.StatusNotifierWatcher", "org.freedesktop.Notifications"} {
-		if reply, err := conn.RequestName(name, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
-			t.Fatalf("claiming %s: %v (reply %v)", name, err, reply)
-		}
-	}
+	conn, watcher, notes := fakeDesktop(t)
 
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -151,6 +135,194 @@ func TestSmoke(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Error("the app did not exit within 10s of SIGTERM")
 	}
+}
+
+// fakeDesktop plays the desktop's side on the session bus: a tray host
+// (StatusNotifierWatcher) and a notification daemon. The connection closes
+// at the end of the test.
+func fakeDesktop(t *testing.T) (*dbus.Conn, *fakeWatcher, *fakeNotifications) {
+	t.Helper()
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	watcher := &fakeWatcher{items: make(chan string, 4)}
+	if err := conn.Export(watcher, "/StatusNotifierWatcher", "org.kde.StatusNotifierWatcher"); err != nil {
+		t.Fatal(err)
+	}
+	notes := &fakeNotifications{}
+	if err := conn.Export(notes, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"org.kde.StatusNotifierWatcher", "org.freedesktop.Notifications"} {
+		if reply, err := conn.RequestName(name, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			t.Fatalf("claiming %s: %v (reply %v)", name, err, reply)
+		}
+	}
+	return conn, watcher, notes
+}
+
+// TestSmokeTrayOnly runs the real binary with a tray host and a configured
+// (unreachable) server, so it starts in the tray with its window hidden
+// (make smoke): it must create no X window and load no GL driver until the
+// window is opened, which the tray menu's "Open Plex Warden" does; the
+// menu's Quit ends it cleanly.
+func TestSmokeTrayOnly(t *testing.T) {
+	bin := os.Getenv("PLEXWARDEN_SMOKE")
+	if bin == "" {
+		t.Skip("set PLEXWARDEN_SMOKE to the built binary (make smoke does)")
+	}
+	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("the smoke test needs DISPLAY and a session bus (run it through .ci/with-session)")
+	}
+	conn, watcher, _ := fakeDesktop(t)
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = append(os.Environ(), "PLEXWARDEN_CONFIG_DIR="+filepath.Join(home, "config"), "XDG_CONFIG_HOME="+filepath.Join(home, "xdg"),
+		"PLEX_URL=http://127.0.0.1:9", "PLEX_TOKEN=smoke-token") // the discard port: nothing answers
+	exited := startApp(t, cmd)
+	pid := strconv.Itoa(cmd.Process.Pid)
+
+	var item string
+	select {
+	case item = <-watcher.items:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the tray did not register with the StatusNotifierWatcher")
+	}
+	sender, _, _ := strings.Cut(item, "|")
+	deadline := time.Now().Add(20 * time.Second)
+	for !hasLabel(menuLabels(t, conn, sender), "Open Plex Warden") {
+		if time.Now().After(deadline) {
+			t.Fatalf("tray menu labels = %q, want 'Open Plex Warden'", menuLabels(t, conn, sender))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// In the tray: no window of the process at all (Fyne's own tray made a
+	// hidden GL window here) and no GL driver mapped, for a few seconds.
+	for range 3 {
+		if out, err := exec.CommandContext(ctx, "xdotool", "search", "--pid", pid).Output(); err == nil || len(out) > 0 {
+			t.Fatalf("the app has X windows while in the tray: %q (err %v)", out, err)
+		}
+		if libs := glLibraries(t, pid); len(libs) > 0 {
+			t.Fatalf("GL driver loaded while in the tray: %q", libs)
+		}
+		time.Sleep(time.Second)
+	}
+
+	t.Logf("in the tray: %s", vmRSS(t, pid))
+
+	// "Open Plex Warden" opens the window.
+	clickMenu(t, conn, sender, "Open Plex Warden")
+	find := exec.CommandContext(ctx, "xdotool", "search", "--sync", "--onlyvisible", "--name", "^Plex Warden$")
+	if out, err := find.CombinedOutput(); err != nil {
+		t.Fatalf("the window did not open from the tray: %v %s", err, out)
+	}
+	time.Sleep(2 * time.Second)
+	t.Logf("window open: %s", vmRSS(t, pid))
+
+	// Quit from the tray ends it cleanly.
+	clickMenu(t, conn, sender, "Quit")
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after Quit: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the app did not exit within 10s of Quit")
+	}
+}
+
+// vmRSS is the VmRSS line of process pid.
+func vmRSS(t *testing.T, pid string) string {
+	t.Helper()
+	status, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			return strings.Join(strings.Fields(line), " ")
+		}
+	}
+	return "VmRSS unknown"
+}
+
+// glLibraries lists the GL driver files (Mesa's dri drivers, libgallium,
+// libLLVM) that process pid has mapped.
+func glLibraries(t *testing.T, pid string) []string {
+	t.Helper()
+	maps, err := os.ReadFile("/proc/" + pid + "/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var libs []string
+	for _, line := range strings.Split(string(maps), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			continue
+		}
+		if name := f[5]; !seen[name] && (strings.Contains(name, "/dri/") || strings.Contains(name, "libgallium") || strings.Contains(name, "libLLVM")) {
+			seen[name] = true
+			libs = append(libs, name)
+		}
+	}
+	return libs
+}
+
+// clickMenu clicks the tray menu item labelled label, as a tray host does
+// (com.canonical.dbusmenu.Event "clicked").
+func clickMenu(t *testing.T, conn *dbus.Conn, sender, label string) {
+	t.Helper()
+	id, ok := menuItemID(t, conn, sender, label)
+	if !ok {
+		t.Fatalf("no tray menu item %q in %q", label, menuLabels(t, conn, sender))
+	}
+	obj := conn.Object(sender, "/StatusNotifierItem/menu")
+	if err := obj.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(""), uint32(time.Now().Unix())).Err; err != nil {
+		t.Fatalf("clicking %q: %v", label, err)
+	}
+}
+
+// menuItemID finds the dbusmenu id of the item labelled label.
+func menuItemID(t *testing.T, conn *dbus.Conn, sender, label string) (int32, bool) {
+	t.Helper()
+	var revision uint32
+	var layout struct {
+		ID       int32
+		Props    map[string]dbus.Variant
+		Children []dbus.Variant
+	}
+	obj := conn.Object(sender, "/StatusNotifierItem/menu")
+	if err := obj.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&revision, &layout); err != nil {
+		t.Fatalf("GetLayout: %v", err)
+	}
+	var find func([]dbus.Variant) (int32, bool)
+	find = func(children []dbus.Variant) (int32, bool) {
+		for _, c := range children {
+			fields, ok := c.Value().([]any)
+			if !ok || len(fields) != 3 {
+				continue
+			}
+			if props, ok := fields[1].(map[string]dbus.Variant); ok {
+				if l, ok := props["label"]; ok && fmt.Sprint(l.Value()) == label {
+					id, ok := fields[0].(int32)
+					return id, ok
+				}
+			}
+			if kids, ok := fields[2].([]dbus.Variant); ok {
+				if id, ok := find(kids); ok {
+					return id, true
+				}
+			}
+		}
+		return 0, false
+	}
+	return find(layout.Children)
 }
 
 // menuLabels reads the exported dbusmenu layout of the tray item.

@@ -173,7 +173,8 @@ func menuItems(items []trayItem, act func(trayItem)) []*fyne.MenuItem {
 	return out
 }
 
-// trayHost is the part of desktop.App the tray uses; tests fake it.
+// trayHost is what the tray drives: systrayHost (fyne.io/systray) in the
+// app, a fake in tests. Its methods keep desktop.App's names.
 type trayHost interface {
 	SetSystemTrayMenu(*fyne.Menu)
 	SetSystemTrayIcon(fyne.Resource)
@@ -275,6 +276,6 @@ func (u *UI) trayAction(it trayItem) {
 	case trayOpen:
 		u.showWindow()
 	case trayQuit:
-		u.app.Quit()
+		u.Quit()
 	}
 }

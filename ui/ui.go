@@ -137,7 +137,8 @@ type UI struct {
 	dialog    dialog.Dialog     // the dialog shown last, which Esc closes
 	top       *fyne.Container   // banner and notices above the tabs
 	status    *statusBar
-	tray      *tray // nil when the app has no system tray
+	tray      *tray        // nil when the app has no system tray
+	systray   *systrayHost // the real tray behind tray on Linux and the BSDs; nil in tests and elsewhere
 
 	// The optional views (UI goroutine too).
 	sessionsTab, settingsTab *container.TabItem
@@ -153,9 +154,12 @@ type UI struct {
 	nowPlayingTab            *container.TabItem
 }
 
-// New builds the main window (hidden) and, when a implements desktop.App,
-// the tray. Call it on the UI goroutine, then Start from the app's
-// Lifecycle OnStarted hook.
+// New builds the main window (hidden) and, when a implements desktop.App
+// (the real desktop driver, not a test app), the tray, which on Linux and
+// the BSDs it drives through fyne.io/systray (see systrayHost: no GL
+// window at start). Call it
+// on the main goroutine before fyne.App.Run, then Start from the app's
+// Lifecycle OnStarted hook and Stop from OnStopped.
 func New(a fyne.App, b Backend, opts Options) *UI {
 	now := opts.Now
 	if now == nil {
@@ -178,9 +182,7 @@ func New(a fyne.App, b Backend, opts Options) *UI {
 	useContrastTheme(a)
 	u.buildWindow()
 	if desk, ok := a.(desktop.App); ok {
-		u.tray = newTray(u, desk)
-		desk.SetSystemTrayWindow(u.win) // left click shows the window
-		u.setCloseBehaviour()           // SetSystemTrayWindow installed its own
+		u.tray = newTray(u, u.newTrayHost(desk))
 	}
 	u.render(u.state)
 	return u
@@ -200,14 +202,43 @@ func (u *UI) Start() {
 	if !u.opts.TrayHost || u.opts.Demo {
 		u.win.Show()
 	}
+	if u.systray != nil {
+		u.systray.run()
+	}
 	if u.tray != nil {
 		u.tray.start()
 	}
 }
 
+// Quit takes the tray down and quits the app (UI goroutine). The tray
+// (Linux and the BSDs: systrayHost) goes first, while Fyne's loop still
+// runs, as Fyne's own Quit does with its tray; elsewhere Fyne's Quit takes
+// its own tray down.
+func (u *UI) Quit() {
+	if u.systray != nil {
+		u.systray.end()
+	}
+	u.app.Quit()
+}
+
 // Stop ends the UI's background work: it cancels the context of pending
-// actions. Call it from fyne.App.Lifecycle().SetOnStopped.
-func (u *UI) Stop() { u.cancel() }
+// actions, takes the tray down if Quit did not (the app ended another way,
+// e.g. through Fyne's own SIGTERM handler; waiting up to a second). Call
+// it from fyne.App.Lifecycle().SetOnStopped.
+func (u *UI) Stop() {
+	u.cancel()
+	if u.systray != nil {
+		ended := make(chan struct{})
+		go func() {
+			defer close(ended)
+			u.systray.end()
+		}()
+		select {
+		case <-ended:
+		case <-time.After(time.Second):
+		}
+	}
+}
 
 // Post hands a new state to the UI. It may be called from any goroutine
 // and never blocks: states posted faster than the UI applies them are

@@ -83,7 +83,7 @@ func (u *UI) setCloseBehaviour() {
 	if u.opts.TrayHost {
 		u.win.SetCloseIntercept(u.win.Hide)
 	} else {
-		u.win.SetCloseIntercept(u.app.Quit)
+		u.win.SetCloseIntercept(u.Quit)
 	}
 }
 
