@@ -105,7 +105,8 @@ func New(opts Options) (*App, error) {
 		opts.Log.Error("rules file not used", "err", err)
 		f = rules.File{Version: rules.Version}
 	}
-	a.Engine = rules.NewEngine(rules.Options{Actor: ctrl.Hub(), History: hist, Notify: a.notify, Log: opts.Log, Diag: a.Diag})
+	// Cool-downs and quota time are kept in the configuration folder.
+	a.Engine = rules.NewEngine(rules.Options{Actor: ctrl.Hub(), History: hist, Notify: a.notify, Log: opts.Log, Diag: a.Diag, StateDir: ctrl.ConfigDir()})
 	if err := a.Engine.SetRules(f); err != nil && a.rulesErr == nil {
 		a.rulesErr = err
 	}
@@ -113,7 +114,7 @@ func New(opts Options) (*App, error) {
 	a.Policy = local.NewPolicy(f.Local.Policy(f.DryRun), nil)
 	ctrl.SetHooks(app.Hooks{
 		Manual: func(s app.Session, action, message string, res app.Result, took time.Duration) {
-			a.record(rules.ManualRecord(s, rules.Action(action), message, res, took))
+			a.record(manualRecord(s, rules.Action(action), message, res, took))
 			if action == "stopTranscode" {
 				a.Notifier.TranscodeStopped(s, "you", res)
 			} else {
@@ -267,4 +268,16 @@ func (a *App) KillLocal(ctx context.Context, id local.ProcID) (local.KillResult,
 		a.cleanup.Trigger()
 	}
 	return res, err
+}
+
+// manualRecord is the history record of an action the admin took by hand
+// (the window, the tray): action is rules.ActionTerminate,
+// rules.ActionStopTranscode or rules.ActionTerminateUser, took the time the
+// call took.
+func manualRecord(s app.Session, action rules.Action, message string, res app.Result, took time.Duration) history.Record {
+	return history.Record{
+		Time: time.Now(), Kind: history.KindManual, Server: s.Server, SessionID: s.ID, SessionKey: s.SessionKey,
+		User: s.User, Title: s.Title, Player: rules.PlayerLabel(s.Player), Action: string(action), Message: message,
+		Outcome: string(res.Outcome), LatencyMs: rules.Ms(took), Detail: rules.ErrText(res),
+	}
 }

@@ -27,7 +27,7 @@ func (e *Engine) act(j job) {
 		if !j.dryRun {
 			rec.Outcome = OutcomeLogged
 		}
-		rec.LatencyMs = ms(time.Since(j.trigger))
+		rec.LatencyMs = Ms(time.Since(j.trigger))
 		rec.Detail = "would " + string(c.Action)
 		if c.Action == ActionLog {
 			rec.Detail = "log-only rule"
@@ -36,7 +36,7 @@ func (e *Engine) act(j job) {
 		e.logBlock(j)
 	case c.Action == ActionNotify:
 		e.notify(app.Notification{Kind: app.NotifyTerminated, Title: fmt.Sprintf("Rule %q: %s", c.Name, what(j.s)), Body: words.Capitalize(j.reason) + "."})
-		rec.Outcome, rec.LatencyMs = OutcomeNotified, ms(time.Since(j.trigger))
+		rec.Outcome, rec.LatencyMs = OutcomeNotified, Ms(time.Since(j.trigger))
 		e.write(rec)
 	case c.Action == ActionStopTranscode:
 		rec.Message = ""
@@ -47,7 +47,7 @@ func (e *Engine) act(j job) {
 		}
 		rec.Intent = e.intend(rec)
 		res := e.stopTranscode(j.s)
-		rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
+		rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), ErrText(res), Ms(time.Since(j.trigger))
 		e.write(rec)
 		e.notifyResult(j, "Transcode stopped", "Could not stop the transcode", res)
 		if res.Outcome == app.OutcomeDone {
@@ -78,7 +78,7 @@ func (e *Engine) terminate(j job) {
 		}
 	}
 	rec := e.record(j, s)
-	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), errText(res), ms(time.Since(j.trigger))
+	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), ErrText(res), Ms(time.Since(j.trigger))
 	rec.Intent = intent
 	e.write(rec)
 	switch res.Outcome {
@@ -108,7 +108,7 @@ func (e *Engine) terminate(j job) {
 		case j.rule.FallbackStopTranscode:
 			// Retrying cannot help (the server refused the request
 			// itself): stop the transcode as the rule allows.
-			e.escalate(j, s, "fallback: the server refused the terminate request ("+errText(res)+")")
+			e.escalate(j, s, "fallback: the server refused the terminate request ("+ErrText(res)+")")
 		}
 	}
 }
@@ -172,7 +172,7 @@ func (e *Engine) escalate(j job, s app.Session, why string) {
 	}
 	t0 := time.Now()
 	res := e.stopTranscode(s)
-	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), words.Join(why, errText(res)), ms(time.Since(t0))
+	rec.Outcome, rec.Detail, rec.LatencyMs = string(res.Outcome), words.Join(why, ErrText(res)), Ms(time.Since(t0))
 	e.write(rec)
 	e.notifyResult(j, "Transcode stopped", "Could not stop the transcode", res)
 	if res.OK() {

@@ -519,14 +519,6 @@ func TestEngineCloseAbortsActions(t *testing.T) {
 	}
 }
 
-func TestManualRecord(t *testing.T) {
-	s := sess("1", transcoding, player("Plex for Roku", "Roku"), func(s *app.Session) { s.Player.Title = "Den" })
-	r := ManualRecord(s, ActionTerminate, "bye", app.Result{Outcome: app.OutcomeDone}, 12*time.Millisecond)
-	if r.Kind != history.KindManual || r.Action != "terminate" || r.Outcome != "done" || r.Player != "Den (Plex for Roku)" || r.LatencyMs != 12 || r.SessionID != "id1" {
-		t.Errorf("ManualRecord = %+v", r)
-	}
-}
-
 func TestEngineDryRunOffActsOnLoggedSessions(t *testing.T) {
 	f := rulesFile(rule(KindTranscode, func(r *Rule) { r.Name = "tc" }), rule(KindRemote, func(r *Rule) { r.Name = "remote"; r.Action = ActionLog }))
 	f.DryRun = true

@@ -313,7 +313,7 @@ func LivePlayers(st *app.State) []PlayerChoice {
 			continue
 		}
 		seen[id] = true
-		out = append(out, PlayerChoice{MachineIdentifier: id, Label: playerLabel(s.Player) + " · " + s.User + " on " + s.Server, Family: PlayerFamily(s.Player)})
+		out = append(out, PlayerChoice{MachineIdentifier: id, Label: PlayerLabel(s.Player) + " · " + s.User + " on " + s.Server, Family: PlayerFamily(s.Player)})
 	}
 	slices.SortFunc(out, func(a, b PlayerChoice) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)), strings.Compare(a.MachineIdentifier, b.MachineIdentifier))

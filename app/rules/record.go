@@ -19,7 +19,7 @@ func (e *Engine) record(j job, s app.Session) history.Record {
 	}
 	return history.Record{
 		Kind: history.KindRule, Server: s.Server, SessionID: s.ID, SessionKey: s.SessionKey,
-		User: s.User, Title: s.Title, Player: playerLabel(s.Player), Rule: j.rule.Name, Action: action,
+		User: s.User, Title: s.Title, Player: PlayerLabel(s.Player), Rule: j.rule.Name, Action: action,
 		DryRun: j.dryRun, Message: j.message,
 	}
 }
@@ -70,20 +70,9 @@ func (e *Engine) notifyResult(j job, done, failed string, res app.Result) {
 	e.notify(app.Notification{Kind: app.NotifyTerminated, Title: title, Body: body})
 }
 
-// ManualRecord is the history record of an action the admin took by hand
-// (the window, the tray, the command line): action is ActionTerminate or
-// ActionStopTranscode, took the time the call took.
-func ManualRecord(s app.Session, action Action, message string, res app.Result, took time.Duration) history.Record {
-	return history.Record{
-		Time: time.Now(), Kind: history.KindManual, Server: s.Server, SessionID: s.ID, SessionKey: s.SessionKey,
-		User: s.User, Title: s.Title, Player: playerLabel(s.Player), Action: string(action), Message: message,
-		Outcome: string(res.Outcome), LatencyMs: ms(took), Detail: errText(res),
-	}
-}
-
-// playerLabel names a player for history: "Den (Plex for Roku)", or
+// PlayerLabel names a player for history: "Den (Plex for Roku)", or
 // "Plex for Roku (Roku)" when it has no name of its own.
-func playerLabel(p app.Player) string {
+func PlayerLabel(p app.Player) string {
 	if p.Title != "" && p.Product != "" && !strings.EqualFold(p.Title, p.Product) {
 		return p.Title + " (" + p.Product + ")"
 	}
@@ -92,8 +81,9 @@ func playerLabel(p app.Player) string {
 
 func what(s app.Session) string { return s.User + " · " + s.Title }
 
-// errText is the result's error in words; plex errors never hold the token.
-func errText(res app.Result) string {
+// ErrText is the result's error in words for history; plex errors never
+// hold the token.
+func ErrText(res app.Result) string {
 	if res.Err == nil {
 		return ""
 	}
@@ -103,4 +93,5 @@ func errText(res app.Result) string {
 	return res.Err.Error()
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+// Ms writes d in milliseconds, as history's LatencyMs.
+func Ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -72,7 +72,7 @@ func (e *Engine) checkStillThere(v *verification) {
 func (e *Engine) recordGone(v *verification) {
 	rec := e.record(v.j, v.s)
 	rec.Action, rec.Message, rec.Outcome = HistoryVerify, "", OutcomeGone
-	rec.LatencyMs = ms(time.Since(v.since))
+	rec.LatencyMs = Ms(time.Since(v.since))
 	rec.Detail = "ended after terminate"
 	if v.stage == 2 {
 		rec.Detail = "ended after its transcode was stopped"
