@@ -24,7 +24,7 @@ TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps des
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install install-files install-headless uninstall clean \
-  deps-windows windows windows-installer wine-test deb deb-test darwin
+  deps-windows windows review-shots screenshots windows-installer wine-test deb deb-test darwin
 
 all: build
 
@@ -76,6 +76,12 @@ smoke: build build-headless
 # The README's screenshots of the real app (Xvfb, xfce4-panel as tray host).
 screenshots: build
 	./.ci/screenshots ./$(BINARY) docs/screenshots
+
+# Every tab at 800x600 and 1920x1080 in both themes, to look at before a
+# change to the window is done (REVIEW_DIR, not committed).
+REVIEW_DIR ?= /tmp/plexwarden-review
+review-shots: build
+	PLEXWARDEN_SHOTS_REVIEW=1 ./.ci/screenshots ./$(BINARY) $(REVIEW_DIR)
 
 lint: deps-build
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
