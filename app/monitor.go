@@ -72,6 +72,12 @@ type MonitorConfig struct {
 // maxBatch bounds how many queued events one snapshot takes in (Run).
 const maxBatch = 512
 
+// publishGap is the least time between two snapshots made for events
+// (Run): events closer to the last one wait for it together. 200
+// snapshots a second are far more than anyone reads, and each costs a copy
+// of the session list and a pass of every subscriber.
+const publishGap = 4 * time.Millisecond
+
 // fetchBurst is how many fetches may start back to back before
 // MinFetchInterval paces them (MonitorConfig.MinFetchInterval).
 const fetchBurst = 4
@@ -124,19 +130,20 @@ type Monitor struct {
 	// staged are changes applied but not published yet: Run handles every
 	// event already queued before it publishes, so a burst costs one
 	// snapshot, not one each. stagedAt is the earliest event among them.
-	staged    []Change
-	stagedAt  time.Time
-	stagedOK  bool
-	conn      Conn
-	feedUp    bool          // the event stream is open (or there is none): fetches alone can restore Connected
-	accepted  bool          // the server accepted the token once (stream opened or a fetch worked)
-	fatal     error         // ends Run: a token rejected at start with RejectAtStart
-	hold      time.Duration // the last hold after an oversized or "slow down" answer; 0 after a good one
-	seq       uint64
-	fetching  bool
-	again     bool
-	eventTime time.Time // arrival of the event that triggered the pending fetch
-	dirty     bool      // unpublished position/progress updates
+	staged      []Change
+	stagedAt    time.Time
+	stagedOK    bool
+	lastPublish time.Time
+	conn        Conn
+	feedUp      bool          // the event stream is open (or there is none): fetches alone can restore Connected
+	accepted    bool          // the server accepted the token once (stream opened or a fetch worked)
+	fatal       error         // ends Run: a token rejected at start with RejectAtStart
+	hold        time.Duration // the last hold after an oversized or "slow down" answer; 0 after a good one
+	seq         uint64
+	fetching    bool
+	again       bool
+	eventTime   time.Time // arrival of the event that triggered the pending fetch
+	dirty       bool      // unpublished position/progress updates
 	// tombstones are sessions a "stopped" event removed; a fetch that
 	// started before the removal must not bring them back.
 	tombstones map[string]time.Time
@@ -312,6 +319,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 	gate := time.NewTimer(time.Hour)
 	gate.Stop()
 	defer gate.Stop()
+	hold := time.NewTimer(time.Hour) // publishGap (see the events case)
+	hold.Stop()
+	defer hold.Stop()
+	held := false
 	var notBefore time.Time
 	var recent [fetchBurst]time.Time         // the last starts, oldest first
 	ready := func(now time.Time) time.Time { // when a fetch may start
@@ -394,13 +405,27 @@ func (m *Monitor) Run(ctx context.Context) error {
 					break batch
 				}
 			}
-			m.flush()
+			// Under load (the last snapshot is younger than publishGap) the
+			// changes wait for the gap to pass, gathering those that come
+			// meanwhile: at most one snapshot per publishGap, however fast
+			// events come. Otherwise they are published now.
+			if wait := publishGap - time.Since(m.lastPublish); m.stagedOK && wait > 0 {
+				if !held {
+					held = true
+					hold.Reset(wait)
+				}
+			} else {
+				m.flush()
+			}
 			if m.fatal != nil {
 				return m.fatal
 			}
 			if m.dirty {
 				coalesce.Reset(m.cfg.Coalesce)
 			}
+		case <-hold.C:
+			held = false
+			m.flush()
 		case <-coalesce.C:
 			if m.dirty {
 				m.publish(nil, time.Time{})
@@ -777,6 +802,7 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 		touched, delta = nil, false
 	}
 	m.rebuild = false
+	m.lastPublish = time.Now()
 	clear(m.edits)
 	snap := &Snapshot{Server: m.cfg.Server, URL: *m.url.Load(), Demo: m.cfg.Demo, Sessions: m.list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
 	m.last.Store(snap)
