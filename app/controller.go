@@ -315,6 +315,45 @@ func (c *Controller) StopTranscode(ctx context.Context, s Session) Result {
 	return r
 }
 
+// SessionResult is the outcome of an action on one session.
+type SessionResult struct {
+	Session Session
+	Result  Result
+}
+
+// UserSessions returns the live streams of s's user on every server (s
+// itself included), from the latest snapshots, leaving out those on their
+// way out: what "Terminate all of carol's streams…" would stop.
+func (c *Controller) UserSessions(s Session) []Session {
+	var out []Session
+	for _, x := range c.hub.State().Sessions() {
+		if x.Leaving == "" && x.SameUser(&s) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// TerminateUser stops every live stream of s's user on every server (the
+// window's and tray's "Terminate all of carol's streams…"), each with
+// message, or, when message is "", with the default message for its
+// player. Each stream is recorded through Hooks.Manual with the action
+// "terminateUser". The results are in UserSessions' order.
+func (c *Controller) TerminateUser(ctx context.Context, s Session, message string) []SessionResult {
+	var out []SessionResult
+	for _, x := range c.UserSessions(s) {
+		m := message
+		if m == "" {
+			m = DefaultMessage(x)
+		}
+		start := time.Now()
+		r := c.hub.Terminate(ctx, x, m)
+		c.manual(x, "terminateUser", m, r, time.Since(start))
+		out = append(out, SessionResult{Session: x, Result: r})
+	}
+	return out
+}
+
 // DefaultMessage is the terminate message prefilled for s (ui.Backend).
 func (c *Controller) DefaultMessage(s Session) string { return DefaultMessage(s) }
 

@@ -87,6 +87,17 @@ func (s *Session) Key() string {
 	return s.Server + "/id:" + s.ID
 }
 
+// SameUser reports whether s and o are played by the same user: the same
+// Plex account id when both have one, else the same name (any case); an
+// unknown user is nobody's.
+func (s *Session) SameUser(o *Session) bool {
+	if s.UserID != "" && o.UserID != "" {
+		return s.UserID == o.UserID
+	}
+	known := func(name string) bool { return name != "" && name != "(unknown user)" }
+	return known(s.User) && strings.EqualFold(s.User, o.User)
+}
+
 // IsLAN reports whether s plays on the local network: Plex's
 // Session.location when it says, else Player.local when sent, else a
 // private (including IPv6 ULA), loopback or link-local player address,

@@ -108,7 +108,8 @@ func cmdWatch(ctx context.Context, env Env, args []string) error {
 	hub := app.NewHub()
 	det := diag.New(diag.Options{})
 	rec := teeRecorder{out: out, hist: hist}
-	engine := rules.NewEngine(rules.Options{Actor: hub, History: rec, Log: log, Diag: det})
+	// Cool-downs and quota time live next to the rules file.
+	engine := rules.NewEngine(rules.Options{Actor: hub, History: rec, Log: log, Diag: det, StateDir: filepath.Dir(path)})
 	if err := engine.SetRules(file); err != nil {
 		return err
 	}

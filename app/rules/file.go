@@ -6,18 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
-	"path"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/plexwarden/plexwarden/app"
-	"github.com/plexwarden/plexwarden/plex"
 )
 
 // Version is the schema version of the rules file this build writes.
@@ -53,6 +48,7 @@ const (
 	KindPlayer           Kind = "player"           // players, platforms or products
 	KindTimeWindow       Kind = "timeWindow"       // any stream during a time window
 	KindDiagnostic       Kind = "diagnostic"       // players in a transcode storm or a client-identifier collision (app/diag)
+	KindQuota            Kind = "quota"            // users past their playing time per day or week
 )
 
 // Action is what a rule does to a session it matches.
@@ -61,9 +57,22 @@ type Action string
 // The actions.
 const (
 	ActionTerminate     Action = "terminate"     // stop the session with the message (default)
+	ActionTerminateUser Action = "terminateUser" // stop every stream of the session's user, on every server, each with its message
 	ActionStopTranscode Action = "stopTranscode" // kill its transcode only (no message; playback breaks)
 	ActionNotify        Action = "notify"        // desktop notification only
 	ActionLog           Action = "log"           // history only: a per-rule dry run
+)
+
+// Scopes of a cool-down (Rule.CoolDownScope).
+const (
+	CoolDownAll  = "all"  // every new stream of the user (default)
+	CoolDownRule = "rule" // only new streams in the rule's scope
+)
+
+// Periods of a quota (Rule.Period).
+const (
+	PeriodDay  = "day"  // from local midnight (default)
+	PeriodWeek = "week" // from Monday 00:00 local time
 )
 
 // Pick says which sessions go when a count is over its limit.
@@ -100,6 +109,13 @@ type Rule struct {
 	Scope          Scope     `json:"scope,omitzero"`     // the sessions it applies to
 	Exempt         Exempt    `json:"exempt,omitzero"`    // the sessions it never touches
 	Schedule       *Schedule `json:"schedule,omitempty"` // when the rule is active; nil = always
+	// CoolDown: after the rule stopped a stream of a user, that user's new
+	// streams are stopped at once for this long (a temporary block), with
+	// a message saying when they can play again. 0: no cool-down.
+	CoolDown Duration `json:"coolDown,omitempty"`
+	// CoolDownScope is CoolDownAll (default: every new stream of the
+	// user) or CoolDownRule (only new streams in the rule's scope).
+	CoolDownScope string `json:"coolDownScope,omitempty"`
 
 	// transcode, serverTranscodes: also audio-only transcodes.
 	IncludeAudioOnly bool `json:"includeAudioOnly,omitempty"`
@@ -137,12 +153,21 @@ type Rule struct {
 	// diagnostic: "storm" (the player or its user is in a transcode storm)
 	// or "collision" (the player's id is shared with another player).
 	Condition string `json:"condition,omitempty"`
+	// quota: a user's playing time (only transcodes with OnlyTranscodes)
+	// in the rule's scope per Period, counted from the sessions Plex Warden
+	// saw playing; past Quota their streams in scope match. WarnBefore > 0
+	// notifies the admin (and the history) that long before the limit.
+	Quota      Duration `json:"quota,omitempty"`
+	Period     string   `json:"period,omitempty"`
+	WarnBefore Duration `json:"warnBefore,omitempty"`
 }
 
 // Scope limits a rule to some sessions; empty lists mean all.
 type Scope struct {
 	Users   []string `json:"users,omitempty"`   // user names or ids
 	Players []string `json:"players,omitempty"` // patterns: family, product, platform, device, player name or id; * and ? wildcards
+	// Devices are players' machineIdentifiers, matched exactly.
+	Devices []string `json:"devices,omitempty"`
 	Servers []string `json:"servers,omitempty"` // server names
 	// Libraries are library titles or section ids.
 	Libraries []string `json:"libraries,omitempty"`
@@ -155,6 +180,7 @@ type Scope struct {
 type Exempt struct {
 	Users   []string `json:"users,omitempty"`   // user names or ids
 	Players []string `json:"players,omitempty"` // player patterns, as Scope.Players
+	Devices []string `json:"devices,omitempty"` // machineIdentifiers, matched exactly
 	LAN     bool     `json:"lan,omitempty"`     // sessions on the local network
 }
 
@@ -242,25 +268,8 @@ func (e *FileError) Unwrap() error { return e.Err }
 // sourceTranscode, 3 streams for userStreams).
 func DefaultRule(k Kind, name string) Rule {
 	r := Rule{Name: name, Kind: k, Enabled: true, Action: ActionTerminate}
-	switch k {
-	case KindSourceTranscode:
-		r.MinResolution, r.Codecs = "4K", []string{"hevc", "av1"}
-	case KindBandwidth:
-		r.MaxKbps = 20000
-	case KindPaused:
-		r.PausedFor = Duration(30 * time.Minute)
-	case KindUserStreams:
-		r.MaxStreams, r.Pick = 2, PickNewest
-	case KindServerTranscodes:
-		r.MaxTranscodes, r.Pick = 2, PickNewest
-	case KindAddress:
-		r.DenyNetworks = []string{"198.51.100.0/24"}
-	case KindPlayer:
-		r.Players, r.OnlyTranscodes = []string{"web"}, true
-	case KindDiagnostic:
-		r.Condition, r.Action = ConditionStorm, ActionStopTranscode
-	case KindTimeWindow:
-		r.Schedule = &Schedule{From: "01:00", To: "06:00"}
+	if sp, ok := specOf(k); ok && sp.defaults != nil {
+		sp.defaults(&r)
 	}
 	return r
 }
@@ -425,255 +434,4 @@ func Save(path string, f File) error {
 		}
 	}
 	return app.WriteFileAtomic(path, b)
-}
-
-// Validate checks every rule; the error is a *FileError naming the rule
-// and field.
-func (f *File) Validate() error {
-	if f.Version > Version {
-		return &FileError{Rule: -1, Field: "version", Err: fmt.Errorf("schema %d is newer than this build reads (%d)", f.Version, Version)}
-	}
-	if f.Local != nil {
-		if err := f.Local.validate(); err != nil {
-			return err
-		}
-	}
-	names := map[string]int{}
-	for i := range f.Rules {
-		r := &f.Rules[i]
-		fail := func(field, format string, a ...any) error {
-			return &FileError{Rule: i, Name: r.Name, Field: field, Err: fmt.Errorf(format, a...)}
-		}
-		name := strings.TrimSpace(r.Name)
-		if name == "" {
-			return fail("name", "every rule needs a name")
-		}
-		if j, ok := names[strings.ToLower(name)]; ok {
-			return fail("name", "the name is already used by rules[%d]; names must be unique", j)
-		}
-		names[strings.ToLower(name)] = i
-		if _, err := compile(*r); err != nil {
-			var fe *FileError
-			if errors.As(err, &fe) {
-				fe.Rule, fe.Name = i, r.Name
-				return fe
-			}
-			return fail("", "%v", err)
-		}
-	}
-	return nil
-}
-
-// compiled is a validated rule with its lists parsed, ready to match.
-type compiled struct {
-	Rule
-	allow, deny []netip.Prefix
-	sched       *schedule
-	minHeight   int
-	codecs      map[string]bool
-	scopePl     []string // lower-case patterns
-	exemptPl    []string
-	players     []string
-	diag        DiagSource // for KindDiagnostic; nil never matches
-}
-
-var placeholderRE = regexp.MustCompile(`\{[A-Za-z_]+\}`)
-
-// compile checks r and parses its lists. Errors are *FileError with Field
-// set (the caller adds the rule index).
-func compile(r Rule) (*compiled, error) {
-	fail := func(field, format string, a ...any) error {
-		return &FileError{Rule: -1, Field: field, Err: fmt.Errorf(format, a...)}
-	}
-	c := &compiled{Rule: r}
-	if _, ok := kindInfo(r.Kind); !ok {
-		if r.Kind == "" {
-			return nil, fail("kind", "missing; use one of %s", kindList())
-		}
-		return nil, fail("kind", "unknown kind %q; use one of %s", r.Kind, kindList())
-	}
-	switch r.Action {
-	case ActionTerminate, ActionStopTranscode, ActionNotify, ActionLog:
-	case "":
-		c.Action = ActionTerminate
-	default:
-		return nil, fail("action", "unknown action %q; use terminate, stopTranscode, notify or log", r.Action)
-	}
-	if r.Grace < 0 || r.Grace.Std() > 24*time.Hour {
-		return nil, fail("grace", "%s is out of range (0 to 24h)", r.Grace.Std())
-	}
-	if err := checkTemplate(r.Message); err != nil {
-		return nil, fail("message", "%v", err)
-	}
-	for k, v := range r.Messages {
-		if strings.TrimSpace(k) == "" {
-			return nil, fail("messages", "an empty player key")
-		}
-		if err := checkTemplate(v); err != nil {
-			return nil, fail("messages."+k, "%v", err)
-		}
-	}
-	var err error
-	if c.scopePl, err = patterns("scope.players", r.Scope.Players); err != nil {
-		return nil, err
-	}
-	if c.exemptPl, err = patterns("exempt.players", r.Exempt.Players); err != nil {
-		return nil, err
-	}
-	for i, t := range r.Scope.MediaTypes {
-		if !mediaTypes[strings.ToLower(t)] {
-			return nil, fail(fmt.Sprintf("scope.mediaTypes[%d]", i), "unknown media type %q; use movie, episode, track, clip, photo, livetv, video or music", t)
-		}
-	}
-	if r.Schedule != nil {
-		if c.sched, err = parseSchedule(*r.Schedule); err != nil {
-			return nil, err
-		}
-	}
-	if c.allow, err = networks("allowNetworks", r.AllowNetworks); err != nil {
-		return nil, err
-	}
-	if c.deny, err = networks("denyNetworks", r.DenyNetworks); err != nil {
-		return nil, err
-	}
-	switch r.Pick {
-	case "", PickNewest, PickOldest:
-	default:
-		return nil, fail("pick", "%q: use \"newest\" or \"oldest\"", r.Pick)
-	}
-	switch r.Kind {
-	case KindSourceTranscode:
-		if r.MinResolution == "" && len(r.Codecs) == 0 {
-			return nil, fail("minResolution", "set minResolution (e.g. \"4K\") and/or codecs (e.g. [\"hevc\", \"av1\"])")
-		}
-		if r.MinResolution != "" {
-			c.minHeight = plex.ResolutionHeight(plex.ResolutionLabel(r.MinResolution, 0))
-			if c.minHeight == 0 {
-				return nil, fail("minResolution", "%q is not a resolution; use 8K, 4K, 1440p, 1080p, 720p, 576p, 480p or SD", r.MinResolution)
-			}
-		}
-		c.codecs = map[string]bool{}
-		for i, k := range r.Codecs {
-			if strings.TrimSpace(k) == "" {
-				return nil, fail(fmt.Sprintf("codecs[%d]", i), "an empty codec")
-			}
-			c.codecs[plex.CodecName(strings.TrimSpace(k))] = true
-		}
-		if r.RequireBoth && (r.MinResolution == "" || len(r.Codecs) == 0) {
-			return nil, fail("requireBoth", "needs both minResolution and codecs")
-		}
-	case KindBandwidth:
-		if r.MaxKbps <= 0 {
-			return nil, fail("maxKbps", "set a limit above 0 (kbps, e.g. 20000 for 20 Mbps)")
-		}
-	case KindPaused:
-		if r.PausedFor.Std() < time.Second {
-			return nil, fail("pausedFor", "set how long a pause may last, at least 1s (e.g. \"30m\")")
-		}
-	case KindUserStreams:
-		if r.MaxStreams < 1 {
-			return nil, fail("maxStreams", "set the streams (or addresses) a user may have at once, at least 1")
-		}
-	case KindServerTranscodes:
-		if r.MaxTranscodes < 1 {
-			return nil, fail("maxTranscodes", "set the transcodes a server may run at once, at least 1 (for none at all use a transcode rule)")
-		}
-	case KindAddress:
-		if len(r.AllowNetworks) == 0 && len(r.DenyNetworks) == 0 {
-			return nil, fail("denyNetworks", "set denyNetworks and/or allowNetworks (IPs or CIDRs)")
-		}
-	case KindPlayer:
-		if len(r.Players) == 0 {
-			return nil, fail("players", "list the players to match (e.g. [\"web\"], [\"Plex for Roku\"])")
-		}
-		if c.players, err = patterns("players", r.Players); err != nil {
-			return nil, err
-		}
-	case KindTimeWindow:
-		if r.Schedule == nil {
-			return nil, fail("schedule", "a timeWindow rule needs a schedule ({\"from\": \"23:00\", \"to\": \"06:00\"})")
-		}
-	case KindDiagnostic:
-		switch r.Condition {
-		case ConditionStorm, ConditionCollision:
-		default:
-			return nil, fail("condition", "%q: use \"storm\" or \"collision\"", r.Condition)
-		}
-	}
-	return c, nil
-}
-
-func kindList() string {
-	var ks []string
-	for _, k := range Kinds() {
-		ks = append(ks, string(k.Kind))
-	}
-	return strings.Join(ks, ", ")
-}
-
-var mediaTypes = map[string]bool{"movie": true, "episode": true, "track": true, "clip": true, "photo": true, "livetv": true, "video": true, "music": true}
-
-// checkTemplate reports an unknown {placeholder}.
-// MaxMessageLen is the longest message template a rule may have, in
-// characters. Plex carries the message in the terminate request's query
-// string: a very long one is refused by the server (414) and the stream
-// keeps playing, and players show a few lines at most.
-const MaxMessageLen = 500
-
-// maxRendered bounds a message once its placeholders are filled in (a
-// long title); longer ones are cut with "…".
-const maxRendered = 700
-
-func checkTemplate(s string) error {
-	if n := utf8.RuneCountInString(s); n > MaxMessageLen {
-		return fmt.Errorf("the message is %d characters long; the limit is %d (Plex sends it in the request's address, players show a few lines)", n, MaxMessageLen)
-	}
-	for _, p := range placeholderRE.FindAllString(s, -1) {
-		if !knownPlaceholders[strings.ToLower(p)] {
-			return fmt.Errorf("unknown placeholder %s; use {user} {title} {player} {platform} {product} {quality} {rule} {reason}", p)
-		}
-	}
-	return nil
-}
-
-func patterns(field string, list []string) ([]string, error) {
-	out := make([]string, 0, len(list))
-	for i, p := range list {
-		p = strings.ToLower(strings.TrimSpace(p))
-		if p == "" {
-			return nil, &FileError{Rule: -1, Field: fmt.Sprintf("%s[%d]", field, i), Err: errors.New("an empty pattern")}
-		}
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, &FileError{Rule: -1, Field: fmt.Sprintf("%s[%d]", field, i), Err: fmt.Errorf("bad pattern %q", list[i])}
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func networks(field string, list []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for i, s := range list {
-		s = strings.TrimSpace(s)
-		var p netip.Prefix
-		var err error
-		if strings.Contains(s, "/") {
-			p, err = netip.ParsePrefix(s)
-			p = p.Masked()
-		} else {
-			var a netip.Addr
-			a, err = netip.ParseAddr(s)
-			a = a.Unmap()
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		if err != nil {
-			return nil, &FileError{Rule: -1, Field: fmt.Sprintf("%s[%d]", field, i),
-				Err: fmt.Errorf("%q is not an IP address or CIDR (e.g. 203.0.113.7, 10.0.0.0/8, 2001:db8::/32)", s)}
-		}
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96) // ::ffff:10.0.0.0/104 is 10.0.0.0/8
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }

@@ -9,10 +9,13 @@ import (
 	"github.com/plexwarden/plexwarden/app"
 )
 
-var knownPlaceholders = map[string]bool{
-	"{user}": true, "{title}": true, "{player}": true, "{platform}": true,
-	"{product}": true, "{quality}": true, "{rule}": true, "{reason}": true,
-}
+var knownPlaceholders = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range Placeholders {
+		m[p] = true
+	}
+	return m
+}()
 
 // Family is a group of players that share their settings menus, used as a
 // key for per-player messages and in player patterns.
@@ -160,8 +163,10 @@ func template(r Rule, s app.Session) string {
 	if strings.TrimSpace(r.Message) != "" {
 		return r.Message
 	}
-	ki, _ := kindInfo(r.Kind)
-	return ki.DefaultMessage
+	if sp, ok := specOf(r.Kind); ok {
+		return sp.DefaultMessage
+	}
+	return ""
 }
 
 // RenderMessage is the message rule r would show on session s, with every

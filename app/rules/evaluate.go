@@ -1,0 +1,254 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/plexwarden/plexwarden/app"
+)
+
+// ident names one stream for "acted on at most once": its sessionKey (or
+// Session id when there is no sessionKey) plus the player's id. Not the
+// Session id alone: a session listed first without one (docs/plex-api.md
+// §6.3) must stay the same stream when the id appears.
+func ident(s app.Session) string {
+	return s.Key() + "|" + s.Player.MachineIdentifier
+}
+
+// sameStream reports whether a and b (same Key) are the same playback, not
+// a sessionKey reused by another stream.
+func sameStream(a, b app.Session) bool {
+	if a.ID != "" && b.ID != "" {
+		return a.ID == b.ID
+	}
+	return a.Player.MachineIdentifier == b.Player.MachineIdentifier
+}
+
+// Observe takes a monitor update. It runs on the monitor's goroutine and
+// returns at once: it evaluates the rules (cheap) and hands actions to
+// goroutines of its own, so a session with grace 0 is acted on within the
+// update that made it match.
+func (e *Engine) Observe(up app.Update) {
+	sn := up.Snapshot
+	if sn == nil {
+		return
+	}
+	trigger := up.Event
+	if trigger.IsZero() {
+		trigger = time.Now()
+	}
+	now := e.now()
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	if _, ok := e.snaps[sn.Server]; !ok {
+		e.servers = append(e.servers, sn.Server)
+	}
+	e.snaps[sn.Server] = sn
+	if ch, ok := e.updated[sn.Server]; ok {
+		close(ch)
+		delete(e.updated, sn.Server)
+	}
+	gone := e.confirmGoneLocked(sn)
+	jobs := e.evaluateLocked(now, trigger)
+	e.mu.Unlock()
+	for _, v := range gone {
+		e.recordGone(v)
+	}
+	e.launch(jobs)
+}
+
+// confirmGoneLocked ends the verifications of sessions the snapshot no
+// longer lists.
+func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
+	var gone []*verification
+	for id, v := range e.verifying {
+		if v.s.Server != sn.Server {
+			continue
+		}
+		if _, ok := find(sn.Sessions, v.s); !ok {
+			gone = append(gone, v)
+			delete(e.verifying, id)
+		}
+	}
+	return gone
+}
+
+func find(list []app.Session, s app.Session) (app.Session, bool) {
+	for _, x := range list {
+		if x.Key() == s.Key() && sameStream(x, s) {
+			return x, true
+		}
+	}
+	return app.Session{}, false
+}
+
+// liveSessionsLocked returns the sessions of connected servers: stale
+// lists of lost servers are not acted on. The result is read-only (with one
+// server it is that snapshot's own slice).
+func (e *Engine) liveSessionsLocked() []app.Session {
+	var live []*app.Snapshot
+	n := 0
+	for _, srv := range e.servers {
+		if sn := e.snaps[srv]; sn != nil && sn.Conn.Status == app.Connected {
+			live = append(live, sn)
+			n += len(sn.Sessions)
+		}
+	}
+	if len(live) == 1 {
+		return live[0].Sessions
+	}
+	out := make([]app.Session, 0, n)
+	for _, sn := range live {
+		out = append(out, sn.Sessions...)
+	}
+	return out
+}
+
+// evaluateLocked applies the rules to the live sessions: it starts grace
+// delays, drops those whose session stopped matching, and returns the
+// actions due now (marked as acted).
+func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
+	if e.closed {
+		return nil
+	}
+	sessions := e.liveSessionsLocked()
+	e.pruneLocked(now, sessions)
+	if e.paused || (len(e.rules) == 0 && len(e.blocks) == 0) {
+		clear(e.pending)
+		clear(e.counted) // nothing is counted while the rules are paused
+		e.wakeAt, e.accountAt = time.Time{}, time.Time{}
+		return nil
+	}
+	jobs := e.accountLocked(now, sessions)
+	var wake time.Time
+	var matched map[actKey]bool
+	ids := make([]string, len(sessions)) // ident of each session, made once when needed
+	// A stream a rule is terminating (now or before) is leaving: the
+	// counting kinds, evaluated after the others, do not count it.
+	claimed := func(i int) bool {
+		if len(e.claimed) == 0 {
+			return false
+		}
+		if ids[i] == "" {
+			ids[i] = ident(sessions[i])
+		}
+		_, ok := e.claimed[ids[i]]
+		return ok
+	}
+	for _, c := range countingLast(e.rules) {
+		if !c.Enabled {
+			continue
+		}
+		hits, w := c.evaluate(sessions, now, claimed)
+		wake = earliest(wake, w)
+		for _, h := range hits {
+			if ids[h.i] == "" {
+				ids[h.i] = ident(sessions[h.i])
+			}
+			id := ids[h.i]
+			k := actKey{c.Name, id}
+			if _, done := e.acted[k]; done {
+				continue
+			}
+			terminates := c.terminates() && !e.file.DryRun
+			if _, ok := e.claimed[id]; ok && terminates {
+				continue // another rule terminated it already; never twice
+			}
+			if matched == nil {
+				matched = map[actKey]bool{}
+			}
+			matched[k] = true
+			trig := trigger
+			if p, ok := e.pending[k]; ok {
+				if now.Before(p.due) {
+					wake = earliest(wake, p.due)
+					continue
+				}
+				delete(e.pending, k)
+				trig = p.trigger
+			} else if c.Grace > 0 {
+				due := now.Add(c.Grace.Std())
+				e.pending[k] = &pending{due: due, trigger: trigger}
+				wake = earliest(wake, due)
+				continue
+			}
+			e.acted[k] = now
+			e.seen[id] = now
+			if terminates {
+				e.claimed[id] = now
+			}
+			s := sessions[h.i]
+			reason := c.reasonOf(h, &s, now)
+			jobs = append(jobs, job{rule: c, s: s, reason: reason, message: render(c.Rule, s, reason), dryRun: e.file.DryRun, trigger: trig})
+		}
+	}
+	bj, bw := e.enforceBlocksLocked(sessions, now, trigger)
+	jobs, wake = append(jobs, bj...), earliest(wake, bw)
+	for k := range e.pending {
+		if !matched[k] {
+			e.opts.Log.Info("rule no longer matches after its grace delay began; nothing done", "rule", k.rule, "session", k.session)
+			delete(e.pending, k)
+		}
+	}
+	e.wakeAt = wake
+	return jobs
+}
+
+// countingLast returns rules with the counting kinds (streams per user,
+// transcodes per server) after the others, each group in file order, so
+// that a count never includes a stream another rule stops in the same
+// pass.
+func countingLast(rules []*compiled) []*compiled {
+	n := 0
+	for _, c := range rules {
+		if c.spec.count != nil {
+			n++
+		}
+	}
+	if n == 0 || n == len(rules) {
+		return rules
+	}
+	out := make([]*compiled, 0, len(rules))
+	for _, c := range rules {
+		if c.spec.count == nil {
+			out = append(out, c)
+		}
+	}
+	for _, c := range rules {
+		if c.spec.count != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pruneLocked forgets sessions acted on that have not been live for a while.
+func (e *Engine) pruneLocked(now time.Time, live []app.Session) {
+	if len(e.seen) == 0 {
+		return
+	}
+	if now.Sub(e.lastPrune) < time.Minute {
+		return
+	}
+	e.lastPrune = now
+	for i := range live {
+		id := ident(live[i])
+		if _, ok := e.seen[id]; ok {
+			e.seen[id] = now // still playing: remember it
+		}
+	}
+	for id, at := range e.seen {
+		if _, v := e.verifying[id]; v || now.Sub(at) < forgetAfter {
+			continue
+		}
+		delete(e.seen, id)
+		delete(e.claimed, id)
+		for k := range e.acted {
+			if k.session == id {
+				delete(e.acted, k)
+			}
+		}
+	}
+}
