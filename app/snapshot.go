@@ -149,7 +149,11 @@ type State struct {
 
 // Sessions returns all sessions of all servers.
 func (s *State) Sessions() []Session {
-	var out []Session
+	n := 0
+	for _, sn := range s.Servers {
+		n += len(sn.Sessions)
+	}
+	out := make([]Session, 0, n)
 	for _, sn := range s.Servers {
 		out = append(out, sn.Sessions...)
 	}
