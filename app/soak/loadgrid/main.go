@@ -46,6 +46,13 @@ import (
 
 const token = "loadgrid-token"
 
+// reactGap is the time between two new sessions of a reaction run
+// (-reaction-gap). A new session costs watch up to four fetches (the new
+// session, its playing event, the resync after the terminate, the stop);
+// watch starts at most four in any second, so sessions a second apart
+// would measure that pacing, not the reaction.
+var reactGap time.Duration
+
 func main() {
 	bin := flag.String("bin", "./plexwarden-headless", "the plexwarden binary whose watch is measured")
 	sizes := flag.String("sessions", "10,200,2000,5000", "session counts of the lag grid")
@@ -53,6 +60,7 @@ func main() {
 	dur := flag.Duration("duration", 10*time.Second, "length of each lag run")
 	reactSizes := flag.String("reaction-sessions", "10,2000", "session counts of the reaction runs (empty: none)")
 	reactN := flag.Int("reaction-runs", 40, "new transcoding sessions per reaction run")
+	flag.DurationVar(&reactGap, "reaction-gap", 2*time.Second, "time between two new sessions of a reaction run")
 	who := flag.String("reaction-who", "watch,floor,peer", "whose reaction to measure")
 	peer := flag.String("peer", "", "internal: run as the peer (the ported Plexopedia script) against this URL")
 	flag.Parse()
@@ -360,7 +368,14 @@ func reactionRun(ctx context.Context, bin, who string, n, runs int) ([]time.Dura
 		}
 		defer w.stop()
 		go func() {
-			for range w.lines {
+			var inner []time.Duration
+			for l := range w.lines {
+				if v, ok := l["latencyMs"].(float64); ok && l["kind"] == "action" {
+					inner = append(inner, time.Duration(v*float64(time.Millisecond)))
+				}
+			}
+			if len(inner) > 0 {
+				fmt.Fprintf(os.Stderr, "loadgrid: watch's own latency (event read → terminate answered, its action lines), %d sessions: p50 %s, p99 %s\n", n, ms(pct(inner, 50)), ms(pct(inner, 99)))
 			}
 		}()
 	case "peer":
@@ -410,7 +425,7 @@ func reactionRun(ctx context.Context, bin, who string, n, runs int) ([]time.Dura
 			return nil, fmt.Errorf("no terminate within 5 s (run %d)", i)
 		}
 		out = append(out, calls[before].Time.Sub(time.Unix(0, firstEvent.Load())))
-		time.Sleep(time.Second) // apart, as sessions start (and as BenchmarkReaction spaces them)
+		time.Sleep(reactGap) // apart, as sessions start
 	}
 	return out, nil
 }
