@@ -72,11 +72,19 @@ type MonitorConfig struct {
 // maxBatch bounds how many queued events one snapshot takes in (Run).
 const maxBatch = 512
 
-// publishGap is the least time between two snapshots made for events
-// (Run): events closer to the last one wait for it together. 200
-// snapshots a second are far more than anyone reads, and each costs a copy
-// of the session list and a pass of every subscriber.
-const publishGap = 4 * time.Millisecond
+// publishGap bounds the least time between two snapshots made for events
+// (Run, Monitor.gap): events closer to the last one wait for it together.
+// 100 snapshots a second are more than anyone reads (the window applies at
+// most 10), and each costs a copy of the session list and a pass of every
+// subscriber: at 2,000 sessions × 500 changes/s, a 4 ms gap used 56–64 %
+// of a core, 10 ms 39–43 % (docs/BENCHMARKS.md), for a few ms more lag.
+const publishGap = 10 * time.Millisecond
+
+// gapFactor: the gap is this many times what the last snapshot cost
+// (within publishGap), so publishing takes at most about a tenth of the
+// monitor's time, and small servers, whose snapshots cost microseconds,
+// publish every event at once.
+const gapFactor = 10
 
 // fetchBurst is how many fetches may start back to back before
 // MinFetchInterval paces them (MonitorConfig.MinFetchInterval).
@@ -130,10 +138,13 @@ type Monitor struct {
 	// staged are changes applied but not published yet: Run handles every
 	// event already queued before it publishes, so a burst costs one
 	// snapshot, not one each. stagedAt is the earliest event among them.
-	staged      []Change
-	stagedAt    time.Time
-	stagedOK    bool
+	staged   []Change
+	stagedAt time.Time
+	stagedOK bool
+	// lastPublish is when the last snapshot began, publishCost what it
+	// took with its subscribers (Monitor.gap).
 	lastPublish time.Time
+	publishCost time.Duration
 	conn        Conn
 	feedUp      bool          // the event stream is open (or there is none): fetches alone can restore Connected
 	accepted    bool          // the server accepted the token once (stream opened or a fetch worked)
@@ -409,7 +420,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			// changes wait for the gap to pass, gathering those that come
 			// meanwhile: at most one snapshot per publishGap, however fast
 			// events come. Otherwise they are published now.
-			if wait := publishGap - time.Since(m.lastPublish); m.stagedOK && wait > 0 {
+			if wait := m.gap() - time.Since(m.lastPublish); m.stagedOK && wait > 0 {
 				if !held {
 					held = true
 					hold.Reset(wait)
@@ -785,6 +796,7 @@ func (m *Monitor) setConn(c Conn) {
 // fetch, a sort. Update.Delta and Touched tell subscribers which sessions
 // differ from the previous snapshot, so they need not look at the rest.
 func (m *Monitor) publish(changes []Change, eventTime time.Time) {
+	m.lastPublish = time.Now()
 	if m.stagedOK {
 		changes = append(m.staged, changes...)
 		if eventTime.IsZero() || (!m.stagedAt.IsZero() && m.stagedAt.Before(eventTime)) {
@@ -802,7 +814,6 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 		touched, delta = nil, false
 	}
 	m.rebuild = false
-	m.lastPublish = time.Now()
 	clear(m.edits)
 	snap := &Snapshot{Server: m.cfg.Server, URL: *m.url.Load(), Demo: m.cfg.Demo, Sessions: m.list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
 	m.last.Store(snap)
@@ -810,6 +821,13 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 	for _, fn := range m.subs {
 		fn(up)
 	}
+	m.publishCost = time.Since(m.lastPublish)
+}
+
+// gap is the least time between two snapshots made for events: gapFactor
+// times the last one's cost, at most publishGap.
+func (m *Monitor) gap() time.Duration {
+	return min(publishGap, gapFactor*m.publishCost)
 }
 
 // stage records changes applied from an event (at: its arrival) for the
