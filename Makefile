@@ -24,7 +24,7 @@ TEST_PKGS := xvfb xauth dbus gnome-keyring imagemagick xdotool ffmpeg procps des
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build build-headless release run demo test test-go smoke lint bench fuzz soak measure package install install-files install-headless uninstall clean \
-  deps-windows windows review-shots screenshots windows-installer wine-test deb deb-test darwin
+  deps-windows windows review-shots screenshots windows-installer wine-test deb deb-test darwin loadgrid
 
 all: build
 
@@ -90,6 +90,15 @@ lint: deps-build
 
 bench: deps
 	./.ci/with-session $(GO) test -run '^$$' -bench . -benchmem -count=1 ./... | tee bench.out
+
+# Lag, CPU and RSS of `watch --json` against a stand-in server for a grid
+# of sessions × state changes per second, and reaction time beside the
+# floor and the ported Plexopedia script, measured from outside the process
+# (app/soak/loadgrid; about 15 minutes; docs/BENCHMARKS.md). Not part of
+# `make test`. Narrow it with e.g. LOADGRID="-sessions 2000 -rates 500".
+LOADGRID ?=
+loadgrid: build-headless
+	$(GO) run ./app/soak/loadgrid -bin ./$(HEADLESS) $(LOADGRID)
 
 # The fault-injection soak (app/soak) for SOAK (5m): two thirds in-process
 # faults against the real chain, one third SIGKILLs of the real binary's

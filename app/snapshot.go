@@ -129,6 +129,16 @@ type Update struct {
 	// Event is the time the SSE event that caused this update arrived,
 	// zero for polls; used to measure reaction time.
 	Event time.Time
+	// Delta: the snapshot differs from the server's previous one (Seq-1)
+	// only in the sessions of Touched (their new values, play position
+	// and transcode progress included) and those Changes ends, so a
+	// subscriber that follows the list can apply just those (O(changed))
+	// instead of reading every session. False after a fetch, and in any
+	// update not made by a Monitor: then anything may differ.
+	Delta bool
+	// Touched are the sessions whose values changed since Seq-1, when
+	// Delta, in the snapshot's order.
+	Touched []Session
 }
 
 // State aggregates the latest snapshot of every server for the UI and tray.
@@ -139,7 +149,11 @@ type State struct {
 
 // Sessions returns all sessions of all servers.
 func (s *State) Sessions() []Session {
-	var out []Session
+	n := 0
+	for _, sn := range s.Servers {
+		n += len(sn.Sessions)
+	}
+	out := make([]Session, 0, n)
 	for _, sn := range s.Servers {
 		out = append(out, sn.Sessions...)
 	}

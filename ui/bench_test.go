@@ -36,11 +36,12 @@ func bigState(n int) *app.State {
 }
 
 // BenchmarkApply measures the one door's work on the UI goroutine for a
-// snapshot of 1,000 sessions: rows rebuilt, filtered and sorted, status
+// snapshot of up to 2,000 sessions (issue 13 asks for under 16 ms, one
+// frame, at 2,000): rows rebuilt, filtered and sorted, status
 // lines, tray model, and the table re-rendered (the test driver paints
 // the visible cells in software, as a real frame would).
 func BenchmarkApply(b *testing.B) {
-	for _, n := range []int{100, 1000} {
+	for _, n := range []int{100, 1000, 2000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			a := test.NewTempApp(b)
 			u := New(a, newFakeBackend(), Options{TrayHost: true, Now: func() time.Time { return testNow }})
@@ -61,17 +62,26 @@ func BenchmarkApply(b *testing.B) {
 }
 
 // BenchmarkApplyOnly is apply without painting: the cost that blocks the
-// UI goroutine per hand-over.
+// UI goroutine per hand-over, at 1,000 and 2,000 sessions.
 func BenchmarkApplyOnly(b *testing.B) {
-	a := test.NewTempApp(b)
-	u := New(a, newFakeBackend(), Options{TrayHost: true, Now: func() time.Time { return testNow }})
-	b.Cleanup(func() { u.Stop(); u.bg.Wait() })
-	u.Window().Resize(windowSize)
-	states := [2]*app.State{bigState(1000), bigState(1000)}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		u.apply(states[i%2])
-		i++
+	for _, n := range []int{1000, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			a := test.NewTempApp(b)
+			u := New(a, newFakeBackend(), Options{TrayHost: true, Now: func() time.Time { return testNow }})
+			b.Cleanup(func() { u.Stop(); u.bg.Wait() })
+			u.Window().Resize(windowSize)
+			states := [2]*app.State{bigState(n), bigState(n)}
+			states[1].Servers[0].Sessions[0].State = "paused" // consecutive states differ
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			i := 0
+			for b.Loop() {
+				u.apply(states[i%2])
+				i++
+			}
+			// The CPU time of the process per apply: on a shared machine the
+			// wall time (ns/op) includes waiting for a core.
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(i), "cpu-ms/op")
+		})
 	}
 }

@@ -123,9 +123,17 @@ func sortGrouped(list []app.Session, o sessionOrder, servers []string) {
 		}
 		return len(servers)
 	}
-	slices.SortStableFunc(list, func(a, b app.Session) int {
+	// Sort positions, stably, and place each session once: the sessions
+	// are hundreds of bytes each, and a stable sort moves its elements
+	// O(n log² n) times (2,000 sessions: most of the apply time).
+	idx := make([]int32, len(list))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(i, j int32) int {
+		a, b := &list[i], &list[j]
 		if grouped {
-			if c := cmp.Compare(group(&a), group(&b)); c != 0 {
+			if c := cmp.Compare(group(a), group(b)); c != 0 {
 				return c
 			}
 			if c := cmp.Compare(a.Server, b.Server); c != 0 { // servers not listed
@@ -133,16 +141,21 @@ func sortGrouped(list []app.Session, o sessionOrder, servers []string) {
 			}
 		}
 		if o.col == nil {
-			if c := cmp.Compare(rank(&a), rank(&b)); c != 0 {
+			if c := cmp.Compare(rank(a), rank(b)); c != 0 {
 				return c
 			}
-			return tieBreak(&a, &b)
+			return tieBreak(a, b)
 		}
-		if c := o.compare(&a, &b, cellEnv{}); c != 0 {
+		if c := o.compare(a, b, cellEnv{}); c != 0 {
 			return c
 		}
-		return tieBreak(&a, &b)
+		return tieBreak(a, b)
 	})
+	sorted := make([]app.Session, len(list))
+	for k, i := range idx {
+		sorted[k] = list[i]
+	}
+	copy(list, sorted)
 }
 
 // rank orders decisions for the default sort: transcodes first.

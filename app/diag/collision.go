@@ -34,42 +34,6 @@ func (d *Detector) replaced(p *player, ended, started stamped, now time.Time) (F
 	return d.collision(p, CauseReplaced, e, s, gap, ev, times, now)
 }
 
-// shared checks the live sessions of a snapshot for two of one player id
-// that report different products or devices.
-func (d *Detector) shared(sn *app.Snapshot, now time.Time) []Finding {
-	var out []Finding
-	byID := map[string][]int{}
-	for i := range sn.Sessions {
-		s := sn.Sessions[i]
-		if id := s.Player.MachineIdentifier; id != "" && countable(s) {
-			byID[id] = append(byID[id], i)
-		}
-	}
-	for _, idx := range byID {
-		if len(idx) < 2 {
-			continue
-		}
-		for x := 0; x < len(idx); x++ {
-			for y := x + 1; y < len(idx); y++ {
-				a, b := sn.Sessions[idx[x]], sn.Sessions[idx[y]]
-				if !differs(a.Player.Product, b.Player.Product) && !differs(a.Player.Device, b.Player.Device) {
-					continue
-				}
-				if a.FirstSeen.After(b.FirstSeen) {
-					a, b = b, a
-				}
-				p := d.player(b, now)
-				ta, tb := seenAtOr(a, now), seenAtOr(b, now)
-				ev := []EvidenceItem{evidence(RoleLive, a, ta), evidence(RoleLive, b, tb)}
-				if f, ok := d.collision(p, CauseShared, a, b, 0, ev, []time.Time{ta, tb}, now); ok {
-					out = append(out, f)
-				}
-			}
-		}
-	}
-	return out
-}
-
 // seenAtOr is when the monitor first saw s, or now if it does not say.
 func seenAtOr(s app.Session, now time.Time) time.Time {
 	if s.FirstSeen.IsZero() {

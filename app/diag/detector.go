@@ -129,9 +129,9 @@ type Detector struct {
 	mu        sync.Mutex
 	players   map[pkey]*player
 	users     map[pkey]*counter
-	live      map[string]map[string]int // server → player id → live sessions
-	seen      map[string]time.Time      // counted identifiers → when
-	seenQueue []seenAt                  // the same, oldest first, for pruning
+	live      map[string]*liveIndex // by server
+	seen      map[string]time.Time  // counted identifiers → when
+	seenQueue []seenAt              // the same, oldest first, for pruning
 	lastSweep time.Time
 }
 
@@ -211,7 +211,7 @@ func New(opts Options) *Detector {
 		opts:    opts,
 		players: map[pkey]*player{},
 		users:   map[pkey]*counter{},
-		live:    map[string]map[string]int{},
+		live:    map[string]*liveIndex{},
 		seen:    map[string]time.Time{},
 	}
 }
@@ -235,13 +235,12 @@ func (d *Detector) Observe(up app.Update) []Finding {
 	defer d.mu.Unlock()
 	now := d.opts.Clock() // under the lock, so times reach the counters in order
 
-	live := make(map[string]int, len(sn.Sessions))
-	for i := range sn.Sessions {
-		if id := sn.Sessions[i].Player.MachineIdentifier; id != "" && countable(sn.Sessions[i]) {
-			live[id]++
-		}
+	live := d.live[sn.Server]
+	if live == nil {
+		live = newLiveIndex()
+		d.live[sn.Server] = live
 	}
-	d.live[sn.Server] = live
+	live.observe(up)
 
 	var out []Finding
 	var touchedP []*player
@@ -267,7 +266,7 @@ func (d *Detector) Observe(up app.Update) []Finding {
 			touch(p, u)
 		}
 	}
-	out = append(out, d.shared(sn, now)...)
+	out = append(out, d.shared(live, now)...)
 	for _, p := range touchedP {
 		if f, ok := d.checkPlayerStorm(p, now); ok {
 			out = append(out, f)
@@ -427,7 +426,7 @@ func (d *Detector) sweep(now time.Time) {
 
 // idle reports whether a player can be forgotten.
 func (d *Detector) idle(p *player, now time.Time) bool {
-	return d.live[p.key.server][p.key.id] == 0 && p.collision == nil && p.cnt.storm == nil &&
+	return d.live[p.key.server].count(p.key.id) == 0 && p.collision == nil && p.cnt.storm == nil &&
 		now.Sub(p.lastActive) > d.opts.Retain
 }
 
@@ -456,7 +455,7 @@ func (d *Detector) evictPlayer() {
 }
 
 func (d *Detector) busy(p *player) bool {
-	return d.live[p.key.server][p.key.id] > 0 || p.collision != nil || p.cnt.storm != nil
+	return d.live[p.key.server].count(p.key.id) > 0 || p.collision != nil || p.cnt.storm != nil
 }
 
 // evictUser makes room for one more user counter: the least recently

@@ -106,7 +106,7 @@ func (d *Detector) Players() []PlayerSummary {
 		ps := PlayerSummary{
 			Server: k.server, PlayerID: k.id, Title: p.title,
 			Products: slices.Clone(p.products), Devices: slices.Clone(p.devices), Users: slices.Clone(p.users),
-			Live:   d.live[k.server][k.id],
+			Live:   d.live[k.server].count(k.id),
 			Starts: n.Sessions, Transcodes: n.Transcodes,
 			LastSeen:  p.lastActive,
 			Collision: p.collision != nil && now.Sub(p.collision.last) <= d.opts.Hold,
