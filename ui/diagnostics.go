@@ -118,7 +118,7 @@ func newDiagView(u *UI, b DiagBackend) *diagView {
 	v.tlEmpty = newLabel("", widget.LowImportance)
 	v.tlEmpty.Alignment = fyne.TextAlignCenter
 	v.tlEmpty.Wrapping = fyne.TextWrapWord
-	v.tlArea = container.NewStack(v.table, container.NewCenter(v.tlEmpty))
+	v.tlArea = grid.stack(container.NewCenter(v.tlEmpty))
 	v.detail = widget.NewLabel("")
 	v.detail.Wrapping = fyne.TextWrapWord
 	v.detail.Selectable = true // keys and ids are for copying

@@ -271,7 +271,7 @@ func newHistoryView(u *UI, b HistoryBackend) *historyView {
 	v.empty = newLabel("", widget.LowImportance)
 	v.empty.Alignment = fyne.TextAlignCenter
 	v.empty.Wrapping = fyne.TextWrapWord
-	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
+	v.area = v.grid.stack(container.NewCenter(v.empty))
 
 	v.heading = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.heading.Truncation = fyne.TextTruncateEllipsis

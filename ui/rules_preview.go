@@ -54,11 +54,11 @@ func newPreviewPane(v *rulesView) *previewPane {
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Hide()
-	p.table = newDataTable(func() []rules.PreviewItem { return p.items }, previewColumns(p), nil).
-		build(func(id widget.TableCellID) { p.onSelected(v, id) })
+	grid := newDataTable(func() []rules.PreviewItem { return p.items }, previewColumns(p), nil)
+	p.table = grid.build(func(id widget.TableCellID) { p.onSelected(v, id) })
 	p.empty = newLabel("", widget.LowImportance)
 	p.empty.Alignment = fyne.TextAlignCenter
-	p.area = container.NewStack(p.table, container.NewCenter(p.empty))
+	p.area = grid.stack(container.NewCenter(p.empty))
 	p.top = container.NewVBox(container.NewBorder(nil, nil, p.head, p.count), p.note)
 	p.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), p.top), nil, nil, nil, p.area)
 	return p

@@ -80,7 +80,7 @@ func newSessionsView(u *UI) *sessionsView {
 	v.empty.Alignment = fyne.TextAlignCenter
 	v.empty.Wrapping = fyne.TextWrapWord
 	v.empty.Importance = widget.LowImportance
-	v.area = container.NewStack(v.table, container.NewCenter(v.empty))
+	v.area = v.grid.stack(container.NewCenter(v.empty))
 
 	v.details = newDetailsPane(u)
 	v.tableSelection = tableSelection[string, app.Session]{

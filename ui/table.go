@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -34,6 +35,7 @@ type column[T any] struct {
 	warn     func(r *T) bool                // the cell stands out (bold, orange, ⚠); nil: never
 	optional bool                           // shown only with several servers
 	action   bool                           // the cell is the row's action button (no text, no sort)
+	grow     bool                           // takes the room a wide table leaves; none: the last text column
 }
 
 // compare compares two rows by c: its sort key, else its text without
@@ -114,6 +116,8 @@ type dataTable[T any] struct {
 
 	selRow int       // the selected row, highlighted whole; -1 for none
 	keys   *keyTable // the widget when onKey is set
+	widths []float32 // the columns' own widths; the last text column grows to fill the table
+	grown  float32   // the width fill gave that column
 }
 
 // keyTable is a widget.Table that offers its keys to onKey first (Delete
@@ -192,13 +196,69 @@ func (t *dataTable[T]) setColumns(cols []*column[T]) bool {
 }
 
 func (t *dataTable[T]) setWidths(narrow bool) {
+	t.widths = t.widths[:0]
 	for i, c := range t.cols {
 		w := c.width
 		if narrow && c.narrow > 0 {
 			w = c.narrow
 		}
+		t.widths = append(t.widths, w)
 		t.SetColumnWidth(i, w)
 	}
+	t.fill(t.Size())
+}
+
+// fill widens the column marked grow, else the last text column (the
+// message, the detail: the text cut first), to the table's width when the
+// columns leave room, so a wide window shows more of it; it never narrows a
+// column below its own width.
+func (t *dataTable[T]) fill(s fyne.Size) {
+	g := -1
+	for i, c := range t.cols {
+		if i >= len(t.widths) {
+			break
+		}
+		if c.grow {
+			g = i
+			break
+		}
+		if !c.action {
+			g = i
+		}
+	}
+	if g < 0 || t.Table == nil {
+		return
+	}
+	gap := theme.Padding() // between two columns
+	used := theme.ScrollBarSize() + gap
+	for i, w := range t.widths {
+		if i != g {
+			used += w + gap
+		}
+	}
+	t.grown = max(t.widths[g], s.Width-used)
+	t.SetColumnWidth(g, t.grown)
+}
+
+// stack lays the table out with others on top (an empty-list label), as
+// container.NewStack does, widening its last text column to the width it
+// gets (fill).
+func (t *dataTable[T]) stack(others ...fyne.CanvasObject) *fyne.Container {
+	return container.New(fillStack{fill: t.fill}, append([]fyne.CanvasObject{t.Table}, others...)...)
+}
+
+// fillStack is layout.StackLayout telling fill the size first.
+type fillStack struct{ fill func(fyne.Size) }
+
+// Layout implements fyne.Layout.
+func (l fillStack) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	l.fill(size)
+	layout.NewStackLayout().Layout(objs, size)
+}
+
+// MinSize implements fyne.Layout.
+func (l fillStack) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	return layout.NewStackLayout().MinSize(objs)
 }
 
 func (t *dataTable[T]) createCell() fyne.CanvasObject {

@@ -77,7 +77,7 @@ var transcoderColumns = []*column[local.Transcoder]{
 		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Uptime, b.Uptime) },
 	},
 	{
-		title: "Output", width: 292, text: func(t *local.Transcoder, env cellEnv) string { return outputText(t.Output, env.now) },
+		title: "Output", width: 292, grow: true, text: func(t *local.Transcoder, env cellEnv) string { return outputText(t.Output, env.now) },
 		sort: func(a, b *local.Transcoder) int { return cmp.Compare(a.Output.Bytes, b.Output.Bytes) },
 	},
 	{title: "Owner", width: 66, text: func(t *local.Transcoder, _ cellEnv) string { return t.Owner }},
@@ -162,7 +162,7 @@ func newTranscodersView(u *UI, b LocalBackend) *transcodersView {
 
 	v.empty = widget.NewLabel("Looking for transcoder processes…")
 	v.empty.Wrapping = fyne.TextWrapWord // full width, so it wraps instead of running off the edges
-	v.area = container.NewStack(v.table, container.NewVBox(v.empty))
+	v.area = v.grid.stack(container.NewVBox(v.empty))
 	v.table.Hide()
 
 	v.staleLs = newLabel("", widget.WarningImportance)
