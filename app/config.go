@@ -264,8 +264,8 @@ func SaveConfig(path string, cfg Config) error {
 // SaveJSONWithBackup writes v as indented JSON to path atomically
 // (WriteFileAtomic, mode 0600), creating its directory. An existing file with
 // other content is kept as path+".bak" first, whether it was valid or not,
-// so a save never loses what was there. The settings and the rules file
-// share it.
+// so a save never loses what was there. The settings, the rules file and
+// the rules' state (cool-downs, quota time) share it.
 func SaveJSONWithBackup(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

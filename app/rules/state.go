@@ -1,12 +1,10 @@
 package rules
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"reflect"
 	"time"
 
@@ -22,25 +20,9 @@ const (
 // stateVersion is the schema of the state files.
 const stateVersion = 1
 
-// saveState writes v as JSON to path atomically (temporary file, fsync,
-// rename; mode 0600), keeping the previous content as path+".bak", as
-// rules.Save does for the rules file.
-func saveState(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	if old, err := os.ReadFile(path); err == nil && !bytes.Equal(old, b) {
-		if err := app.WriteFileAtomic(path+".bak", old); err != nil {
-			return fmt.Errorf("keeping a backup of %s: %w", path, err)
-		}
-	}
-	return app.WriteFileAtomic(path, b)
-}
+// saveState writes v as JSON to path atomically, keeping the previous
+// content as path+".bak" (app.SaveJSONWithBackup, as for the rules file).
+func saveState(path string, v any) error { return app.SaveJSONWithBackup(path, v) }
 
 // loadState reads path into v. A missing file is no state (nil). A file
 // that does not decode is set aside as path+".broken-<time>" (never
