@@ -112,12 +112,23 @@ func (e *ruleEditor) ruleItems() []*widget.FormItem {
 	})
 	e.syncEnabled()
 	e.grace = e.durationEntry("grace", &r.Grace)
-	return []*widget.FormItem{
+	items := []*widget.FormItem{
 		formItem("Name", e.withError("name", e.name), ""),
 		formItem("", e.enabled, ""),
 		formItem(commonParam("action").Label, e.withError("action", e.actionSelect()), ""),
 		formItem(commonParam("grace").Label, e.withError("grace", e.grace), commonParam("grace").Help),
 	}
+	// The cool-down follows the action; its hints wrap under the fields
+	// (as a form's hint text they would widen the column past 800 px).
+	for _, f := range []string{"coolDown", "coolDownScope"} {
+		p := commonParam(f)
+		w, hint := e.paramWidget(p)
+		h := newLabel(hint, widget.LowImportance)
+		h.Wrapping = fyne.TextWrapWord
+		h.SizeName = theme.SizeNameCaptionText
+		items = append(items, formItem(p.Label, container.NewVBox(w, h), ""))
+	}
+	return items
 }
 
 // actionSelect picks the rule's action among rules.Actions().
@@ -179,7 +190,11 @@ func (e *ruleEditor) buildFolds() {
 		if forms[lf.Section] == nil {
 			forms[lf.Section] = widget.NewForm()
 		}
-		forms[lf.Section].AppendItem(formItem(lf.Label, e.withError(lf.Field, e.listEntry(lf.Field, l, false)), lf.Help))
+		var w fyne.CanvasObject = e.listEntry(lf.Field, l, false)
+		if lf.Type == rules.ParamDevices {
+			w = e.devicesField(w.(*widget.Entry))
+		}
+		forms[lf.Section].AppendItem(formItem(lf.Label, e.withError(lf.Field, w), lf.Help))
 	}
 	forms["Never"].Append("", e.check("Streams on the local network (LAN)", &r.Exempt.LAN))
 	e.folds = widget.NewAccordion(
