@@ -18,14 +18,16 @@ import (
 	"github.com/plexwarden/plexwarden/internal/words"
 )
 
-// maxBlockRows bounds the rows the section shows, so that it fits under
-// the preview at 800×600; the rest are counted.
-const maxBlockRows = 4
+// blockRowsShown is how many rows the section shows without scrolling,
+// so that the tab keeps within 800×600 (more scroll).
+const blockRowsShown = 2
 
 // blocksPane lists the cool-downs in force and the quota usage under the
 // preview, each cool-down with a Lift button. It is hidden while there is
 // neither. UI goroutine only.
 type blocksPane struct {
+	head    *widget.Label
+	scroll  *container.Scroll
 	shown   []string        // the rows' texts as last built, to rebuild only on change
 	built   bool            // shown is up to date (false: rebuild)
 	lifting map[string]bool // users whose Lift is in flight
@@ -35,9 +37,10 @@ type blocksPane struct {
 
 func newBlocksPane() *blocksPane {
 	p := &blocksPane{lifting: map[string]bool{}}
-	head := widget.NewLabelWithStyle("Cool-downs and quotas", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	p.head = widget.NewLabelWithStyle("Cool-downs and quotas", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.rows = container.NewVBox()
-	p.content = container.NewVBox(widget.NewSeparator(), head, p.rows)
+	p.scroll = container.NewVScroll(p.rows)
+	p.content = container.NewVBox(widget.NewSeparator(), p.head, p.scroll)
 	p.content.Hide()
 	return p
 }
@@ -89,9 +92,6 @@ func (p *blocksPane) refresh(v *rulesView) {
 	p.shown, p.built = texts, true
 	var objs []fyne.CanvasObject
 	for i := range blocks {
-		if len(objs) == maxBlockRows {
-			break
-		}
 		b := blocks[i]
 		lift := widget.NewButtonWithIcon("Lift", theme.ContentClearIcon(), func() { p.lift(v, b.User) })
 		if p.lifting[b.User] {
@@ -102,18 +102,18 @@ func (p *blocksPane) refresh(v *rulesView) {
 		objs = append(objs, container.NewBorder(nil, nil, nil, lift, text))
 	}
 	for i := range usage {
-		if len(objs) == maxBlockRows {
-			break
-		}
 		text := widget.NewLabel("Quota: " + usageText(&usage[i], now))
 		text.Truncation = fyne.TextTruncateEllipsis
 		objs = append(objs, text)
 	}
-	if more := len(blocks) + len(usage) - len(objs); more > 0 {
-		objs = append(objs, newLabel(fmt.Sprintf("… and %d more", more), widget.LowImportance))
-	}
+	p.head.SetText(fmt.Sprintf("Cool-downs (%d) and quotas (%d)", len(blocks), len(usage)))
 	p.rows.Objects = objs
 	p.rows.Refresh()
+	if len(objs) > 0 { // the first rows without scrolling; a row with Lift is the tallest
+		h := objs[0].MinSize().Height
+		shown := min(len(objs), blockRowsShown)
+		p.scroll.SetMinSize(fyne.NewSize(0, float32(shown)*h+float32(shown-1)*theme.Padding()))
+	}
 	setVisible(p.content, v.preview.content, len(objs) > 0)
 }
 

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -88,8 +89,19 @@ func (e *ruleEditor) buildHead(ki rules.KindInfo) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, container.NewHBox(dup, del, e.up, e.down), title)
 }
 
+// longHint is the length (in runes) past which a hint wraps under its
+// field instead of being the form's one-line hint text, which would widen
+// the editor's column past an 800 px window.
+const longHint = 80
+
 // formItem is a row of the editor's form with its hint.
 func formItem(label string, w fyne.CanvasObject, hint string) *widget.FormItem {
+	if utf8.RuneCountInString(hint) > longHint {
+		h := newLabel(hint, widget.LowImportance)
+		h.Wrapping = fyne.TextWrapWord
+		h.SizeName = theme.SizeNameCaptionText
+		return widget.NewFormItem(label, container.NewVBox(w, h))
+	}
 	it := widget.NewFormItem(label, w)
 	it.HintText = hint
 	return it
@@ -118,15 +130,10 @@ func (e *ruleEditor) ruleItems() []*widget.FormItem {
 		formItem(commonParam("action").Label, e.withError("action", e.actionSelect()), ""),
 		formItem(commonParam("grace").Label, e.withError("grace", e.grace), commonParam("grace").Help),
 	}
-	// The cool-down follows the action; its hints wrap under the fields
-	// (as a form's hint text they would widen the column past 800 px).
-	for _, f := range []string{"coolDown", "coolDownScope"} {
+	for _, f := range []string{"coolDown", "coolDownScope"} { // the cool-down follows the action
 		p := commonParam(f)
 		w, hint := e.paramWidget(p)
-		h := newLabel(hint, widget.LowImportance)
-		h.Wrapping = fyne.TextWrapWord
-		h.SizeName = theme.SizeNameCaptionText
-		items = append(items, formItem(p.Label, container.NewVBox(w, h), ""))
+		items = append(items, formItem(p.Label, w, hint))
 	}
 	return items
 }
