@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -9,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/internal/words"
 )
 
 // confirmTerminate asks for the message shown to the viewer, then
@@ -121,4 +124,111 @@ func resultImportance(res app.Result) widget.Importance {
 func (u *UI) isDown(server string) bool {
 	_, down := u.sessions.down[server]
 	return down
+}
+
+// terminateUserLabel is the action on all of a user's streams, as the
+// details pane and the tray offer it.
+func terminateUserLabel(user string) string {
+	return "Terminate all of " + user + "’s streams…"
+}
+
+// confirmTerminateUser lists every live stream of the user of the session
+// with key (on every server), asks for the message and terminates them
+// all (UI goroutine). Left as prefilled, the message is each player's
+// default; an edited message goes to every stream.
+func (u *UI) confirmTerminateUser(key string) {
+	s, ok := u.lookup(key)
+	if !ok {
+		u.status.showResult("That session has already ended.", widget.WarningImportance)
+		return
+	}
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return
+	}
+	streams := u.b.UserSessions(s)
+	if len(streams) == 0 {
+		streams = []app.Session{s}
+	}
+	lines := make([]string, len(streams))
+	for i := range streams {
+		lines[i] = "• " + joinDot(streams[i].Title, streams[i].Player.Title, streams[i].Server)
+	}
+	intro := widget.NewLabel("Stop " + words.Plural(len(streams), "stream", "streams") + " of " + s.User + "?")
+	intro.Wrapping = fyne.TextWrapWord
+	list := widget.NewLabel(strings.Join(lines, "\n"))
+	list.Truncation = fyne.TextTruncateEllipsis
+	msgNote := widget.NewLabel("The viewer sees this message (left as it is, each player gets its own default):")
+	msgNote.Wrapping = fyne.TextWrapWord
+	prefill := messageText(u.b.DefaultMessage(s))
+	msg := newEscEntry(u.dismissDialog) // Esc closes the dialog even while typing
+	msg.MultiLine = true
+	msg.Wrapping = fyne.TextWrapWord
+	msg.SetMinRowsVisible(3)
+	msg.SetText(prefill)
+	listScroll := container.NewVScroll(list)
+	if h := list.MinSize().Height; len(streams) > 4 { // four lines, the others scroll
+		listScroll.SetMinSize(fyne.NewSize(0, h*4/float32(len(streams))))
+	} else {
+		listScroll.SetMinSize(fyne.NewSize(0, h))
+	}
+	content := container.NewBorder(container.NewVBox(intro, listScroll, msgNote), nil, nil, nil, msg)
+
+	d := dialog.NewCustomConfirm("Terminate all of "+s.User+"’s streams", "Terminate all", "Cancel", content, func(confirmed bool) {
+		if !confirmed {
+			return
+		}
+		message := msg.Text
+		if message == prefill || strings.TrimSpace(message) == "" {
+			message = "" // each player's default
+		}
+		u.terminateUser(s, message)
+	}, u.win)
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(fyne.NewSize(540, 400))
+	u.showDialog(d)
+	u.win.Canvas().Focus(msg)
+	cursorToEnd(&msg.Entry)
+	u.win.Canvas().Focus(msg)
+}
+
+// terminateUser runs Backend.TerminateUser off the UI goroutine and sums
+// the results up in the status line.
+func (u *UI) terminateUser(s app.Session, message string) {
+	key := s.Key()
+	if u.busy[key] {
+		return
+	}
+	what := "all of " + s.User + "’s streams"
+	u.setBusy(key, true)
+	u.status.showResult("Terminating "+what+"…", widget.MediumImportance)
+	u.background(actionTimeout, func(ctx context.Context) func() {
+		res := u.b.TerminateUser(ctx, s, message)
+		return func() {
+			u.setBusy(key, false)
+			text, imp := terminateUserResult(res)
+			u.status.showResult("Terminate "+what+": "+text, imp)
+		}
+	})
+}
+
+// terminateUserResult sums up TerminateUser's results: "2 stopped", or
+// each failure with its title.
+func terminateUserResult(res []app.SessionResult) (string, widget.Importance) {
+	if len(res) == 0 {
+		return "nothing was playing any more", widget.WarningImportance
+	}
+	ok := 0
+	var failed []string
+	for _, r := range res {
+		if r.Result.OK() {
+			ok++
+			continue
+		}
+		failed = append(failed, "“"+r.Session.Title+"”: "+r.Result.Text())
+	}
+	if len(failed) == 0 {
+		return words.Plural(ok, "stream", "streams") + " stopped", widget.SuccessImportance
+	}
+	return fmt.Sprintf("%d of %d stopped; %s", ok, len(res), strings.Join(failed, "; ")), widget.DangerImportance
 }

@@ -23,6 +23,8 @@ type fakeBackend struct {
 	cfg        app.Config
 	saveErr    error
 	terminated []terminateCall
+	userCalls  []terminateCall // TerminateUser calls
+	others     []app.Session   // UserSessions adds these to the session asked about
 	stopped    []app.Session
 	result     app.Result
 	added      []app.NewServer
@@ -47,6 +49,31 @@ func (f *fakeBackend) Terminate(_ context.Context, s app.Session, message string
 	defer f.mu.Unlock()
 	f.terminated = append(f.terminated, terminateCall{s, message})
 	return f.result
+}
+
+// UserSessions is the session asked about with f.others of the same user.
+func (f *fakeBackend) UserSessions(s app.Session) []app.Session {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := []app.Session{s}
+	for _, o := range f.others {
+		if o.User == s.User {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (f *fakeBackend) TerminateUser(_ context.Context, s app.Session, message string) []app.SessionResult {
+	list := f.UserSessions(s)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.userCalls = append(f.userCalls, terminateCall{s, message})
+	var out []app.SessionResult
+	for _, x := range list {
+		out = append(out, app.SessionResult{Session: x, Result: f.result})
+	}
+	return out
 }
 
 func (f *fakeBackend) StopTranscode(_ context.Context, s app.Session) app.Result {

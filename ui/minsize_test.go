@@ -7,13 +7,22 @@ import (
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/local"
+	"github.com/plexwarden/plexwarden/app/rules"
 )
 
 // TestWindowMinSizeWithLongLists: every list scrolls, so the window's
 // minimum size stays within 800×600 with 300 stale transcodes and 300
-// sessions, on every tab (issue 14.4; it was 1175×1594).
+// sessions, on every tab (issue 14.4; it was 1175×1594), and with 300
+// cool-downs and quotas in the Rules tab.
 func TestWindowMinSizeWithLongLists(t *testing.T) {
-	u := newOptsUI(t, newFakeBackend(), Options{TrayHost: true, Local: &fakeLocal{}, Rules: &fakeRules{file: twoRules()},
+	fr := &fakeRules{file: twoRules()}
+	for i := range 300 {
+		user := fmt.Sprintf("user%03d with a rather long name", i)
+		fr.blocks = append(fr.blocks, rules.Block{User: user, Rule: "A rule with a long name that goes on", Until: testNow.Add(time.Hour)})
+		fr.usage = append(fr.usage, rules.QuotaUsage{User: user, Rule: "A quota rule with a long name", Used: rules.Duration(time.Hour),
+			Limit: rules.Duration(2 * time.Hour), Resets: testNow.Add(12 * time.Hour)})
+	}
+	u := newOptsUI(t, newFakeBackend(), Options{TrayHost: true, Local: &fakeLocal{}, Rules: fr,
 		Diag: fixedDiag(), History: &fakeHistory{recs: fixedRecords()}})
 	st := fixedState()
 	scan := fixedScan()

@@ -22,8 +22,8 @@ import (
 
 // RulesBackend reads, saves and previews the automatic rules for the Rules
 // tab; the desktop app implements it over its rules engine, tests fake it.
-// Every method must return quickly except SetRules, which writes a file
-// and is called off the UI goroutine.
+// Every method must return quickly except SetRules and LiftBlock, which
+// write files and are called off the UI goroutine.
 type RulesBackend interface {
 	// Rules returns the rules in force.
 	Rules() rules.File
@@ -38,6 +38,13 @@ type RulesBackend interface {
 	// Preview says what the rules in force would do to the sessions of st
 	// now, marking the sessions they already acted on.
 	Preview(st *app.State) []rules.PreviewItem
+	// Blocks lists the cool-downs in force, soonest to end first.
+	Blocks() []rules.Block
+	// LiftBlock ends every cool-down of user and says how many it ended;
+	// it saves the engine's state, so it is called off the UI goroutine.
+	LiftBlock(user string) (int, error)
+	// Usage lists the quota time counted in the current periods.
+	Usage() []rules.QuotaUsage
 }
 
 // rulesView is the Rules tab: the global switches, the list of rules, the

@@ -4,6 +4,7 @@ package ui
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -88,8 +89,19 @@ func (e *ruleEditor) buildHead(ki rules.KindInfo) fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, container.NewHBox(dup, del, e.up, e.down), title)
 }
 
+// longHint is the length (in runes) past which a hint wraps under its
+// field instead of being the form's one-line hint text, which would widen
+// the editor's column past an 800 px window.
+const longHint = 80
+
 // formItem is a row of the editor's form with its hint.
 func formItem(label string, w fyne.CanvasObject, hint string) *widget.FormItem {
+	if utf8.RuneCountInString(hint) > longHint {
+		h := newLabel(hint, widget.LowImportance)
+		h.Wrapping = fyne.TextWrapWord
+		h.SizeName = theme.SizeNameCaptionText
+		return widget.NewFormItem(label, container.NewVBox(w, h))
+	}
 	it := widget.NewFormItem(label, w)
 	it.HintText = hint
 	return it
@@ -112,12 +124,18 @@ func (e *ruleEditor) ruleItems() []*widget.FormItem {
 	})
 	e.syncEnabled()
 	e.grace = e.durationEntry("grace", &r.Grace)
-	return []*widget.FormItem{
+	items := []*widget.FormItem{
 		formItem("Name", e.withError("name", e.name), ""),
 		formItem("", e.enabled, ""),
 		formItem(commonParam("action").Label, e.withError("action", e.actionSelect()), ""),
 		formItem(commonParam("grace").Label, e.withError("grace", e.grace), commonParam("grace").Help),
 	}
+	for _, f := range []string{"coolDown", "coolDownScope"} { // the cool-down follows the action
+		p := commonParam(f)
+		w, hint := e.paramWidget(p)
+		items = append(items, formItem(p.Label, w, hint))
+	}
+	return items
 }
 
 // actionSelect picks the rule's action among rules.Actions().
@@ -179,7 +197,11 @@ func (e *ruleEditor) buildFolds() {
 		if forms[lf.Section] == nil {
 			forms[lf.Section] = widget.NewForm()
 		}
-		forms[lf.Section].AppendItem(formItem(lf.Label, e.withError(lf.Field, e.listEntry(lf.Field, l, false)), lf.Help))
+		var w fyne.CanvasObject = e.listEntry(lf.Field, l, false)
+		if lf.Type == rules.ParamDevices {
+			w = e.devicesField(w.(*widget.Entry))
+		}
+		forms[lf.Section].AppendItem(formItem(lf.Label, e.withError(lf.Field, w), lf.Help))
 	}
 	forms["Never"].Append("", e.check("Streams on the local network (LAN)", &r.Exempt.LAN))
 	e.folds = widget.NewAccordion(

@@ -8,6 +8,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/plexwarden/plexwarden/app/rules"
@@ -155,7 +157,7 @@ func (e *ruleEditor) stringWidget(p rules.Param, f *string) fyne.CanvasObject {
 		labels[i], values[i] = c.Label, c.Value
 	}
 	s := e.choice(labels, values, f)
-	if p.Type == rules.ParamPick && *f == "" {
+	if *f == "" && (p.Type == rules.ParamPick || p.Type == rules.ParamPeriod || p.Type == rules.ParamCoolDownScope) {
 		s.Selected = labels[0] // the engine's default
 	}
 	return s
@@ -235,4 +237,52 @@ func (e *ruleEditor) scheduleEditor(required bool) fyne.CanvasObject {
 		e.v.changed()
 	}
 	return e.withError("schedule", box)
+}
+
+// devicesField is a devices list (machineIdentifiers) with a button that
+// picks one of the players playing now and appends its identifier.
+func (e *ruleEditor) devicesField(en *widget.Entry) fyne.CanvasObject {
+	pick := widget.NewButtonWithIcon("Pick a playing device…", theme.ContentAddIcon(), func() { e.pickDevice(en) })
+	return container.NewVBox(en, container.NewHBox(pick))
+}
+
+// pickDevice lists rules.LivePlayers of the latest state (label and
+// machineIdentifier) and appends the chosen identifier to en's list
+// (unless it is there already).
+func (e *ruleEditor) pickDevice(en *widget.Entry) {
+	u := e.v.u
+	players := rules.LivePlayers(u.state)
+	if len(players) == 0 {
+		u.showDialog(dialog.NewInformation("Pick a playing device", "No player with an identifier is playing now. Start a stream on the device, then pick it here.", u.win))
+		return
+	}
+	var chosen string
+	list := widget.NewList(func() int { return len(players) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			o.(*widget.Label).SetText(players[i].Label + " — " + players[i].MachineIdentifier)
+		})
+	list.OnSelected = func(i widget.ListItemID) { chosen = players[i].MachineIdentifier }
+	d := dialog.NewCustomConfirm("Pick a playing device", "Add", "Cancel", list, func(ok bool) {
+		if !ok || chosen == "" {
+			return
+		}
+		e.appendDevice(en, chosen)
+	}, u.win)
+	d.Resize(fyne.NewSize(560, 320))
+	u.showDialog(d)
+}
+
+// appendDevice adds id to the list edited by en, through the entry so that
+// its text, the draft and any parse error stay as one.
+func (e *ruleEditor) appendDevice(en *widget.Entry, id string) {
+	list := parseList(en.Text)
+	if slices.Contains(list, id) {
+		return
+	}
+	en.SetText(strings.Join(append(list, id), ", "))
 }

@@ -28,8 +28,10 @@ type previewPane struct {
 	empty *widget.Label
 	area  *fyne.Container
 	top   *fyne.Container
+	// blocks are the cool-downs and quota usage, under the table.
+	blocks *blocksPane
 
-	content fyne.CanvasObject
+	content *fyne.Container
 }
 
 // previewColumns are the preview table's columns; the widths fit the
@@ -51,8 +53,11 @@ func newPreviewPane(v *rulesView) *previewPane {
 	p := &previewPane{}
 	p.head = widget.NewLabelWithStyle("Would act now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.count = newLabel("", widget.LowImportance)
+	// One note a line, cut with "…" rather than wrapped: a wrapped label
+	// reports the height of its last width, so at 800 px it overlapped the
+	// table's header.
 	p.note = widget.NewLabel("")
-	p.note.Wrapping = fyne.TextWrapWord
+	p.note.Truncation = fyne.TextTruncateEllipsis
 	p.note.Hide()
 	grid := newDataTable(func() []rules.PreviewItem { return p.items }, previewColumns(p), nil)
 	p.table = grid.build(func(id widget.TableCellID) { p.onSelected(v, id) })
@@ -60,7 +65,8 @@ func newPreviewPane(v *rulesView) *previewPane {
 	p.empty.Alignment = fyne.TextAlignCenter
 	p.area = grid.stack(container.NewCenter(p.empty))
 	p.top = container.NewVBox(container.NewBorder(nil, nil, p.head, p.count), p.note)
-	p.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), p.top), nil, nil, nil, p.area)
+	p.blocks = newBlocksPane()
+	p.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), p.top), p.blocks.content, nil, nil, p.area)
 	return p
 }
 
@@ -104,8 +110,13 @@ func (p *previewPane) refresh(v *rulesView) {
 		imp = widget.WarningImportance
 	}
 	p.note.Importance = imp
-	setText(p.note, strings.Join(notes, " "))
-	setVisible(p.note, p.top, len(notes) > 0)
+	h := p.note.MinSize().Height
+	setText(p.note, strings.Join(notes, "\n"))
+	// The tab's Border places the table under the notes by their height
+	// when it was laid out: lay it out again when that height changes.
+	if setVisible(p.note, p.top, len(notes) > 0) || p.note.MinSize().Height != h {
+		p.content.Refresh()
+	}
 
 	switch n := len(items); {
 	case n == 0:
@@ -127,6 +138,7 @@ func (p *previewPane) refresh(v *rulesView) {
 	p.table.Refresh()
 	setVisible(p.table, p.area, len(items) > 0)
 	setVisible(p.empty, p.area, len(items) == 0)
+	p.blocks.refresh(v)
 }
 
 // onSelected shows the item's rule in the editor with its session in the

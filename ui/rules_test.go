@@ -23,6 +23,31 @@ type fakeRules struct {
 	setErr  error
 	sets    []rules.File
 	preview []rules.PreviewItem
+	blocks  []rules.Block
+	usage   []rules.QuotaUsage
+	lifted  []string
+}
+
+func (f *fakeRules) Blocks() []rules.Block {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.blocks)
+}
+
+// LiftBlock records the call and drops the user's blocks.
+func (f *fakeRules) LiftBlock(user string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lifted = append(f.lifted, user)
+	n := len(f.blocks)
+	f.blocks = slices.DeleteFunc(f.blocks, func(b rules.Block) bool { return b.User == user })
+	return n - len(f.blocks), nil
+}
+
+func (f *fakeRules) Usage() []rules.QuotaUsage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.usage)
 }
 
 func (f *fakeRules) Rules() rules.File {

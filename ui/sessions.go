@@ -209,6 +209,8 @@ type detailsPane struct {
 	fields    *fyne.Container  // reason and values, hidden without a selection
 	scroll    *container.Scroll
 	terminate *widget.Button
+	termUser  *widget.Button  // "Terminate all of carol’s streams…"
+	head      *fyne.Container // the heading and the buttons, laid out again when a label changes
 	stop      *widget.Button
 	content   fyne.CanvasObject
 }
@@ -269,12 +271,15 @@ func newDetailsPane(u *UI) *detailsPane {
 	}
 	d.terminate.ExtendBaseWidget(d.terminate)
 	d.stop = widget.NewButtonWithIcon("Stop transcode", theme.CancelIcon(), nil)
+	d.termUser = widget.NewButton("All of the user’s streams…", nil)
 	// The buttons read the selection when tapped: rows move between updates.
 	d.terminate.OnTapped = func() { u.confirmTerminate(u.sessions.selected) }
+	d.termUser.OnTapped = func() { u.confirmTerminateUser(u.sessions.selected) }
 	d.stop.OnTapped = func() { u.stopTranscode(u.sessions.selected) }
 
-	buttons := container.NewHBox(d.terminate, d.stop)
+	buttons := container.NewHBox(d.terminate, d.termUser, d.stop)
 	head := container.NewBorder(nil, nil, nil, buttons, d.heading)
+	d.head = head
 	d.fields = container.NewVBox(d.reason, container.NewGridWithColumns(2, cols...))
 	d.scroll = container.NewVScroll(d.fields)
 	d.content = container.NewBorder(container.NewVBox(widget.NewSeparator(), head), nil, nil, nil, d.scroll)
@@ -287,6 +292,7 @@ func (d *detailsPane) show(v *sessionsView) {
 		setText(d.heading, "Select a session to see its details.")
 		setVisible(d.fields, d.scroll, false)
 		d.terminate.Disable()
+		d.termUser.Disable()
 		d.stop.Disable()
 		return
 	}
@@ -308,10 +314,16 @@ func (d *detailsPane) show(v *sessionsView) {
 	}
 
 	busy := v.u.busy[v.selected] || down
+	if label := terminateUserLabel(s.User); d.termUser.Text != label {
+		d.termUser.SetText(label)
+		d.head.Refresh() // the button's width follows the name
+	}
 	if v.selLive && !busy {
 		d.terminate.Enable()
+		d.termUser.Enable()
 	} else {
 		d.terminate.Disable()
+		d.termUser.Disable()
 	}
 	if v.selLive && !busy && s.TranscodeKey != "" {
 		d.stop.Enable()

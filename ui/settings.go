@@ -303,19 +303,17 @@ func (v *settingsView) confirmRemove(name string) {
 		if !ok {
 			return
 		}
-		v.u.bg.Add(1)
-		go func() { // stopping a monitor waits for it to end
-			defer v.u.bg.Done()
+		v.u.background(0, func(context.Context) func() { // stopping a monitor waits for it to end
 			err := v.u.b.RemoveServer(name)
-			fyne.Do(func() {
+			return func() {
 				if err != nil {
 					v.showSaveError("Could not remove “" + name + "”: " + err.Error())
 					return
 				}
 				v.clearSaveError()
 				v.refreshServers()
-			})
-		}()
+			}
+		})
 	}, v.u.win)
 }
 
@@ -419,21 +417,17 @@ func (v *settingsView) confirmSignOut() {
 func (v *settingsView) runSignOut() {
 	v.signOut.Disable()
 	v.showSignOutStatus("Signing out…", widget.MediumImportance)
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
-		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
-		defer cancel()
+	v.u.background(actionTimeout, func(ctx context.Context) func() {
 		n, err := v.u.b.SignOut(ctx)
-		fyne.Do(func() {
+		return func() {
 			if n > 0 {
 				v.signedOut = true
 			}
 			text, imp := signOutResult(n, err)
 			v.showSignOutStatus(text, imp)
 			v.refreshServers() // enables the button again
-		})
-	}()
+		}
+	})
 }
 
 func (v *settingsView) showSignOutStatus(text string, imp widget.Importance) {
@@ -456,13 +450,9 @@ func (v *settingsView) addServer() {
 	insecure, caFile := v.insecure.Checked, strings.TrimSpace(v.caFile.Text)
 	v.add.Disable()
 	v.showAddStatus("Checking "+url+"…", widget.MediumImportance)
-	v.u.bg.Add(1)
-	go func() {
-		defer v.u.bg.Done()
-		ctx, cancel := context.WithTimeout(v.u.ctx, actionTimeout)
-		defer cancel()
+	v.u.background(actionTimeout, func(ctx context.Context) func() {
 		name, err := v.u.b.AddServer(ctx, app.NewServer{URL: url, Token: token, Insecure: insecure, CAFile: caFile})
-		fyne.Do(func() {
+		return func() {
 			v.add.Enable()
 			if err != nil {
 				v.showAddStatus("Could not add the server: "+err.Error(), widget.DangerImportance)
@@ -474,8 +464,8 @@ func (v *settingsView) addServer() {
 			v.caFile.SetText("")
 			v.insecure.SetChecked(false)
 			v.refreshServers()
-		})
-	}()
+		}
+	})
 }
 
 func (v *settingsView) showAddStatus(text string, imp widget.Importance) {
@@ -484,11 +474,17 @@ func (v *settingsView) showAddStatus(text string, imp widget.Importance) {
 	setVisible(v.addStatus, v.addBox, true)
 }
 
-// setRulesPaused pauses or resumes the rules from Settings or the tray and
-// shows the new state in both (UI goroutine).
+// setRulesPaused pauses or resumes the rules from Settings, the Rules tab,
+// the paused strip or the tray and shows the new state in all of them at
+// once: both switches, the window's paused strip and the tray (UI
+// goroutine).
 func (u *UI) setRulesPaused(paused bool) {
 	u.b.SetRulesPaused(paused)
 	u.settings.syncPaused()
+	if u.rules != nil {
+		u.rules.syncPaused()
+	}
+	u.updatePaused()
 	if u.tray != nil {
 		u.tray.update(u.state)
 	}

@@ -18,6 +18,7 @@ type trayAction int
 const (
 	trayNone          trayAction = iota // a label
 	trayTerminate                       // open the window and the terminate dialog for Key
+	trayTerminateUser                   // open the window and the dialog terminating all streams of Key's user
 	trayStopTranscode                   // stop the transcode of Key
 	trayToggleRules                     // pause or resume the automatic rules
 	trayOpen                            // show the main window
@@ -67,7 +68,8 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 			break
 		}
 		s := &sessions[i]
-		children := []trayItem{{Label: "Terminate…", Action: trayTerminate, Key: s.Key()}}
+		children := []trayItem{{Label: "Terminate…", Action: trayTerminate, Key: s.Key()},
+			{Label: terminateUserLabel(s.User), Action: trayTerminateUser, Key: s.Key()}}
 		if s.TranscodeKey != "" {
 			children = append(children, trayItem{Label: "Stop transcode", Action: trayStopTranscode, Key: s.Key()})
 		}
@@ -265,6 +267,10 @@ func (u *UI) trayAction(it trayItem) {
 		u.showWindow()
 		u.tabs.Select(u.sessionsTab)
 		u.confirmTerminate(it.Key)
+	case trayTerminateUser:
+		u.showWindow()
+		u.tabs.Select(u.sessionsTab)
+		u.confirmTerminateUser(it.Key)
 	case trayStopTranscode:
 		u.stopTranscode(it.Key)
 	case trayToggleRules:

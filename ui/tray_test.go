@@ -29,10 +29,12 @@ func TestTrayMenu(t *testing.T) {
 	with := func(head []trayItem, paused bool) []trayItem { return append(head, tail(paused)...) }
 	aliceItem := trayItem{Label: "alice · The Matrix · Transcode (HEVC 4K→1080p)", Children: []trayItem{
 		{Label: "Terminate…", Action: trayTerminate, Key: alice.Key()},
+		{Label: "Terminate all of alice’s streams…", Action: trayTerminateUser, Key: alice.Key()},
 		{Label: "Stop transcode", Action: trayStopTranscode, Key: alice.Key()},
 	}}
 	bobItem := trayItem{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play", Children: []trayItem{
 		{Label: "Terminate…", Action: trayTerminate, Key: bob.Key()},
+		{Label: "Terminate all of bob’s streams…", Action: trayTerminateUser, Key: bob.Key()},
 	}}
 
 	twoServers := stateOf(app.Connected, bob)
@@ -59,7 +61,8 @@ func TestTrayMenu(t *testing.T) {
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Cabin", Children: []trayItem{
 				{Label: "Server down — last known", Disabled: true}}},
 			{Label: "bob · Severance - S01E03 - In Perpetuity · Direct Play — Demo server", Children: []trayItem{
-				{Label: "Terminate…", Action: trayTerminate, Key: bob.Key()}}},
+				{Label: "Terminate…", Action: trayTerminate, Key: bob.Key()},
+				{Label: "Terminate all of bob’s streams…", Action: trayTerminateUser, Key: bob.Key()}}},
 		}, false)},
 	}
 	for _, tt := range tests {
@@ -150,12 +153,16 @@ func TestFyneMenu(t *testing.T) {
 		t.Error("pause item not checked while paused")
 	}
 	child := m.Items[1].ChildMenu
-	if child == nil || !reflect.DeepEqual(labels(child.Items), []string{"Terminate…", "Stop transcode"}) {
+	if child == nil || !reflect.DeepEqual(labels(child.Items), []string{"Terminate…", "Terminate all of alice’s streams…", "Stop transcode"}) {
 		t.Fatalf("session submenu = %+v", child)
 	}
-	child.Items[1].Action()
+	child.Items[2].Action()
 	if len(got) != 1 || got[0].Action != trayStopTranscode || got[0].Key != alice.Key() {
 		t.Errorf("Stop transcode ran %+v, want trayStopTranscode for %s", got, alice.Key())
+	}
+	child.Items[1].Action()
+	if len(got) != 2 || got[1].Action != trayTerminateUser || got[1].Key != alice.Key() {
+		t.Errorf("Terminate all of alice’s streams… ran %+v, want trayTerminateUser for %s", got, alice.Key())
 	}
 }
 

@@ -30,12 +30,19 @@ import (
 )
 
 // Backend is what the UI needs from the domain; app implements it, tests
-// fake it. Terminate, StopTranscode, AddServer, RemoveServer and SignOut
+// fake it. Terminate, TerminateUser, StopTranscode, AddServer, RemoveServer and SignOut
 // may block and are called off the UI goroutine; the others must return
 // quickly.
 type Backend interface {
 	// Terminate stops session s, showing message to the viewer.
 	Terminate(ctx context.Context, s app.Session, message string) app.Result
+	// UserSessions lists the live streams of s's user on every server (s
+	// included): what TerminateUser would stop.
+	UserSessions(s app.Session) []app.Session
+	// TerminateUser stops every live stream of s's user on every server,
+	// each with message, or with its player's default message when
+	// message is "".
+	TerminateUser(ctx context.Context, s app.Session, message string) []app.SessionResult
 	// StopTranscode kills the transcode of s.
 	StopTranscode(ctx context.Context, s app.Session) app.Result
 	// DefaultMessage is the terminate message prefilled for s.
