@@ -279,7 +279,7 @@ var ruleFieldIndex = func() map[string][]int {
 	return m
 }()
 
-// ruleFieldPtr returns a pointer to r's field whose JSON name is field,
+// RuleField returns a pointer to r's field whose JSON name is field,
 // or nil.
 func RuleField(r *Rule, field string) any {
 	idx, ok := ruleFieldIndex[field]
