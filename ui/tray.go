@@ -37,6 +37,10 @@ type trayItem struct {
 	Children  []trayItem
 }
 
+// trayPauseLabel is the rules switch of the tray menu: a check box, ticked
+// while the rules are paused (a tray host that can draws the box either way).
+const trayPauseLabel = "Pause automatic rules"
+
 // maxTraySessions bounds the session entries of the tray menu; the window
 // lists them all.
 const maxTraySessions = 15
@@ -80,7 +84,7 @@ func trayMenu(st *app.State, paused bool) []trayItem {
 	}
 	return append(items,
 		trayItem{Separator: true},
-		trayItem{Label: "Pause automatic rules", Checked: paused, Action: trayToggleRules},
+		trayItem{Label: trayPauseLabel, Checked: paused, Action: trayToggleRules},
 		trayItem{Label: "Open Plex Warden", Action: trayOpen},
 		trayItem{Separator: true},
 		trayItem{Label: "Quit", Action: trayQuit},

@@ -127,13 +127,16 @@ func (h *systrayHost) addItems(items []*fyne.MenuItem, parent *systray.MenuItem)
 			continue
 		}
 		var it *systray.MenuItem
+		// The rules switch is a check box, ticked or not, so that it reads
+		// as a switch (dbusmenu's toggle-type "checkmark").
+		box := mi.Checked || mi.Label == trayPauseLabel
 		switch {
-		case parent == nil && mi.Checked:
-			it = systray.AddMenuItemCheckbox(mi.Label, "", true)
+		case parent == nil && box:
+			it = systray.AddMenuItemCheckbox(mi.Label, "", mi.Checked)
 		case parent == nil:
 			it = systray.AddMenuItem(mi.Label, "")
-		case mi.Checked:
-			it = parent.AddSubMenuItemCheckbox(mi.Label, "", true)
+		case box:
+			it = parent.AddSubMenuItemCheckbox(mi.Label, "", mi.Checked)
 		default:
 			it = parent.AddSubMenuItem(mi.Label, "")
 		}

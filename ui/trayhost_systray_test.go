@@ -66,6 +66,12 @@ func TestSystrayHostOverDBus(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The rules switch is a check box while the rules run, not ticked.
+	_, props := dbusMenuLayout(t, menu)
+	if box, ticked := checkbox(props[trayPauseLabel]); !box || ticked {
+		t.Errorf("%q: check box %v, ticked %v; want an unticked check box", trayPauseLabel, box, ticked)
+	}
+
 	carol := st.Servers[0].Sessions[1]
 	cases := []struct {
 		label string
@@ -115,6 +121,10 @@ func TestSystrayHostOverDBus(t *testing.T) {
 	if _, ok := items["Open Plex Warden"]; !ok {
 		t.Errorf("rebuilt menu %v lacks 'Open Plex Warden'", items)
 	}
+	_, props = dbusMenuLayout(t, menu)
+	if box, ticked := checkbox(props[trayPauseLabel]); !box || !ticked {
+		t.Errorf("%q while paused: check box %v, ticked %v; want a ticked check box", trayPauseLabel, box, ticked)
+	}
 }
 
 // dbusMenuItems reads the dbusmenu layout: item ids by label, a submenu's
@@ -122,6 +132,13 @@ func TestSystrayHostOverDBus(t *testing.T) {
 // first request after a rebuild with the top level only (for
 // libdbusmenu-gtk3's sake).
 func dbusMenuItems(t *testing.T, menu dbus.BusObject) map[string]int32 {
+	t.Helper()
+	items, _ := dbusMenuLayout(t, menu)
+	return items
+}
+
+// dbusMenuLayout is dbusMenuItems with each item's properties by label.
+func dbusMenuLayout(t *testing.T, menu dbus.BusObject) (map[string]int32, map[string]map[string]dbus.Variant) {
 	t.Helper()
 	var revision uint32
 	var layout struct {
@@ -135,6 +152,7 @@ func dbusMenuItems(t *testing.T, menu dbus.BusObject) map[string]int32 {
 		}
 	}
 	items := map[string]int32{}
+	propsOf := map[string]map[string]dbus.Variant{}
 	var walk func(prefix string, children []dbus.Variant)
 	walk = func(prefix string, children []dbus.Variant) {
 		for _, c := range children {
@@ -148,6 +166,7 @@ func dbusMenuItems(t *testing.T, menu dbus.BusObject) map[string]int32 {
 				if l, ok := props["label"]; ok {
 					label = prefix + fmt.Sprint(l.Value())
 					items[label] = id
+					propsOf[label] = props
 				}
 			}
 			if kids, ok := fields[2].([]dbus.Variant); ok {
@@ -156,5 +175,13 @@ func dbusMenuItems(t *testing.T, menu dbus.BusObject) map[string]int32 {
 		}
 	}
 	walk("", layout.Children)
-	return items
+	return items, propsOf
+}
+
+// checkbox reads an item's dbusmenu check box: whether it has one and
+// whether it is ticked.
+func checkbox(props map[string]dbus.Variant) (box, ticked bool) {
+	tt, _ := props["toggle-type"].Value().(string)
+	ts, _ := props["toggle-state"].Value().(int32)
+	return tt == "checkmark", ts == 1
 }
