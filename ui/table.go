@@ -35,7 +35,7 @@ type column[T any] struct {
 	warn     func(r *T) bool                // the cell stands out (bold, orange, ⚠); nil: never
 	optional bool                           // shown only with several servers
 	action   bool                           // the cell is the row's action button (no text, no sort)
-	grow     bool                           // takes the room a wide table leaves; none: the last text column
+	grow     bool                           // takes all the room a wide table leaves (else text columns share it)
 }
 
 // compare compares two rows by c: its sort key, else its text without
@@ -116,8 +116,8 @@ type dataTable[T any] struct {
 
 	selRow int       // the selected row, highlighted whole; -1 for none
 	keys   *keyTable // the widget when onKey is set
-	widths []float32 // the columns' own widths; the last text column grows to fill the table
-	grown  float32   // the width fill gave that column
+	widths []float32 // the columns' own widths; fill shares out the room a wide table leaves
+	shown  []float32 // the widths fill gave them
 }
 
 // keyTable is a widget.Table that offers its keys to onKey first (Delete
@@ -208,36 +208,43 @@ func (t *dataTable[T]) setWidths(narrow bool) {
 	t.fill(t.Size())
 }
 
-// fill widens the column marked grow, else the last text column (the
-// message, the detail: the text cut first), to the table's width when the
-// columns leave room, so a wide window shows more of it; it never narrows a
-// column below its own width.
+// fill shares the room a wide table leaves among its columns, so a wide
+// window shows more of what a narrow one cuts: all of it to the column
+// marked grow, else to every text column in proportion to its width
+// (action columns keep theirs). A narrow table keeps the columns' own
+// widths and scrolls.
 func (t *dataTable[T]) fill(s fyne.Size) {
-	g := -1
-	for i, c := range t.cols {
-		if i >= len(t.widths) {
-			break
-		}
-		if c.grow {
-			g = i
-			break
-		}
-		if !c.action {
-			g = i
-		}
-	}
-	if g < 0 || t.Table == nil {
+	n := len(t.widths)
+	if n == 0 || t.Table == nil || n > len(t.cols) {
 		return
 	}
 	gap := theme.Padding() // between two columns
-	used := theme.ScrollBarSize() + gap
+	var sum, share float32
+	grow := -1
 	for i, w := range t.widths {
-		if i != g {
-			used += w + gap
+		sum += w
+		if t.cols[i].grow {
+			grow = i
+		}
+		if !t.cols[i].action {
+			share += w
 		}
 	}
-	t.grown = max(t.widths[g], s.Width-used)
-	t.SetColumnWidth(g, t.grown)
+	extra := s.Width - theme.ScrollBarSize() - float32(n)*gap - sum
+	if extra < 0 || share == 0 {
+		extra = 0
+	}
+	t.shown = t.shown[:0]
+	for i, w := range t.widths {
+		switch {
+		case grow >= 0 && i == grow:
+			w += extra
+		case grow < 0 && !t.cols[i].action:
+			w += extra * w / share
+		}
+		t.shown = append(t.shown, w)
+		t.SetColumnWidth(i, w)
+	}
 }
 
 // stack lays the table out with others on top (an empty-list label), as
