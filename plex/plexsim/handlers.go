@@ -38,21 +38,8 @@ const (
 // serve is the whole request pipeline: log, delay, /identity, injected
 // failures, token check, routing.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	tokenInQuery := q.Has("X-Plex-Token")
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{
-		Time:         s.now(),
-		Method:       r.Method,
-		Path:         r.URL.Path,
-		RawQuery:     r.URL.RawQuery,
-		Header:       r.Header.Clone(),
-		TokenInQuery: tokenInQuery,
-	})
-	if n := len(s.requests); n > maxRequestLog+maxRequestLog/10 {
-		// Trim in batches so a long demo does not copy the log on every request.
-		s.requests = append(s.requests[:0:0], s.requests[n-maxRequestLog:]...)
-	}
+	s.requests.Add(r, s.now())
 	delay := s.delay
 	s.mu.Unlock()
 

@@ -22,10 +22,6 @@ const Version = "1.41.3.9314-a0bfb8370"
 // when Options.PingInterval is zero (plexopedia documents 10 s).
 const DefaultPingInterval = 10 * time.Second
 
-// maxRequestLog bounds the request log so a long demo does not grow without
-// limit; the oldest entries are dropped first.
-const maxRequestLog = 10000
-
 // Errors returned by the scenario and lifecycle API.
 var (
 	// ErrUnknownSession is returned for a sessionKey that is not playing.
@@ -81,15 +77,9 @@ const (
 )
 
 // Request is one logged HTTP request. Header is a copy and does contain the
-// token: the log exists so tests can check where the client put it.
-type Request struct {
-	Time         time.Time
-	Method       string
-	Path         string
-	RawQuery     string
-	Header       http.Header
-	TokenInQuery bool // X-Plex-Token was sent as a query parameter (accepted, but a violation)
-}
+// token: the log exists so tests can check where the client put it. Only
+// about the newest simhttp.MaxRequests are kept.
+type Request = simhttp.Request
 
 // Server is a simulated Plex Media Server. All methods are safe for
 // concurrent use.
@@ -113,7 +103,7 @@ type Server struct {
 	rng      *rand.Rand
 	calls    []Call
 	callsCh  chan struct{} // closed and replaced whenever a call is recorded
-	requests []Request
+	requests simhttp.RequestLog
 	streams  map[*stream]struct{}
 	onEvent  func(name string, at time.Time)
 	failCode int // FailNext status
@@ -242,12 +232,7 @@ func (s *Server) recordCall(c Call) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
+	return s.requests.List()
 }
 
 // Violations returns the logged requests that carried X-Plex-Token in the

@@ -29,14 +29,7 @@ const (
 // serve logs the request, applies injected failures and routes it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{
-		Time:         s.now(),
-		Method:       r.Method,
-		Path:         r.URL.Path,
-		RawQuery:     r.URL.RawQuery,
-		Header:       r.Header.Clone(),
-		TokenInQuery: r.URL.Query().Has("X-Plex-Token"),
-	})
+	s.requests.Add(r, s.now())
 	fail := 0
 	if s.failN > 0 {
 		s.failN--

@@ -100,14 +100,7 @@ type PINInfo struct {
 
 // Request is one logged request. Header is a copy and contains the token:
 // the log exists so tests can check where the client put it.
-type Request struct {
-	Time         time.Time
-	Method       string
-	Path         string
-	RawQuery     string
-	Header       http.Header
-	TokenInQuery bool // X-Plex-Token was sent in the query string (accepted, but a violation)
-}
+type Request = simhttp.Request
 
 type pin struct {
 	info  PINInfo
@@ -126,7 +119,7 @@ type Server struct {
 	pinsCh    chan struct{} // closed and replaced when a PIN is created
 	tokens    map[string]bool
 	resources []ResourceSpec
-	requests  []Request
+	requests  simhttp.RequestLog
 	failCode  int
 	failN     int
 }
@@ -319,12 +312,7 @@ func (s *Server) WaitPIN(ctx context.Context, n int) (PINInfo, error) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Header = r.Header.Clone()
-		out[i] = r
-	}
-	return out
+	return s.requests.List()
 }
 
 // FailNext makes the next n requests answer status with plex.tv's error
