@@ -112,7 +112,7 @@ var historyColumns = []*column[history.Record]{
 	{title: "Action", width: 86, text: func(r *history.Record, env cellEnv) string { return r.Action }},
 	{title: "Dry run", width: 58, text: func(r *history.Record, _ cellEnv) string { return yesIf(r.DryRun) }},
 	{title: "Outcome", width: 96, text: func(r *history.Record, env cellEnv) string { return r.Outcome }, warn: func(r *history.Record) bool { return historyProblem(r.Outcome) }},
-	{title: "Took", width: 62, text: func(r *history.Record, env cellEnv) string { return latencyText(r.LatencyMs) }},
+	{title: "Took", width: 62, text: func(r *history.Record, env cellEnv) string { return words.Millis(r.LatencyMs) }},
 	{title: "Message / detail", width: 164, text: func(r *history.Record, env cellEnv) string {
 		return displayArrows(strings.Join(strings.Fields(joinDot(r.Message, r.Detail)), " "))
 	}},
@@ -124,24 +124,6 @@ func yesIf(b bool) string {
 		return "yes"
 	}
 	return ""
-}
-
-// latencyText writes a reaction time with its unit ("" unknown): "3.4 ms",
-// "212 ms", "1.5 s", "10 s" (a rule's grace counts), "2m5s".
-func latencyText(ms float64) string {
-	switch {
-	case ms <= 0:
-		return ""
-	case ms < 10:
-		return fmt.Sprintf("%.1f ms", ms)
-	case ms < 1000:
-		return fmt.Sprintf("%.0f ms", ms)
-	case ms < 10_000:
-		return fmt.Sprintf("%.1f s", ms/1000)
-	case ms < 60_000:
-		return fmt.Sprintf("%.0f s", ms/1000)
-	}
-	return words.ShortDuration(time.Duration(ms * float64(time.Millisecond)))
 }
 
 // historyDetailFields name the values of the details, in two columns.
@@ -164,7 +146,7 @@ func historyDetailValues(r *history.Record, loc *time.Location) [2][]string {
 	}
 	latency := "—"
 	if r.LatencyMs > 0 {
-		latency = latencyText(r.LatencyMs)
+		latency = words.Millis(r.LatencyMs)
 	}
 	return [2][]string{{
 		r.Time.In(loc).Format("2006-01-02 15:04:05.000 MST"),

@@ -431,25 +431,3 @@ func TestHistoryTexts(t *testing.T) {
 		t.Error("historyProblem: only failed actions stand out")
 	}
 }
-
-// Reaction times read with their unit; a rule's grace makes them seconds
-// ("10 s", not "10001").
-func TestLatencyText(t *testing.T) {
-	tests := []struct {
-		ms   float64
-		want string
-	}{
-		{0, ""},
-		{3.4, "3.4 ms"},
-		{212, "212 ms"},
-		{1500, "1.5 s"},
-		{10001, "10 s"},
-		{20188, "20 s"},
-		{125000, "2m5s"},
-	}
-	for _, tt := range tests {
-		if got := latencyText(tt.ms); got != tt.want {
-			t.Errorf("latencyText(%v) = %q, want %q", tt.ms, got, tt.want)
-		}
-	}
-}

@@ -18,6 +18,7 @@ import (
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/app/local"
 	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/internal/words"
 	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
@@ -485,7 +486,7 @@ func humanLine(l watchLine) string {
 	}
 	s := fmt.Sprintf("%s %s  rule %q: %s → %s", ts, l.Server, l.Rule, act, l.Outcome)
 	if l.LatencyMs > 0 {
-		s += fmt.Sprintf(" (%.1f ms)", l.LatencyMs)
+		s += " (" + words.Millis(l.LatencyMs) + ")"
 	}
 	s += " · " + l.User + " · " + l.Title
 	if l.Detail != "" {

@@ -59,3 +59,22 @@ func Join(a, b string) string {
 	}
 	return a + " " + b
 }
+
+// Millis writes a time taken, given in milliseconds, with its unit: "3.4
+// ms", "212 ms", "1.5 s", "10 s", "2m5s"; "" for none (0 or less). A rule's
+// grace delay makes an action's time seconds.
+func Millis(ms float64) string {
+	switch {
+	case ms <= 0:
+		return ""
+	case ms < 10:
+		return fmt.Sprintf("%.1f ms", ms)
+	case ms < 1000:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms < 10_000:
+		return fmt.Sprintf("%.1f s", ms/1000)
+	case ms < 60_000:
+		return fmt.Sprintf("%.0f s", ms/1000)
+	}
+	return ShortDuration(time.Duration(ms * float64(time.Millisecond)))
+}

@@ -43,3 +43,25 @@ func TestCapitalizePluralJoin(t *testing.T) {
 		}
 	}
 }
+
+// Times taken read with their unit; a rule's grace makes them seconds
+// ("10 s", not "10001").
+func TestMillis(t *testing.T) {
+	for _, tc := range []struct {
+		ms   float64
+		want string
+	}{
+		{0, ""},
+		{3.4, "3.4 ms"},
+		{212, "212 ms"},
+		{1500, "1.5 s"},
+		{5001.8, "5.0 s"},
+		{10001, "10 s"},
+		{20188, "20 s"},
+		{125000, "2m5s"},
+	} {
+		if got := Millis(tc.ms); got != tc.want {
+			t.Errorf("Millis(%v) = %q, want %q", tc.ms, got, tc.want)
+		}
+	}
+}
