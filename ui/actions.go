@@ -14,25 +14,55 @@ import (
 	"github.com/plexwarden/plexwarden/internal/words"
 )
 
+// actionable looks up the session with key for an action on it: nil, with
+// the reason in the status line, when it has ended or its server is down
+// (UI goroutine).
+func (u *UI) actionable(key string) (app.Session, bool) {
+	s, ok := u.lookup(key)
+	if !ok {
+		u.status.showResult("That session has already ended.", widget.WarningImportance)
+		return app.Session{}, false
+	}
+	if u.isDown(s.Server) {
+		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+		return app.Session{}, false
+	}
+	return s, true
+}
+
+// messageEntry is a terminate dialog's message field: text prefilled,
+// rows lines high; Esc closes the dialog even while typing.
+func (u *UI) messageEntry(text string, rows int) *escEntry {
+	msg := newEscEntry(u.dismissDialog)
+	msg.MultiLine = true
+	msg.Wrapping = fyne.TextWrapWord
+	msg.SetMinRowsVisible(rows)
+	msg.SetText(text)
+	return msg
+}
+
+// showMessageDialog shows a terminate dialog of size, its confirm button
+// marked dangerous, with its message focused and the cursor at its end, to
+// add to the message, not retype it.
+func (u *UI) showMessageDialog(d *dialog.ConfirmDialog, msg *escEntry, size fyne.Size) {
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Resize(size)
+	u.showDialog(d)
+	u.win.Canvas().Focus(msg)
+	cursorToEnd(&msg.Entry)
+	u.win.Canvas().Focus(msg)
+}
+
 // confirmTerminate asks for the message shown to the viewer, then
 // terminates the session with key. It runs on the UI goroutine (button
 // taps and tray actions) and looks the session up now, since table rows
 // and menu items outlive the sessions they showed.
 func (u *UI) confirmTerminate(key string) {
-	s, ok := u.lookup(key)
+	s, ok := u.actionable(key)
 	if !ok {
-		u.status.showResult("That session has already ended.", widget.WarningImportance)
 		return
 	}
-	if u.isDown(s.Server) {
-		u.status.showResult(downReason(s.Server), widget.WarningImportance)
-		return
-	}
-	msg := newEscEntry(u.dismissDialog) // Esc closes the dialog even while typing
-	msg.MultiLine = true
-	msg.Wrapping = fyne.TextWrapWord
-	msg.SetMinRowsVisible(4)
-	msg.SetText(messageText(u.b.DefaultMessage(s)))
+	msg := u.messageEntry(messageText(u.b.DefaultMessage(s)), 4)
 	intro := widget.NewLabel("Stop " + s.User + "’s stream of “" + s.Title + "” on " + s.Server + "? The viewer sees this message:")
 	intro.Wrapping = fyne.TextWrapWord
 	content := container.NewBorder(intro, nil, nil, nil, msg)
@@ -46,12 +76,7 @@ func (u *UI) confirmTerminate(key string) {
 		}
 		u.terminate(s, msg.Text)
 	}, u.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Resize(fyne.NewSize(520, 320))
-	u.showDialog(d)
-	u.win.Canvas().Focus(msg)
-	cursorToEnd(&msg.Entry) // to add to the message, not retype it
-	u.win.Canvas().Focus(msg)
+	u.showMessageDialog(d, msg, fyne.NewSize(520, 320))
 }
 
 // terminate runs Backend.Terminate off the UI goroutine and reports the
@@ -76,16 +101,8 @@ func (u *UI) terminate(s app.Session, message string) {
 // stopTranscode kills the transcode of the session with key (UI goroutine;
 // the HTTP call runs in a goroutine).
 func (u *UI) stopTranscode(key string) {
-	s, ok := u.lookup(key)
-	if !ok {
-		u.status.showResult("That session has already ended.", widget.WarningImportance)
-		return
-	}
-	if s.TranscodeKey == "" || u.busy[key] {
-		return
-	}
-	if u.isDown(s.Server) {
-		u.status.showResult(downReason(s.Server), widget.WarningImportance)
+	s, ok := u.actionable(key)
+	if !ok || s.TranscodeKey == "" || u.busy[key] {
 		return
 	}
 	what := s.User + " · " + s.Title
@@ -137,13 +154,8 @@ func terminateUserLabel(user string) string {
 // all (UI goroutine). Left as prefilled, the message is each player's
 // default; an edited message goes to every stream.
 func (u *UI) confirmTerminateUser(key string) {
-	s, ok := u.lookup(key)
+	s, ok := u.actionable(key)
 	if !ok {
-		u.status.showResult("That session has already ended.", widget.WarningImportance)
-		return
-	}
-	if u.isDown(s.Server) {
-		u.status.showResult(downReason(s.Server), widget.WarningImportance)
 		return
 	}
 	streams := u.b.UserSessions(s)
@@ -161,11 +173,7 @@ func (u *UI) confirmTerminateUser(key string) {
 	msgNote := widget.NewLabel("The viewer sees this message (left as it is, each player gets its own default):")
 	msgNote.Wrapping = fyne.TextWrapWord
 	prefill := messageText(u.b.DefaultMessage(s))
-	msg := newEscEntry(u.dismissDialog) // Esc closes the dialog even while typing
-	msg.MultiLine = true
-	msg.Wrapping = fyne.TextWrapWord
-	msg.SetMinRowsVisible(3)
-	msg.SetText(prefill)
+	msg := u.messageEntry(prefill, 3)
 	listScroll := container.NewVScroll(list)
 	if h := list.MinSize().Height; len(streams) > 4 { // four lines, the others scroll
 		listScroll.SetMinSize(fyne.NewSize(0, h*4/float32(len(streams))))
@@ -184,12 +192,7 @@ func (u *UI) confirmTerminateUser(key string) {
 		}
 		u.terminateUser(s, message)
 	}, u.win)
-	d.SetConfirmImportance(widget.DangerImportance)
-	d.Resize(fyne.NewSize(540, 400))
-	u.showDialog(d)
-	u.win.Canvas().Focus(msg)
-	cursorToEnd(&msg.Entry)
-	u.win.Canvas().Focus(msg)
+	u.showMessageDialog(d, msg, fyne.NewSize(540, 400))
 }
 
 // terminateUser runs Backend.TerminateUser off the UI goroutine and sums
