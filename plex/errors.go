@@ -110,6 +110,7 @@ type Peer int
 const (
 	PeerServer Peer = iota // a Plex Media Server
 	PeerPlexTV             // plex.tv (sign-in, discovery)
+	PeerOther              // another service (an alert channel's server)
 )
 
 // TransportError maps a failed round trip to a sentinel with a token-free
@@ -126,8 +127,11 @@ func TransportError(ctx context.Context, err error, peer Peer) (detail string, s
 		return re.Error(), ErrRedirectRefused
 	}
 	if why, ok := certError(err); ok {
-		if peer == PeerPlexTV {
+		switch peer {
+		case PeerPlexTV:
 			return "plex.tv's certificate is not trusted (a proxy intercepting HTTPS?): " + err.Error(), ErrUntrustedCert
+		case PeerOther:
+			return "its certificate is not trusted: " + why, ErrUntrustedCert
 		}
 		return why + "; " + UntrustedCertHint, ErrUntrustedCert
 	}
@@ -136,7 +140,7 @@ func TransportError(ctx context.Context, err error, peer Peer) (detail string, s
 		return "cancelled", context.Canceled
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return "no answer before the deadline", ErrTimeout
-	case errors.Is(err, syscall.ECONNREFUSED) && peer == PeerPlexTV:
+	case errors.Is(err, syscall.ECONNREFUSED) && peer != PeerServer:
 		return "connection refused", ErrUnreachable
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused (is Plex Media Server running at this address?)", ErrUnreachable

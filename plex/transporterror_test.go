@@ -29,6 +29,8 @@ func TestTransportErrorPeers(t *testing.T) {
 		{"refused plex.tv", refused, PeerPlexTV, ErrUnreachable, "connection refused"},
 		{"cert server", cert, PeerServer, ErrUntrustedCert, "Allow insecure TLS"},
 		{"cert plex.tv", cert, PeerPlexTV, ErrUntrustedCert, "proxy intercepting HTTPS"},
+		{"refused other", refused, PeerOther, ErrUnreachable, "connection refused"},
+		{"cert other", cert, PeerOther, ErrUntrustedCert, "its certificate is not trusted: signed by an unknown authority"},
 		{"dns", dns, PeerServer, ErrUnreachable, "unknown host nowhere.invalid"},
 		{"deadline", context.DeadlineExceeded, PeerPlexTV, ErrTimeout, "no answer before the deadline"},
 	} {
@@ -40,7 +42,7 @@ func TestTransportErrorPeers(t *testing.T) {
 			if !strings.Contains(detail, tc.wantDetail) {
 				t.Errorf("detail = %q, want it to contain %q", detail, tc.wantDetail)
 			}
-			if tc.peer == PeerPlexTV && strings.Contains(detail, "Plex Media Server") {
+			if tc.peer != PeerServer && strings.Contains(detail, "Plex Media Server") {
 				t.Errorf("detail = %q names Plex Media Server for plex.tv", detail)
 			}
 		})

@@ -2,16 +2,13 @@ package alert
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
@@ -193,12 +190,9 @@ func checkURL(raw string) error {
 }
 
 // postError words a failed POST to the channel's server.
-func postError(host string, resp *http.Response, err error) error {
+func postError(ctx context.Context, host string, resp *http.Response, err error) error {
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return fmt.Errorf("%s did not answer in time", host)
-		}
-		return fmt.Errorf("could not reach %s (%s)", host, netProblem(err))
+		return reachError(ctx, host, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
@@ -228,37 +222,18 @@ func post(ctx context.Context, rawURL string, header http.Header, body string) e
 		defer resp.Body.Close()
 		_, _ = plex.ReadCapped(resp.Body, resp.ContentLength, 64<<10)
 	}
-	return postError(u.Host, resp, err)
+	return postError(ctx, u.Host, resp, err)
 }
 
 // timeNow is the clock of message timestamps (tests fix it).
 var timeNow = time.Now
 
-// netProblem words a failed connection: "connection refused", "unknown
-// host", or the innermost error.
-func netProblem(err error) string {
-	var dnsErr *net.DNSError
-	var certErr *tls.CertificateVerificationError
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.As(err, &dnsErr):
-		return "unknown host " + dnsErr.Name
-	case errors.As(err, &certErr):
-		return "its certificate is not trusted"
-	case isTimeout(err):
-		return "no answer in time"
+// reachError words a failed connection to what (a host, "the mail
+// server host:port") the way plex.TransportError maps it.
+func reachError(ctx context.Context, what string, err error) error {
+	detail, sentinel := plex.TransportError(ctx, err, plex.PeerOther)
+	if errors.Is(sentinel, plex.ErrTimeout) {
+		return fmt.Errorf("%s did not answer in time", what)
 	}
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err.Error()
-		}
-		err = next
-	}
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	return fmt.Errorf("could not reach %s (%s)", what, detail)
 }

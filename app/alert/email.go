@@ -58,7 +58,7 @@ func (c email) Send(ctx context.Context, n app.Notification) error {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		return fmt.Errorf("could not reach the mail server %s (%s)", c.addr, netProblem(err))
+		return reachError(ctx, "the mail server "+c.addr, err)
 	}
 	defer conn.Close()
 	if dl, ok := ctx.Deadline(); ok {
