@@ -53,15 +53,23 @@ func (n *fakeNotifications) snapshot() []string {
 	return append([]string(nil), n.calls...)
 }
 
+// smokeBinary is the built binary the smoke tests run (PLEXWARDEN_SMOKE);
+// without it they are skipped.
+func smokeBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("PLEXWARDEN_SMOKE")
+	if bin == "" {
+		t.Skip("set PLEXWARDEN_SMOKE to the built binary (make smoke does)")
+	}
+	return bin
+}
+
 // TestSmoke runs the real binary on the demo server under Xvfb and a
 // private session bus (make smoke): the tray registers and exports its
 // menu, the window appears and is not blank, a notification is sent, and
 // SIGTERM ends the app cleanly.
 func TestSmoke(t *testing.T) {
-	bin := os.Getenv("PLEXWARDEN_SMOKE")
-	if bin == "" {
-		t.Skip("set PLEXWARDEN_SMOKE to the built binary (make smoke does)")
-	}
+	bin := smokeBinary(t)
 	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Fatal("the smoke test needs DISPLAY and a session bus (run it through .ci/with-session)")
 	}
@@ -169,10 +177,7 @@ func fakeDesktop(t *testing.T) (*dbus.Conn, *fakeWatcher, *fakeNotifications) {
 // window is opened, which the tray menu's "Open Plex Warden" does; the
 // menu's Quit ends it cleanly.
 func TestSmokeTrayOnly(t *testing.T) {
-	bin := os.Getenv("PLEXWARDEN_SMOKE")
-	if bin == "" {
-		t.Skip("set PLEXWARDEN_SMOKE to the built binary (make smoke does)")
-	}
+	bin := smokeBinary(t)
 	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		t.Fatal("the smoke test needs DISPLAY and a session bus (run it through .ci/with-session)")
 	}

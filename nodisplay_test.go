@@ -1,44 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/plexwarden/plexwarden/internal/testutil"
 )
-
-// lockedBuffer is a bytes.Buffer written by a process and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // make run on a machine without a display: the real binary says so in one
 // line and watches the demo server in the terminal, readably, with no
 // D-Bus complaints, until Ctrl-C.
 func TestSmokeNoDisplay(t *testing.T) {
-	bin := os.Getenv("PLEXWARDEN_SMOKE")
-	if bin == "" {
-		t.Skip("set PLEXWARDEN_SMOKE to the built binary (make smoke does)")
-	}
+	bin := smokeBinary(t)
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
@@ -54,7 +33,7 @@ func TestSmokeNoDisplay(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Env = env
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

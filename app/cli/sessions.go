@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -142,22 +143,28 @@ func cmdTerminate(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "terminate", "SESSION_ID [--message TEXT] [--server NAME|URL]",
 		"Stop a session. SESSION_ID is the id column of 'plexwarden sessions' (Plex's Session id, not the sessionKey).\nNeeds the owner's token and Plex Pass.")
 	msg := fs.String("message", "The server owner has ended this stream.", "text the player shows")
-	targets := targetsFlag(env, fs)
-	pos, err := parse(fs, args)
+	arg, ts, err := oneArg(fs, targetsFlag(env, fs), args)
 	if err != nil {
 		return err
+	}
+	return onEach(ts, func(t target) error { return t.Client.Terminate(ctx, arg, *msg) },
+		func(t target) { fmt.Fprintf(env.Stdout, "Terminated session %s on %s.\n", arg, t.Name) },
+		fmt.Sprintf("no session with id %q (already ended? ids come from 'plexwarden sessions')", arg), "cannot terminate")
+}
+
+// oneArg parses the flags and the one argument of a command acting on one
+// session or transcode, then resolves the servers to try.
+func oneArg(fs *flag.FlagSet, targets func() ([]target, error), args []string) (string, []target, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", nil, err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return errUsage
+		return "", nil, errUsage
 	}
 	ts, err := targets()
-	if err != nil {
-		return err
-	}
-	return onEach(ts, func(t target) error { return t.Client.Terminate(ctx, pos[0], *msg) },
-		func(t target) { fmt.Fprintf(env.Stdout, "Terminated session %s on %s.\n", pos[0], t.Name) },
-		fmt.Sprintf("no session with id %q (already ended? ids come from 'plexwarden sessions')", pos[0]), "cannot terminate")
+	return pos[0], ts, err
 }
 
 // onEach runs do on each target until one succeeds: a session or transcode
@@ -191,22 +198,13 @@ func onEach(ts []target, do func(target) error, ok func(target), notFound, faile
 func cmdStopTranscode(ctx context.Context, env Env, args []string) error {
 	fs := newFlagSet(env, "stop-transcode", "KEY [--server NAME|URL]",
 		"Kill a transcode. KEY is the transcodeKey of 'plexwarden sessions --json'. Playback breaks without a message.")
-	targets := targetsFlag(env, fs)
-	pos, err := parse(fs, args)
+	arg, ts, err := oneArg(fs, targetsFlag(env, fs), args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	ts, err := targets()
-	if err != nil {
-		return err
-	}
-	return onEach(ts, func(t target) error { return t.Client.StopTranscode(ctx, pos[0]) },
+	return onEach(ts, func(t target) error { return t.Client.StopTranscode(ctx, arg) },
 		func(t target) {
-			fmt.Fprintf(env.Stdout, "Stopped transcode %s on %s.\n", plex.TranscodeID(pos[0]), t.Name)
+			fmt.Fprintf(env.Stdout, "Stopped transcode %s on %s.\n", plex.TranscodeID(arg), t.Name)
 		},
-		fmt.Sprintf("no transcode with key %q (already ended?)", pos[0]), "cannot stop the transcode")
+		fmt.Sprintf("no transcode with key %q (already ended?)", arg), "cannot stop the transcode")
 }

@@ -8,31 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
 	"github.com/plexwarden/plexwarden/app/rules"
+	"github.com/plexwarden/plexwarden/internal/testutil"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Token hygiene over everything the assembled app writes: the logs (at
 // debug level, through failures: a 401 answer, a server restart), the
@@ -50,7 +33,7 @@ func TestTokenNeverWritten(t *testing.T) {
 		Rules: []rules.Rule{rules.DefaultRule(rules.KindTranscode, "No transcodes")}}); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testutil.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	env := map[string]string{"PLEX_URL": sim.URL(), "PLEX_TOKEN": token}
 	d, err := New(Options{Log: log, Controller: app.ControllerOptions{ConfigDir: dir, Secrets: app.NewMemoryStore(), Getenv: func(k string) string { return env[k] }}})
