@@ -60,7 +60,13 @@ type Session struct {
 	// SourceKnown: the source comes from the library's description of the
 	// version played (or the session is played directly), not only from
 	// what the transcode's list entry names.
-	SourceKnown       bool      `json:"sourceKnown"`
+	SourceKnown bool `json:"sourceKnown"`
+	// SourcePending: the library read for the source is under way. The
+	// monitor publishes a new transcode at once, judged from its list
+	// entry, and again when the read is done; rules whose test depends on
+	// the source (Rule kinds sourceTranscode, bandwidth by the file's
+	// bitrate, a transcode that may only burn subtitles) wait for it.
+	SourcePending     bool      `json:"sourcePending,omitempty"`
 	BandwidthKbps     int64     `json:"bandwidthKbps"`
 	Location          string    `json:"location,omitempty"` // lan, wan, cellular
 	Relayed           bool      `json:"relayed,omitempty"`
@@ -180,42 +186,20 @@ func NewSession(server string, m *plex.Metadata, now time.Time) Session {
 // NewSessionSource is NewSession with src, the version of the item's file
 // the session plays as the library describes it (Sources.For), or nil.
 func NewSessionSource(server string, m *plex.Metadata, src *plex.Media, now time.Time) Session {
-	c := plex.ClassifySource(m, src)
 	s := Session{
-		Server:            server,
-		SessionKey:        string(m.SessionKey),
-		Title:             plex.DisplayTitle(m),
-		Type:              m.Type,
-		Kind:              plex.PlaybackKind(m),
-		Library:           m.LibrarySectionTitle,
-		LibrarySectionID:  string(m.LibrarySectionID),
-		Decision:          c.Decision,
-		Reason:            c.Reason(),
-		Short:             c.Short(),
-		VideoDecision:     c.VideoDecision,
-		AudioDecision:     c.AudioDecision,
-		SubtitleDecision:  c.SubtitleDecision,
-		VideoTranscode:    c.VideoTranscode,
-		AudioOnly:         c.AudioOnly,
-		SubtitleBurn:      c.SubtitleBurn,
-		HWTranscode:       c.Decision != plex.DirectPlay && c.HW.Active(),
-		HW:                c.HW.String(),
-		SourceResolution:  c.SourceResolution,
-		SourceHeight:      c.SourceHeight,
-		SourceVideoCodec:  c.SourceVideoCodec,
-		SourceAudioCodec:  c.SourceAudioCodec,
-		TargetResolution:  c.TargetResolution,
-		TargetVideoCodec:  c.TargetVideoCodec,
-		TargetAudioCodec:  c.TargetAudioCodec,
-		BitrateKbps:       c.BitrateKbps,
-		TargetBitrateKbps: c.TargetBitrateKbps,
-		SourceKnown:       src != nil || c.Decision != plex.Transcode,
-		Location:          plex.Location(m),
-		ViewOffsetMs:      int64(m.ViewOffset),
-		DurationMs:        int64(m.Duration),
-		FirstSeen:         now,
-		StateSince:        now,
-		Thumb:             posterPath(m),
+		Server:           server,
+		SessionKey:       string(m.SessionKey),
+		Title:            plex.DisplayTitle(m),
+		Type:             m.Type,
+		Kind:             plex.PlaybackKind(m),
+		Library:          m.LibrarySectionTitle,
+		LibrarySectionID: string(m.LibrarySectionID),
+		Location:         plex.Location(m),
+		ViewOffsetMs:     int64(m.ViewOffset),
+		DurationMs:       int64(m.Duration),
+		FirstSeen:        now,
+		StateSince:       now,
+		Thumb:            posterPath(m),
 	}
 	if m.User != nil {
 		s.User, s.UserID = m.User.Title, string(m.User.ID)
@@ -249,5 +233,24 @@ func NewSessionSource(server string, m *plex.Metadata, src *plex.Media, now time
 	if s.User == "" {
 		s.User = "(unknown user)"
 	}
+	s.classify(m, src)
 	return s
+}
+
+// classify sets what the classification of item m tells (the decision,
+// its reasons, source and target), with src the version of the file
+// played as the library describes it, or nil.
+func (s *Session) classify(m *plex.Metadata, src *plex.Media) {
+	c := plex.ClassifySource(m, src)
+	s.Decision = c.Decision
+	s.Reason = c.Reason()
+	s.Short = c.Short()
+	s.VideoDecision, s.AudioDecision, s.SubtitleDecision = c.VideoDecision, c.AudioDecision, c.SubtitleDecision
+	s.VideoTranscode, s.AudioOnly, s.SubtitleBurn = c.VideoTranscode, c.AudioOnly, c.SubtitleBurn
+	s.HWTranscode = c.Decision != plex.DirectPlay && c.HW.Active()
+	s.HW = c.HW.String()
+	s.SourceResolution, s.SourceHeight, s.SourceVideoCodec, s.SourceAudioCodec = c.SourceResolution, c.SourceHeight, c.SourceVideoCodec, c.SourceAudioCodec
+	s.TargetResolution, s.TargetVideoCodec, s.TargetAudioCodec = c.TargetResolution, c.TargetVideoCodec, c.TargetAudioCodec
+	s.BitrateKbps, s.TargetBitrateKbps = c.BitrateKbps, c.TargetBitrateKbps
+	s.SourceKnown = src != nil || c.Decision != plex.Transcode
 }

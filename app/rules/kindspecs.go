@@ -33,6 +33,12 @@ type kindSpec struct {
 	// their reasons. Counting kinds run after the others and do not count
 	// the sessions leaving reports.
 	count func(c *compiled, sessions []app.Session, leaving func(int) bool) []hit
+	// source reports whether match's answer for s depends on the source
+	// of a transcode (its resolution, codec or bitrate as the library
+	// describes it): while the read is under way (Session.SourcePending)
+	// such a session is left alone, and judged when the monitor publishes
+	// the source. nil: never.
+	source func(c *compiled, s *app.Session) bool
 	// reason says in words why the rule matches s (for a counting kind,
 	// what s alone tells: the limit).
 	reason func(c *compiled, s *app.Session, now time.Time) string
@@ -54,6 +60,9 @@ var specs = []kindSpec{
 		match: func(c *compiled, s *app.Session, _ time.Time) (bool, time.Time) {
 			return videoTranscode(s, c.CountSubtitleBurn) || (c.IncludeAudioOnly && s.AudioOnly), time.Time{}
 		},
+		// Whether subtitles alone are burned in is judged by the source's
+		// resolution (burnOnly).
+		source: func(c *compiled, s *app.Session) bool { return s.SubtitleBurn && !c.CountSubtitleBurn },
 		reason: func(_ *compiled, s *app.Session, _ time.Time) string { return transcodeReason(s) },
 	},
 	{
@@ -79,6 +88,7 @@ var specs = []kindSpec{
 			codecOK := len(c.codecs) > 0 && c.codecs[plex.CodecName(s.SourceVideoCodec)]
 			return (c.RequireBoth && resOK && codecOK) || (!c.RequireBoth && (resOK || codecOK)), time.Time{}
 		},
+		source: func(*compiled, *app.Session) bool { return true },
 		reason: func(_ *compiled, s *app.Session, _ time.Time) string {
 			return words.Join(s.SourceResolution, plex.CodecName(s.SourceVideoCodec))
 		},
@@ -107,6 +117,7 @@ var specs = []kindSpec{
 			}
 			return v > 0 && v > c.MaxKbps, time.Time{}
 		},
+		source: func(c *compiled, _ *app.Session) bool { return c.UseSourceBitrate },
 		reason: func(c *compiled, s *app.Session, _ time.Time) string {
 			if c.UseSourceBitrate {
 				return fmt.Sprintf("bitrate %s, limit %s", mbps(s.BitrateKbps), mbps(c.MaxKbps))

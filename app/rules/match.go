@@ -42,7 +42,7 @@ func (c *compiled) evaluate(sessions []app.Session, now time.Time, leaving func(
 			if !c.applies(s) {
 				continue
 			}
-			ok, w := c.spec.match(c, s, now)
+			ok, w := c.match(s, now)
 			wake = earliest(wake, w)
 			if ok {
 				hits = append(hits, hit{rule: c, i: i})
@@ -53,6 +53,17 @@ func (c *compiled) evaluate(sessions []app.Session, now time.Time, leaving func(
 		hits = c.userStreamsOf(sessions, hits, now, leaving)
 	}
 	return hits, wake
+}
+
+// match tests one session in scope with the kind's test (per-session
+// kinds). A transcode whose source is still being read does not match a
+// rule that judges the source yet: the monitor publishes it again once
+// the source is known (Session.SourcePending).
+func (c *compiled) match(s *app.Session, now time.Time) (bool, time.Time) {
+	if s.SourcePending && c.spec.source != nil && c.spec.source(c, s) {
+		return false, time.Time{}
+	}
+	return c.spec.match(c, s, now)
 }
 
 // userStreamsOf adds to hits every other stream of the users they play

@@ -429,3 +429,24 @@ func TestDiagnosticKind(t *testing.T) {
 		t.Errorf("Validate(condition weather) = %v, want a condition error", err)
 	}
 }
+
+// TestSourcePendingWaits: while the library read of a transcode's source is
+// under way, rules that judge the source leave the session alone; the
+// others act at once.
+func TestSourcePendingWaits(t *testing.T) {
+	pending := func(s *app.Session) { s.SourcePending, s.SourceKnown = true, false }
+	bw := func(s *app.Session) { s.BandwidthKbps, s.BitrateKbps = 30000, 30000 }
+	runMatchCases(t, []matchCase{
+		{name: "transcode acts at once", rule: rule(KindTranscode), sessions: []app.Session{sess("1", transcoding, pending)}, want: []string{"1"}},
+		{name: "transcode with subtitles burned waits (burn only or not is judged by the source)", rule: rule(KindTranscode),
+			sessions: []app.Session{sess("1", burnOnlyTranscode, func(s *app.Session) { s.TargetResolution = "480p" }, pending)}},
+		{name: "transcode counting burns acts at once", rule: rule(KindTranscode, func(r *Rule) { r.CountSubtitleBurn = true }),
+			sessions: []app.Session{sess("1", burnOnlyTranscode, pending)}, want: []string{"1"}},
+		{name: "expensive transcode waits", rule: rule(KindSourceTranscode), sessions: []app.Session{sess("1", transcoding, uhdHEVC, pending)}},
+		{name: "expensive transcode once known", rule: rule(KindSourceTranscode), sessions: []app.Session{sess("1", transcoding, uhdHEVC)}, want: []string{"1"}},
+		{name: "bandwidth acts at once", rule: rule(KindBandwidth), sessions: []app.Session{sess("1", transcoding, bw, pending)}, want: []string{"1"}},
+		{name: "bandwidth by the file's bitrate waits", rule: rule(KindBandwidth, func(r *Rule) { r.UseSourceBitrate = true }),
+			sessions: []app.Session{sess("1", transcoding, bw, pending)}},
+		{name: "remote acts at once", rule: rule(KindRemote), sessions: []app.Session{sess("1", transcoding, pending, func(s *app.Session) { s.Location, s.Player.Local = "wan", false })}, want: []string{"1"}},
+	})
+}
