@@ -1,11 +1,13 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
+	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
 
 // scaleItems is a /status/sessions list of n sessions, a fifth of them
@@ -53,6 +55,39 @@ func BenchmarkMonitorStateChange(b *testing.B) {
 				}
 				m.handle(feedMsg{ev: plex.Event{Name: plex.EventPlaying, Playing: &plex.PlayState{SessionKey: plex.String(fmt.Sprint(k + 1)), State: state, TranscodeSession: ts}}, at: at})
 				m.flush()
+			}
+		})
+	}
+}
+
+// BenchmarkMonitorFetch measures merging one /status/sessions answer of N
+// sessions (a stand-in server's, decoded) in which one session is new:
+// what a new session costs the monitor before the rules see it.
+func BenchmarkMonitorFetch(b *testing.B) {
+	for _, n := range []int{10, 2000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			sim := startSim(b, plexsim.Options{})
+			for i := range n {
+				sim.AddSession(plexsim.SessionSpec{User: fmt.Sprintf("user%d", i%(n/10+1)), Title: fmt.Sprintf("Film %d", i),
+					Player: plexsim.PlayerSpec{MachineID: fmt.Sprintf("p%d", i)}})
+			}
+			c, err := plex.NewClient(sim.URL(), simToken, plex.ClientInfo{ID: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			items, err := c.Sessions(context.Background())
+			if err != nil || len(items) != n {
+				b.Fatalf("sessions: %d, %v", len(items), err)
+			}
+			m := NewMonitor(MonitorConfig{Server: "x", Source: &fakeSource{}, Refresh: -1})
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				// every other answer lacks the last session: it is new in the next
+				list := items
+				if i%2 == 0 {
+					list = items[:n-1]
+				}
+				m.merge(fetchResult{items: list})
 			}
 		})
 	}
