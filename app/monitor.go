@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,7 +128,8 @@ type Monitor struct {
 	// each, one copy of the list) instead of sorting every session again.
 	// Events never move a session in the order (its FirstSeen and key stay).
 	edits map[string]Session
-	// rebuild: the session set changed wholesale (a fetch); publish sorts.
+	// rebuild: the session set changed wholesale (a fetch, which set list
+	// to the new sorted list itself): the next update is not a delta.
 	rebuild bool
 	// byTranscode finds a session by its transcode key (Session.Key).
 	byTranscode map[string]string
@@ -148,9 +150,17 @@ type Monitor struct {
 	hold        time.Duration // the last hold after an oversized or "slow down" answer; 0 after a good one
 	seq         uint64
 	fetching    bool
-	again       bool
-	eventTime   time.Time // arrival of the event that triggered the pending fetch
-	dirty       bool      // unpublished position/progress updates
+	// listed: the fetch under way has delivered its list and goes on
+	// reading the sources of new transcodes (fetchResult.reading).
+	listed bool
+	// awaiting are the sessions (Key) and transcodes ("tc:" + id) that
+	// events named while a fetch was under way, before its list came, with
+	// the events' arrival: the list settles them (settle) and only those it
+	// lacks need one more fetch.
+	awaiting  map[string]time.Time
+	again     bool
+	eventTime time.Time // arrival of the event that triggered the pending fetch
+	dirty     bool      // unpublished position/progress updates
 	// tombstones are sessions a "stopped" event removed; a fetch that
 	// started before the removal must not bring them back.
 	tombstones map[string]time.Time
@@ -181,6 +191,11 @@ type leaveMsg struct{ key, why string }
 type fetchResult struct {
 	items   []plex.Metadata
 	sources []*plex.Media // per item: the version played, from the library
+	// reading are the ratingKeys whose library items are being read: the
+	// list is published without their sources (Session.SourcePending),
+	// and a second result, with enrich set, brings them.
+	reading map[string]bool
+	enrich  bool
 	err     error
 	trigger time.Time
 	started time.Time
@@ -219,7 +234,8 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 		cfg.Metadata, _ = cfg.Source.(MetadataSource)
 	}
 	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{},
-		leaving: map[string]leaveMark{}, sources: NewSources(cfg.Metadata, nil), edits: map[string]Session{}, byTranscode: map[string]string{}}
+		leaving: map[string]leaveMark{}, sources: NewSources(cfg.Metadata, nil), edits: map[string]Session{}, byTranscode: map[string]string{},
+		awaiting: map[string]time.Time{}}
 	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
 	m.url.Store(&cfg.URL)
 	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})
@@ -364,11 +380,35 @@ func (m *Monitor) Run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			items, err := m.cfg.Source.Sessions(ctx)
-			var srcs []*plex.Media
+			r := fetchResult{items: items, err: err, trigger: trigger, started: started}
+			var missing []string
 			if err == nil {
-				srcs = m.sources.For(ctx, items)
+				r.sources, missing = m.sources.Known(items)
 			}
-			results <- fetchResult{items: items, sources: srcs, err: err, trigger: trigger, started: started}
+			if len(missing) > 0 {
+				// The list first, the sources when the library has
+				// answered: rules that do not judge the source act
+				// without waiting for that round trip.
+				r.reading = make(map[string]bool, len(missing))
+				for _, rk := range missing {
+					r.reading[rk] = true
+				}
+			}
+			select {
+			case results <- r:
+			case <-ctx.Done():
+				return
+			}
+			if r.reading == nil {
+				return
+			}
+			m.sources.Read(ctx, missing)
+			full := slices.Clone(r.sources) // r.sources is the monitor's now
+			m.sources.Fill(items, full)
+			select {
+			case results <- fetchResult{items: items, sources: full, reading: r.reading, enrich: true, trigger: trigger, started: started}:
+			case <-ctx.Done():
+			}
 		}()
 	}
 	again := func() {
@@ -442,11 +482,20 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-gate.C:
 			again()
 		case r := <-results:
-			m.fetching = false
-			m.merge(r)
+			if r.enrich {
+				m.enrich(r)
+			} else {
+				m.merge(r)
+				m.settle()
+			}
 			if m.fatal != nil {
 				return m.fatal
 			}
+			if r.reading != nil && !r.enrich {
+				m.listed = true // the sources come next
+				break
+			}
+			m.fetching, m.listed = false, false
 			if hold := m.holdAfter(r.err); hold > 0 {
 				notBefore = time.Now().Add(hold)
 				m.cfg.Log.Warn("holding back the next sessions fetch", "server", m.cfg.Server, "for", hold, "err", r.err)

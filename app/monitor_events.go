@@ -5,6 +5,7 @@ package app
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
@@ -91,7 +92,7 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 			m.tombstones[m.cfg.Server+"/"+key] = time.Now()
 			return time.Time{}, false
 		}
-		return at, true
+		return m.await(m.cfg.Server+"/"+key, at)
 	}
 	switch {
 	case p.State == "stopped":
@@ -124,6 +125,41 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 	return time.Time{}, false
 }
 
+// await asks for a fetch for a session or transcode (awaiting's keys)
+// that an event named and the monitor does not know. While a fetch is
+// under way and its list has not come, the key waits for that list
+// instead: an event is sent after its session exists, so the list under
+// way may well have it, and settle asks for one more fetch only if not.
+func (m *Monitor) await(key string, at time.Time) (time.Time, bool) {
+	if !m.fetching || m.listed {
+		return at, true
+	}
+	if t, ok := m.awaiting[key]; !ok || at.Before(t) {
+		m.awaiting[key] = at
+	}
+	return time.Time{}, false
+}
+
+// settle runs after a fetch's list is merged: the sessions and transcodes
+// events named meanwhile that it lacks ask for one more fetch.
+func (m *Monitor) settle() {
+	for k, at := range m.awaiting {
+		var ok bool
+		if id, tc := strings.CutPrefix(k, "tc:"); tc {
+			_, ok = m.byTranscode[id]
+		} else if _, ok = m.sessions[k]; !ok {
+			_, ok = m.tombstones[k]
+		}
+		if !ok {
+			m.again = true
+			if m.eventTime.IsZero() || at.Before(m.eventTime) {
+				m.eventTime = at
+			}
+		}
+	}
+	clear(m.awaiting)
+}
+
 // refreshDue reports whether a report of a known session should re-read
 // the list: what no event carries (bandwidth) changes too.
 func (m *Monitor) refreshDue() bool {
@@ -142,7 +178,10 @@ func (m *Monitor) onTranscode(name string, t *plex.TranscodeSession, at time.Tim
 		if name == plex.EventTranscodeEnd {
 			return time.Time{}, false
 		}
-		return at, true
+		if id == "" {
+			return at, true
+		}
+		return m.await("tc:"+id, at)
 	case name == plex.EventTranscodeUpdate:
 		s.TranscodeSpeed, s.TranscodeProgress, s.Throttled = float64(t.Speed), float64(t.Progress), bool(t.Throttled)
 		m.put(s)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
@@ -61,6 +62,9 @@ func (m *Monitor) merge(r fetchResult) {
 		s := NewSessionSource(m.cfg.Server, &r.items[i], src, now)
 		if s.Kind == plex.KindTheme {
 			continue // theme music is not user playback
+		}
+		if src == nil && r.reading[string(r.items[i].RatingKey)] && needsSource(&r.items[i]) {
+			s.SourcePending = true
 		}
 		k := s.Key()
 		if _, dup := fresh[k]; dup {
@@ -124,8 +128,81 @@ func (m *Monitor) merge(r fetchResult) {
 			m.byTranscode[s.TranscodeKey] = k
 		}
 	}
+	m.list = relist(m.list, fresh)
 	m.rebuild = true
 	m.publish(changes, r.trigger)
+}
+
+// enrich applies the sources a fetch read after its list was published:
+// each session still waiting for its source is classified again with it
+// (or, where the library did not answer in time, stays judged from its
+// list entry) and published as changed, so the rules that judge the
+// source decide now.
+func (m *Monitor) enrich(r fetchResult) {
+	for i := range r.items {
+		it := &r.items[i]
+		if !r.reading[string(it.RatingKey)] || !needsSource(it) {
+			continue
+		}
+		s, ok := m.sessions[sessionKeyOf(m.cfg.Server, it)]
+		if !ok || !s.SourcePending {
+			continue // gone, or a newer list has it
+		}
+		prev := s
+		var src *plex.Media
+		if i < len(r.sources) {
+			src = r.sources[i]
+		}
+		s.classify(it, src)
+		s.SourcePending = false
+		m.put(s)
+		m.stage([]Change{{Kind: Changed, Session: s, Prev: &prev}}, r.trigger)
+	}
+	m.flush()
+}
+
+// relist returns the sessions of fresh in the published order (FirstSeen,
+// then key) without sorting them all: those listed before keep their
+// place, since a fetch carries their FirstSeen and key over, and the
+// others (new sessions) are sorted and merged in. A list found out of
+// order is sorted whole.
+func relist(old []Session, fresh map[string]Session) []Session {
+	list := make([]Session, 0, len(fresh))
+	kept := make(map[string]bool, len(fresh))
+	for i := range old {
+		k := old[i].Key()
+		if s, ok := fresh[k]; ok && !kept[k] {
+			kept[k] = true
+			list = append(list, s)
+		}
+	}
+	if len(list) < len(fresh) {
+		added := make([]Session, 0, len(fresh)-len(list))
+		for k, s := range fresh {
+			if !kept[k] {
+				added = append(added, s)
+			}
+		}
+		slices.SortFunc(added, compareSessions)
+		merged := make([]Session, 0, len(fresh))
+		i, j := 0, 0
+		for i < len(list) && j < len(added) {
+			if compareSessions(added[j], list[i]) < 0 {
+				merged = append(merged, added[j])
+				j++
+			} else {
+				merged = append(merged, list[i])
+				i++
+			}
+		}
+		list = append(append(merged, list[i:]...), added[j:]...)
+	}
+	for i := 1; i < len(list); i++ {
+		if compareSessions(list[i-1], list[i]) >= 0 {
+			return sortedSessions(fresh)
+		}
+	}
+	return list
 }
 
 // put stores a changed session whose place in the order (FirstSeen, key)
@@ -186,5 +263,5 @@ func sessionDiffers(a, b Session) bool {
 		a.SourceVideoCodec != b.SourceVideoCodec || a.BitrateKbps != b.BitrateKbps || a.Decision != b.Decision || a.TranscodeKey != b.TranscodeKey ||
 		a.VideoDecision != b.VideoDecision || a.AudioDecision != b.AudioDecision ||
 		a.SubtitleDecision != b.SubtitleDecision || a.ID != b.ID || a.BandwidthKbps != b.BandwidthKbps ||
-		a.Player != b.Player || a.User != b.User || a.Title != b.Title
+		a.Player != b.Player || a.User != b.User || a.Title != b.Title || a.SourcePending != b.SourcePending
 }

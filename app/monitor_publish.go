@@ -24,7 +24,7 @@ func (m *Monitor) setConn(c Conn) {
 
 // publish builds and hands out a new immutable snapshot. After events it
 // costs one copy of the list and O(log N) per edited session; after a
-// fetch, a sort. Update.Delta and Touched tell subscribers which sessions
+// fetch, which made the list (relist), nothing more. Update.Delta and Touched tell subscribers which sessions
 // differ from the previous snapshot, so they need not look at the rest.
 func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 	m.lastPublish = time.Now()
@@ -40,7 +40,9 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 	delta := !m.rebuild
 	var touched []Session
 	switch {
-	case m.rebuild || !m.patch(&touched):
+	case m.rebuild: // merge made the list
+		touched = nil
+	case !m.patch(&touched):
 		m.list = sortedSessions(m.sessions)
 		touched, delta = nil, false
 	}

@@ -30,24 +30,41 @@ func errText(err error) string {
 // session is younger than linger; after that, sessions still sharing a
 // player are counted as they are (a collision the diagnostics report).
 func markReplaced(fresh map[string]Session, now time.Time, linger time.Duration) {
-	newest := map[string]Session{}
-	for _, s := range fresh {
+	// Most players play one thing: find those listed more than once
+	// before comparing anything.
+	players := make(map[string][]string, len(fresh)) // machineIdentifier → keys
+	shared := false
+	for k := range fresh {
+		s := fresh[k]
 		id := s.Player.MachineIdentifier
 		if id == "" || s.Leaving != "" {
 			continue
 		}
-		if n, ok := newest[id]; !ok || newer(s, n) {
-			newest[id] = s
-		}
+		players[id] = append(players[id], k)
+		shared = shared || len(players[id]) > 1
 	}
-	for k, s := range fresh {
-		id := s.Player.MachineIdentifier
-		n, ok := newest[id]
-		if id == "" || s.Leaving != "" || !ok || n.Key() == s.Key() || now.Sub(n.FirstSeen) >= linger {
+	if !shared {
+		return
+	}
+	for _, keys := range players {
+		if len(keys) < 2 {
 			continue
 		}
-		s.Leaving = LeavingReplaced
-		fresh[k] = s
+		n := fresh[keys[0]]
+		for _, k := range keys[1:] {
+			if s := fresh[k]; newer(s, n) {
+				n = s
+			}
+		}
+		if now.Sub(n.FirstSeen) >= linger {
+			continue
+		}
+		for _, k := range keys {
+			if s := fresh[k]; k != n.Key() {
+				s.Leaving = LeavingReplaced
+				fresh[k] = s
+			}
+		}
 	}
 }
 

@@ -69,24 +69,35 @@ func needsSource(m *plex.Metadata) bool {
 
 // For returns, for each item of a session list, the version of its file it
 // plays (nil where unknown or not needed; a nil slice when no item needs
-// one). It asks the library for the
-// items not known yet, in parallel, waiting at most SourceWait.
+// one). It asks the library for the items not known yet, in parallel,
+// waiting at most SourceWait.
 func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media {
-	if s == nil {
-		return nil
+	out, missing := s.Known(items)
+	if len(missing) == 0 {
+		return out
 	}
-	var out []*plex.Media // made when the first item needs a source
+	s.Read(ctx, missing)
+	s.Fill(items, out)
+	return out
+}
+
+// Known is For without asking the library: the sources known now, and the
+// ratingKeys to ask for (each once) before Fill can complete out.
+func (s *Sources) Known(items []plex.Metadata) (out []*plex.Media, missing []string) {
+	if s == nil {
+		return nil, nil
+	}
 	now := s.now()
-	var missing []string
 	seen := map[string]bool{}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range items {
 		m := &items[i]
 		if !needsSource(m) {
 			continue
 		}
 		if out == nil {
-			out = make([]*plex.Media, len(items))
+			out = make([]*plex.Media, len(items)) // made when the first item needs a source
 		}
 		rk := string(m.RatingKey)
 		e, ok := s.items[rk]
@@ -99,15 +110,21 @@ func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media 
 			missing = append(missing, rk)
 		}
 	}
-	s.mu.Unlock()
-	if len(missing) == 0 {
-		return out
+	return out, missing
+}
+
+// Read asks the library for the items of ratingKeys, in parallel, waiting
+// at most SourceWait, and keeps the answers (a failure for a minute; one
+// out of time is asked again next time).
+func (s *Sources) Read(ctx context.Context, ratingKeys []string) {
+	if s == nil || len(ratingKeys) == 0 {
+		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, SourceWait)
 	defer cancel()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, sourceParallel)
-	for _, rk := range missing {
+	for _, rk := range ratingKeys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -128,7 +145,15 @@ func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media 
 		}()
 	}
 	wg.Wait()
+}
+
+// Fill completes out (from Known) with the sources read since.
+func (s *Sources) Fill(items []plex.Metadata, out []*plex.Media) {
+	if s == nil || out == nil {
+		return
+	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i := range items {
 		if out[i] == nil && needsSource(&items[i]) {
 			if e, ok := s.items[string(items[i].RatingKey)]; ok && e.item != nil {
@@ -136,8 +161,6 @@ func (s *Sources) For(ctx context.Context, items []plex.Metadata) []*plex.Media 
 			}
 		}
 	}
-	s.mu.Unlock()
-	return out
 }
 
 func (s *Sources) store(rk string, item *plex.Metadata) {
