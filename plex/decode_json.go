@@ -70,12 +70,40 @@ var errFallback = errors.New("plex: answer needs the encoding/json path")
 // when the answer must go through decodeBody instead; c is then
 // meaningless.
 func decodeSessionsJSONFast(b []byte) (c Container, ok bool) {
-	if !jsontext.Value(b).IsValid(jsonOptions...) {
-		return c, false
+	// The check that the answer is valid JSON is about a third of the
+	// work: for a large answer (a busy server's, hundreds of sessions) it
+	// runs on another core while the walk goes on, and the walk's result
+	// counts only if the answer is valid. The walk never reads past the
+	// end of b nor loops forever, whatever b holds.
+	var valid func() bool
+	if len(b) >= parallelCheck {
+		done := make(chan bool, 1)
+		go func() { done <- jsontext.Value(b).IsValid(jsonOptions...) }()
+		valid = func() bool { return <-done }
+	} else {
+		if !jsontext.Value(b).IsValid(jsonOptions...) {
+			return c, false
+		}
+		valid = func() bool { return true }
 	}
+	c, ok = walkSafely(b)
+	if !valid() {
+		return Container{}, false
+	}
+	return c, ok
+}
+
+// parallelCheck is the answer size from which the JSON check runs beside
+// the walk (about 50 sessions): below it, starting a goroutine costs more
+// than it saves.
+const parallelCheck = 64 << 10
+
+// walkSafely is walkSessionsJSON that reports a panic as a failure.
+func walkSafely(b []byte) (c Container, ok bool) {
 	defer func() {
 		// jdec relies on the answer being valid JSON. Should it ever
-		// trip over one anyway (a bug), encoding/json decides.
+		// trip over an invalid one (it is walked while being checked) or
+		// hit a bug, encoding/json decides.
 		if recover() != nil {
 			c, ok = Container{}, false
 		}

@@ -1,11 +1,14 @@
 package plex_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
@@ -75,4 +78,54 @@ func TestFastPathsAgreeOnSimulator(t *testing.T) {
 	check("many sessions")
 	sim.Advance(90e9)
 	check("later")
+}
+
+// TestLargeBrokenAnswerFailsCleanly: a large answer (its JSON check runs
+// beside the walk) that is not valid JSON is refused as malformed, never
+// decoded in part, and the walk over it ends.
+func TestLargeBrokenAnswerFailsCleanly(t *testing.T) {
+	sim := plexsim.New(plexsim.Options{})
+	for i := range 200 {
+		sim.AddSession(plexsim.SessionSpec{User: fmt.Sprintf("user%d", i%9), Title: fmt.Sprintf("Film %d", i)})
+	}
+	good := simAnswer(t, sim, true)
+	if len(good) < 128<<10 {
+		t.Fatalf("answer of %d bytes: too small for the parallel check", len(good))
+	}
+	if items, err := plex.DecodeSessions(good); err != nil || len(items) != 200 {
+		t.Fatalf("valid answer: %d items, %v; want 200, nil", len(items), err)
+	}
+	mid := len(good) / 2
+	tests := []struct {
+		name string
+		body []byte
+	}{
+		{"cut in the middle", good[:mid]},
+		{"cut before the last brace", bytes.TrimSpace(good)[:len(bytes.TrimSpace(good))-1]},
+		{"a quote removed", append(append([]byte{}, good[:bytes.IndexByte(good[mid:], '"')+mid]...), good[bytes.IndexByte(good[mid:], '"')+mid+1:]...)},
+		{"a brace turned into a bracket", bytes.Replace(good, []byte("}"), []byte("]"), 1)},
+		{"a NUL byte in the middle", append(append(append([]byte{}, good[:mid]...), 0), good[mid:]...)},
+		{"garbage after the answer", append(append([]byte{}, good...), []byte(`{"x":1}`)...)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			type result struct {
+				n   int
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				items, err := plex.DecodeSessions(tt.body)
+				done <- result{len(items), err}
+			}()
+			select {
+			case r := <-done:
+				if !errors.Is(r.err, plex.ErrMalformed) || r.n != 0 {
+					t.Errorf("got %d items, err %v; want none and ErrMalformed", r.n, r.err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("decoding did not end")
+			}
+		})
+	}
 }

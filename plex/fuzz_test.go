@@ -116,3 +116,23 @@ func FuzzTolerantFloat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWalkSessionsJSON: the JSON walk runs on large answers while their
+// check is under way, so it meets invalid input; whatever the bytes, it
+// must end without a panic escaping.
+func FuzzWalkSessionsJSON(f *testing.F) {
+	for _, name := range []string{"sessions-typed.json", "sessions-strings.json"} {
+		b := readFixture(f, name)
+		f.Add(b)
+		f.Add(b[:len(b)/2])
+		f.Add(bytes.Replace(b, []byte(`"`), nil, 3))
+	}
+	for _, tt := range oddJSON {
+		f.Add([]byte(tt.body))
+	}
+	f.Add([]byte(`{"MediaContainer":{"Metadata":[{"title":tru`))
+	f.Add([]byte(`{"MediaContainer":{"Metadata":[{"title" "x"}]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = walkSafely(b)
+	})
+}
