@@ -314,18 +314,19 @@ func (e *Engine) launch(jobs []job) {
 	}
 	e.wg.Add(len(jobs))
 	e.mu.Unlock()
-	for _, j := range jobs {
-		go e.act(j)
-	}
 	select {
 	case e.kick <- struct{}{}:
 	default:
+	}
+	for _, j := range jobs {
+		go e.act(j)
 	}
 	if len(jobs) > 0 {
 		// Let the actions start now, on this thread, rather than after
 		// the rest of the update (other subscribers, the next fetch) or
 		// once another thread has woken up to take them: the terminate's
-		// request leaves a fraction of a millisecond sooner.
+		// request leaves a fraction of a millisecond sooner. (Run, woken
+		// by the kick above, waits behind them.)
 		runtime.Gosched()
 	}
 }
