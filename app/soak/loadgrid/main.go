@@ -11,9 +11,11 @@
 //     to the terminate request arriving, for `watch` with a "transcode"
 //     rule, for the floor (a minimal client in this process: the SSE read
 //     and two loopback round trips, /status/sessions and the terminate,
-//     knowing the session id beforehand) and for the peer (the Plexopedia
-//     script, ported to Go's standard library: the -peer mode of this
-//     command, run as its own process).
+//     knowing the session id beforehand), for the same floor as a process
+//     of its own, as every real client is (the -floor mode of this
+//     command: it finds the new session's id in the answer with a byte
+//     search, no decoding), and for the peer (the Plexopedia script,
+//     ported to Go's standard library: the -peer mode, its own process).
 //
 // It prints Markdown tables on stdout. Loopback only; every process it
 // starts ends with it.
@@ -21,6 +23,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -61,12 +64,20 @@ func main() {
 	reactSizes := flag.String("reaction-sessions", "10,2000", "session counts of the reaction runs (empty: none)")
 	reactN := flag.Int("reaction-runs", 40, "new transcoding sessions per reaction run")
 	flag.DurationVar(&reactGap, "reaction-gap", 2*time.Second, "time between two new sessions of a reaction run")
-	who := flag.String("reaction-who", "watch,floor,peer", "whose reaction to measure")
+	who := flag.String("reaction-who", "watch,floor,floorproc,peer", "whose reaction to measure")
 	peer := flag.String("peer", "", "internal: run as the peer (the ported Plexopedia script) against this URL")
+	floorProc := flag.String("floor", "", "internal: run as the floor in a process of its own against this URL")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *floorProc != "" {
+		if err := runFloorProc(ctx, *floorProc, os.Getenv("PLEX_TOKEN")); err != nil && ctx.Err() == nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *peer != "" {
 		if err := runPeer(ctx, *peer, os.Getenv("PLEX_TOKEN")); err != nil && ctx.Err() == nil {
 			fmt.Fprintln(os.Stderr, "peer:", err)
@@ -125,11 +136,11 @@ func run(ctx context.Context, bin string, sizes, rates []int, dur time.Duration,
 		return nil
 	}
 	fmt.Println()
-	fmt.Println("| sessions | watch p50 / p99 | floor p50 / p99 | peer p50 / p99 | watch ÷ floor (p50) | peer ÷ watch (p50) |")
-	fmt.Println("|---|---|---|---|---|---|")
+	fmt.Println("| sessions | watch p50 / p99 | floor p50 / p99 | floor, own process p50 / p99 | peer p50 / p99 | watch ÷ floor (p50) | watch ÷ floor, own process | peer ÷ watch (p50) |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	for _, n := range reactSizes {
-		var res [3][]time.Duration
-		for i, who := range []string{"watch", "floor", "peer"} {
+		var res [4][]time.Duration
+		for i, who := range []string{"watch", "floor", "peer", "floorproc"} {
 			if !slices.Contains(whos, who) {
 				continue
 			}
@@ -139,12 +150,12 @@ func run(ctx context.Context, bin string, sizes, rates []int, dur time.Duration,
 			}
 			res[i] = d
 		}
-		w, f, p := pct(res[0], 50), pct(res[1], 50), pct(res[2], 50)
+		w, f, p, fp := pct(res[0], 50), pct(res[1], 50), pct(res[2], 50), pct(res[3], 50)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		fmt.Printf("| %d | %s / %s | %s / %s | %s / %s | %.2f× | %.2f× |\n", n, ms(w), ms(pct(res[0], 99)), ms(f), ms(pct(res[1], 99)),
-			ms(p), ms(pct(res[2], 99)), float64(w)/float64(f), float64(p)/float64(w))
+		fmt.Printf("| %d | %s / %s | %s / %s | %s / %s | %s / %s | %.2f× | %.2f× | %.2f× |\n", n, ms(w), ms(pct(res[0], 99)), ms(f), ms(pct(res[1], 99)),
+			ms(fp), ms(pct(res[3], 99)), ms(p), ms(pct(res[2], 99)), float64(w)/float64(f), float64(w)/float64(fp), float64(p)/float64(w))
 	}
 	return nil
 }
@@ -378,12 +389,16 @@ func reactionRun(ctx context.Context, bin, who string, n, runs int) ([]time.Dura
 				fmt.Fprintf(os.Stderr, "loadgrid: watch's own latency (event read → terminate answered, its action lines), %d sessions: p50 %s, p99 %s\n", n, ms(pct(inner, 50)), ms(pct(inner, 99)))
 			}
 		}()
-	case "peer":
+	case "peer", "floorproc":
 		self, err := os.Executable()
 		if err != nil {
 			return nil, err
 		}
-		cmd := exec.CommandContext(ctx, self, "-peer", sim.URL())
+		mode := "-peer"
+		if who == "floorproc" {
+			mode = "-floor"
+		}
+		cmd := exec.CommandContext(ctx, self, mode, sim.URL())
 		cmd.Env = append(os.Environ(), "PLEX_TOKEN="+token)
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
@@ -472,6 +487,60 @@ func runFloor(ctx context.Context, url string, nextID *atomic.Pointer[string]) e
 			_, _ = io.Copy(io.Discard, r.Body)
 			r.Body.Close()
 		}
+	}
+	return sc.Err()
+}
+
+// runFloorProc is runFloor in a process of its own, as any client is: on
+// each transcodeSession.start it reads /status/sessions whole, finds the
+// newest session of the user "reactor" (the one reactionRun starts) with
+// a byte search instead of decoding, and terminates it, over one
+// keep-alive connection.
+func runFloorProc(ctx context.Context, url, tok string) error {
+	c := &http.Client{}
+	get := func(path string) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("X-Plex-Token", tok)
+		req.Header.Set("Accept", "application/json")
+		return c.Do(req)
+	}
+	resp, err := get("/:/eventsource/notifications?filters=transcodeSession.start")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	const user, session = `"title":"reactor"`, `"Session":{"id":"`
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "data:") {
+			continue
+		}
+		r, err := get("/status/sessions")
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return err
+		}
+		u := bytes.LastIndex(b, []byte(user))
+		i := bytes.LastIndex(b[:max(u, 0)], []byte(session))
+		if u < 0 || i < 0 {
+			return fmt.Errorf("no session of the user reactor in the answer")
+		}
+		id := b[i+len(session):]
+		id = id[:max(bytes.IndexByte(id, '"'), 0)]
+		t, err := get("/status/sessions/terminate?sessionId=" + string(id) + "&reason=floor")
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, t.Body)
+		t.Body.Close()
 	}
 	return sc.Err()
 }
