@@ -85,8 +85,12 @@ Run "plexwarden COMMAND --help" for a command's options.
 // Run is the whole of a main function: it runs the command line on the
 // process's arguments and standard streams until it ends, Ctrl-C or
 // SIGTERM, then exits with its code. gui starts the desktop app (nil in a
-// build without one).
+// build without one). In the full binary, `watch` runs in the headless
+// build beside it when that is the same version (delegateWatch).
 func Run(version string, gui func(ctx context.Context, opts GUIOptions) error) {
+	if gui != nil {
+		delegateWatch(version, os.Args[1:], os.Getenv) // returns only if it did not
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, Env{Args: os.Args[1:], Stdout: os.Stdout, Stderr: os.Stderr, Version: version, GUI: gui})
 	stop()
