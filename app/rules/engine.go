@@ -123,6 +123,13 @@ type Engine struct {
 	problems  map[string]string        // server → refusal in words (Plex Pass, not admin)
 	wakeAt    time.Time                // a time-based change the rules expect
 	lastPrune time.Time
+	inc       *incIndex // the live sessions, followed from Delta updates (incremental.go)
+	// fullOnly makes every pass read the live sessions whole (tests and
+	// benchmarks compare the incremental pass with it).
+	fullOnly bool
+	// passed, when set (tests), sees the jobs of every pass and whether
+	// it was incremental.
+	passed func(jobs []job, incremental bool)
 
 	stateMu     sync.Mutex           // serializes writes of the state files
 	blocks      []*Block             // cool-downs (some may have ended)
@@ -183,6 +190,7 @@ func NewEngine(opts Options) *Engine {
 		acted: map[actKey]time.Time{}, claimed: map[string]time.Time{}, seen: map[string]time.Time{},
 		pending: map[actKey]*pending{}, verifying: map[string]*verification{}, problems: map[string]string{},
 		usage: map[usageKey]*QuotaUsage{}, counted: map[actKey]time.Time{}, retryAt: map[actKey]time.Time{},
+		inc: newIncIndex(),
 	}
 	e.loadBlocks()
 	e.loadUsage()
@@ -230,6 +238,7 @@ func (e *Engine) SetRules(f File) error {
 		}
 	}
 	e.file, e.rules = f, cs
+	e.inc.setRules(cs)
 	jobs := e.evaluateLocked(e.now(), time.Now())
 	e.mu.Unlock()
 	e.launch(jobs)

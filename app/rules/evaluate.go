@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
@@ -50,8 +51,17 @@ func (e *Engine) Observe(up app.Update) {
 		close(ch)
 		delete(e.updated, sn.Server)
 	}
+	delta := e.inc.follow(up, slices.Index(e.servers, sn.Server))
 	gone := e.confirmGoneLocked(sn)
-	jobs := e.evaluateLocked(now, trigger)
+	var jobs []job
+	if delta && !e.fullOnly {
+		jobs = e.passLocked(now, trigger, incView{e.inc, e})
+		if e.passed != nil {
+			e.passed(jobs, true)
+		}
+	} else {
+		jobs = e.evaluateLocked(now, trigger)
+	}
 	e.mu.Unlock()
 	for _, v := range gone {
 		e.recordGone(v)
@@ -67,7 +77,11 @@ func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
 		if v.s.Server != sn.Server {
 			continue
 		}
-		if _, ok := find(sn.Sessions, v.s); !ok {
+		listed, known := e.inc.listed(v.s)
+		if !known {
+			_, listed = find(sn.Sessions, v.s)
+		}
+		if !listed {
 			gone = append(gone, v)
 			delete(e.verifying, id)
 		}
@@ -113,7 +127,11 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 	if e.closed {
 		return nil
 	}
-	return e.passLocked(now, trigger, newFullView(e.liveSessionsLocked()))
+	jobs := e.passLocked(now, trigger, newFullView(e.liveSessionsLocked()))
+	if e.passed != nil {
+		e.passed(jobs, false)
+	}
+	return jobs
 }
 
 // evalSet is a list of live sessions, in the order liveSessionsLocked
