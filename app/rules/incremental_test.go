@@ -142,7 +142,9 @@ func incRulesFile() File {
 		rule(KindTranscode, func(r *Rule) { r.Name, r.Scope.Servers = "transcode", []string{"home"} }),
 		rule(KindSourceTranscode, func(r *Rule) { r.Name, r.Action = "4k", ActionStopTranscode }),
 		rule(KindBandwidth, func(r *Rule) { r.Name, r.Action, r.MaxKbps = "bandwidth", ActionNotify, 25000 }),
-		rule(KindPaused, func(r *Rule) { r.Name, r.PausedFor, r.Grace = "paused", Duration(3*time.Minute), Duration(30*time.Second) }),
+		rule(KindPaused, func(r *Rule) {
+			r.Name, r.PausedFor, r.Grace = "paused", Duration(3*time.Minute), Duration(30*time.Second)
+		}),
 		rule(KindUserStreams, func(r *Rule) { r.Name, r.MaxStreams, r.CoolDown = "streams", 2, Duration(5*time.Minute) }),
 		rule(KindUserStreams, func(r *Rule) {
 			r.Name, r.MaxStreams, r.CountIPs, r.Pick, r.Action, r.Scope.Servers = "addresses", 1, true, PickOldest, ActionLog, []string{"away"}
@@ -279,9 +281,11 @@ func (h *stepHistory) take() []string {
 // flagDiag flags players and users as storming or colliding.
 type flagDiag struct{ flags map[string]bool }
 
-func (d *flagDiag) Storming(server, id string) bool      { return d.flags["storm "+server+"/"+id] }
-func (d *flagDiag) StormingUser(server, user string) bool { return d.flags["stormuser "+server+"/"+user] }
-func (d *flagDiag) Colliding(server, id string) bool      { return d.flags["collide "+server+"/"+id] }
+func (d *flagDiag) Storming(server, id string) bool { return d.flags["storm "+server+"/"+id] }
+func (d *flagDiag) StormingUser(server, user string) bool {
+	return d.flags["stormuser "+server+"/"+user]
+}
+func (d *flagDiag) Colliding(server, id string) bool { return d.flags["collide "+server+"/"+id] }
 
 func (d *flagDiag) shuffle(rng *rand.Rand) {
 	clear(d.flags)
