@@ -190,8 +190,8 @@ func NewEngine(opts Options) *Engine {
 		acted: map[actKey]time.Time{}, claimed: map[string]time.Time{}, seen: map[string]time.Time{},
 		pending: map[actKey]*pending{}, verifying: map[string]*verification{}, problems: map[string]string{},
 		usage: map[usageKey]*QuotaUsage{}, counted: map[actKey]time.Time{}, retryAt: map[actKey]time.Time{},
-		inc: newIncIndex(),
 	}
+	e.inc = newIncIndex(e.acted)
 	e.loadBlocks()
 	e.loadUsage()
 	e.lastFlush = e.now()

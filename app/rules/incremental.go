@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"container/heap"
 	"slices"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type incIndex struct {
 	servers map[string]*incServer
 	byUser  map[userID]map[string]*incEntry // user → Session.Key → entry
 	rules   map[*compiled]*ruleIndex        // the enabled rules in force
+	acted   map[actKey]time.Time            // the engine's (Engine.acted)
 }
 
 // incServer is what the index follows of one server.
@@ -51,15 +53,26 @@ type incEntry struct {
 
 // ruleIndex is what the index keeps for one rule.
 type ruleIndex struct {
-	c      *compiled
-	cands  map[string]*incEntry            // per-session kinds: the sessions it can match
-	groups map[string]map[string]*incEntry // counting kinds: group → members
-	over   map[string]struct{}             // counting kinds: the groups over limit
-	limit  int
+	c     *compiled
+	acted map[actKey]time.Time // the engine's
+	// cands are, for a per-session kind, the sessions it can match; for a
+	// static kind without terminateUser (dropsActed), less those it acted
+	// on (dropped when the pass finds them acted on: the pass skips them
+	// at once, they give no wake time).
+	cands map[string]*incEntry
+	// paused: cands by the time each pause grows long enough (stale
+	// items are skipped), and those found grown long enough (less those
+	// acted on, without terminateUser), while the clock goes forward.
+	waiting dueHeap
+	matured map[string]*incEntry
+	lastNow time.Time
+	groups  map[string]map[string]*incEntry // counting kinds: group → members
+	over    map[string]struct{}             // counting kinds: the groups over limit
+	limit   int
 }
 
-func newIncIndex() *incIndex {
-	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}}
+func newIncIndex(acted map[actKey]time.Time) *incIndex {
+	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}, acted: acted}
 }
 
 // follow brings the index to the update's snapshot (srv: the server's
@@ -144,17 +157,37 @@ func (x *incIndex) del(xs *incServer, k string) {
 func (x *incIndex) setRules(cs []*compiled) {
 	x.rules = make(map[*compiled]*ruleIndex, len(cs))
 	for _, c := range cs {
-		if !c.Enabled {
-			continue
+		if c.Enabled {
+			x.rules[c] = x.index(c)
 		}
-		ri := &ruleIndex{c: c, cands: map[string]*incEntry{}, groups: map[string]map[string]*incEntry{}, over: map[string]struct{}{}, limit: groupLimit(c)}
-		for _, xs := range x.servers {
-			for _, en := range xs.keys {
-				ri.add(en)
-			}
-		}
-		x.rules[c] = ri
 	}
+}
+
+// index indexes the live sessions for rule c.
+func (x *incIndex) index(c *compiled) *ruleIndex {
+	ri := &ruleIndex{c: c, acted: x.acted, cands: map[string]*incEntry{}, groups: map[string]map[string]*incEntry{}, over: map[string]struct{}{}, limit: groupLimit(c)}
+	for _, xs := range x.servers {
+		for _, en := range xs.keys {
+			ri.add(en)
+		}
+	}
+	return ri
+}
+
+// reopen indexes rule name's sessions again after the engine forgot that
+// it acted on one (a retry).
+func (x *incIndex) reopen(name string) {
+	for c := range x.rules {
+		if c.Name == name && (dropsActed(c) || c.Kind == KindPaused) {
+			x.rules[c] = x.index(c)
+		}
+	}
+}
+
+// dropsActed reports a rule whose candidates leave out the sessions it
+// acted on.
+func dropsActed(c *compiled) bool {
+	return staticKind(c.Kind) && c.Action != ActionTerminateUser
 }
 
 // staticKind reports a per-session kind whose answer depends on the
@@ -223,8 +256,14 @@ func groupLimit(c *compiled) int {
 func (ri *ruleIndex) add(en *incEntry) {
 	c := ri.c
 	if c.spec.count == nil {
-		if candidate(c, &en.s) {
+		if candidate(c, &en.s) && !(dropsActed(c) && ri.isActed(en)) {
 			ri.cands[en.key] = en
+			if c.Kind == KindPaused {
+				heap.Push(&ri.waiting, dueItem{pausedSince(&en.s).Add(c.PausedFor.Std()), en})
+				if len(ri.waiting) > 2*len(ri.cands)+64 {
+					ri.compact()
+				}
+			}
 		}
 		return
 	}
@@ -243,9 +282,15 @@ func (ri *ruleIndex) add(en *incEntry) {
 	}
 }
 
+func (ri *ruleIndex) isActed(en *incEntry) bool {
+	_, ok := ri.acted[actKey{ri.c.Name, en.id}]
+	return ok
+}
+
 func (ri *ruleIndex) remove(en *incEntry) {
 	if ri.c.spec.count == nil {
 		delete(ri.cands, en.key)
+		delete(ri.matured, en.key)
 		return
 	}
 	g, ok := groupOf(ri.c, &en.s)
@@ -265,40 +310,117 @@ func (ri *ruleIndex) remove(en *incEntry) {
 // incView is the view of a pass over a Delta update: per rule, only the
 // sessions the index says can matter.
 type incView struct {
-	x *incIndex
-	e *Engine
+	x   *incIndex
+	now time.Time
 }
 
 func (v incView) rule(c *compiled) *evalSet {
 	ri := v.x.rules[c]
-	if ri == nil {
-		return &evalSet{}
+	if ri == nil || (c.sched != nil && !c.sched.active(v.now)) {
+		return &evalSet{} // (out of its schedule it reads no session)
 	}
 	var es []*incEntry
-	if c.spec.count != nil {
+	tu := c.Action == ActionTerminateUser
+	switch {
+	case c.spec.count != nil:
 		for g := range ri.over {
 			for _, en := range ri.groups[g] {
 				es = append(es, en)
 			}
 		}
-	} else {
-		// A static kind's hit already acted on is skipped by the pass at
-		// once, and gives no wake time: leave it out (not with
-		// terminateUser, whose other streams of the user still count).
-		skip := staticKind(c.Kind) && c.Action != ActionTerminateUser && len(v.e.acted) > 0
-		for _, en := range ri.cands {
-			if skip {
-				if _, ok := v.e.acted[actKey{c.Name, en.id}]; ok {
-					continue
-				}
+	case dropsActed(c):
+		for k, en := range ri.cands {
+			if ri.isActed(en) {
+				delete(ri.cands, k)
+				continue
 			}
 			es = append(es, en)
 		}
+	case c.Kind == KindPaused:
+		es = ri.paused(v.now)
+	default:
+		for _, en := range ri.cands {
+			es = append(es, en)
+		}
 	}
-	if c.Action == ActionTerminateUser && len(es) > 0 {
+	if tu && len(es) > 0 {
 		es = v.x.withUsers(es)
 	}
 	return entrySet(es)
+}
+
+// paused returns the sessions a paused rule needs at now: those paused
+// long enough (less those acted on, as for the static kinds, without
+// terminateUser), and the next to be (the wake time).
+func (ri *ruleIndex) paused(now time.Time) []*incEntry {
+	if now.Before(ri.lastNow) { // the clock went back: sort them again
+		ri.waiting, ri.matured = ri.waiting[:0], nil
+		for _, en := range ri.cands {
+			ri.waiting = append(ri.waiting, dueItem{pausedSince(&en.s).Add(ri.c.PausedFor.Std()), en})
+		}
+		heap.Init(&ri.waiting)
+	}
+	ri.lastNow = now
+	tu := ri.c.Action == ActionTerminateUser
+	for len(ri.waiting) > 0 {
+		top := ri.waiting[0]
+		if ri.cands[top.en.key] == top.en && now.Before(top.due) {
+			break
+		}
+		heap.Pop(&ri.waiting)
+		if ri.cands[top.en.key] != top.en || (!tu && ri.isActed(top.en)) {
+			continue // stale, or acted on
+		}
+		if ri.matured == nil {
+			ri.matured = map[string]*incEntry{}
+		}
+		ri.matured[top.en.key] = top.en
+	}
+	es := make([]*incEntry, 0, len(ri.matured)+1)
+	for k, en := range ri.matured {
+		if !tu && ri.isActed(en) {
+			delete(ri.matured, k)
+			continue
+		}
+		es = append(es, en)
+	}
+	if len(ri.waiting) > 0 {
+		es = append(es, ri.waiting[0].en)
+	}
+	return es
+}
+
+// compact drops the stale items of waiting (sessions changed or gone).
+func (ri *ruleIndex) compact() {
+	kept := ri.waiting[:0]
+	for _, it := range ri.waiting {
+		if ri.cands[it.en.key] == it.en {
+			kept = append(kept, it)
+		}
+	}
+	clear(ri.waiting[len(kept):])
+	ri.waiting = kept
+	heap.Init(&ri.waiting)
+}
+
+// dueItem is a paused session and when its pause is long enough.
+type dueItem struct {
+	due time.Time
+	en  *incEntry
+}
+
+// dueHeap orders dueItems, soonest first (container/heap).
+type dueHeap []dueItem
+
+func (h dueHeap) Len() int           { return len(h) }
+func (h dueHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h dueHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)        { *h = append(*h, x.(dueItem)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // withUsers adds to es every other stream of their users.

@@ -73,6 +73,9 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps int) {
 		if rng.IntN(200) == 0 {
 			clock = clock.Add(11 * time.Minute) // past forgetAfter: the engines prune
 		}
+		if rng.IntN(100) == 0 {
+			clock = clock.Add(-time.Duration(rng.IntN(120)) * time.Second) // the wall clock is set back
+		}
 		if rng.IntN(10) == 0 {
 			diag.shuffle(rng)
 		}
