@@ -73,8 +73,8 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps int) {
 		if rng.IntN(200) == 0 {
 			clock = clock.Add(11 * time.Minute) // past forgetAfter: the engines prune
 		}
-		if rng.IntN(100) == 0 {
-			clock = clock.Add(-time.Duration(rng.IntN(120)) * time.Second) // the wall clock is set back
+		if rng.IntN(40) == 0 {
+			clock = clock.Add(-time.Duration(rng.IntN(300)) * time.Second) // the wall clock is set back
 		}
 		if rng.IntN(10) == 0 {
 			diag.shuffle(rng)
@@ -139,6 +139,46 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps int) {
 	}
 }
 
+// TestIncrementalRetryAfterActedDropped: a terminate that fails for a
+// reason that may pass is retried after RetryAfter, also when a pass ran
+// while it was under way (the incremental pass then dropped the stream,
+// acted on, from the rule's candidates).
+func TestIncrementalRetryAfterActedDropped(t *testing.T) {
+	for _, full := range []bool{false, true} {
+		t.Run(fmt.Sprint("full pass ", full), func(t *testing.T) {
+			te := newTestEngine(t, rulesFile(rule(KindTranscode)))
+			te.fullOnly = full
+			gate := make(chan struct{})
+			var n int
+			te.actor.terminate = func(app.Session) app.Result {
+				if n++; n == 1 {
+					<-gate
+					return app.Result{Outcome: app.OutcomeFailed, Err: plex.ErrServer}
+				}
+				return app.Result{Outcome: app.OutcomeDone}
+			}
+			s1, s2 := sess("1", transcoding), sess("2")
+			up := func(seq uint64, delta bool, touched ...app.Session) app.Update {
+				return app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: []app.Session{s1, s2}, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+					Delta: delta, Touched: touched}
+			}
+			te.Observe(up(1, false)) // terminates s1: the server does not answer yet
+			te.actor.waitCalls(t, 1)
+			te.Observe(up(2, true, s2)) // a pass while the terminate is under way
+			close(gate)                 // it fails: retry after RetryAfter
+			deadline := time.Now().Add(3 * time.Second)
+			for te.Status().Pending == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			te.clock.Add(DefaultRetryAfter)
+			te.Observe(up(3, true))
+			if calls := te.actor.waitCalls(t, 2); calls[1].id != "id1" {
+				t.Errorf("calls %+v, want a second terminate of id1", calls)
+			}
+		})
+	}
+}
+
 // incRulesFile has a rule of every kind, with every action.
 func incRulesFile() File {
 	rs := []Rule{
@@ -147,6 +187,9 @@ func incRulesFile() File {
 		rule(KindBandwidth, func(r *Rule) { r.Name, r.Action, r.MaxKbps = "bandwidth", ActionNotify, 25000 }),
 		rule(KindPaused, func(r *Rule) {
 			r.Name, r.PausedFor, r.Grace = "paused", Duration(3*time.Minute), Duration(30*time.Second)
+		}),
+		rule(KindPaused, func(r *Rule) {
+			r.Name, r.PausedFor, r.Action, r.Scope.Users = "paused user", Duration(90*time.Second), ActionTerminateUser, []string{"erin", "bob"}
 		}),
 		rule(KindUserStreams, func(r *Rule) { r.Name, r.MaxStreams, r.CoolDown = "streams", 2, Duration(5*time.Minute) }),
 		rule(KindUserStreams, func(r *Rule) {
