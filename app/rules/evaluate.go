@@ -55,7 +55,7 @@ func (e *Engine) Observe(up app.Update) {
 	gone := e.confirmGoneLocked(sn)
 	var jobs []job
 	if delta && !e.fullOnly {
-		jobs = e.passLocked(now, trigger, incView{e.inc, now})
+		jobs = e.passLocked(now, trigger, newIncView(e.inc, now, e.liveSessionsLocked))
 		if e.passed != nil {
 			e.passed(jobs, true)
 		}

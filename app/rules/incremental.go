@@ -34,6 +34,9 @@ type incIndex struct {
 	byUser  map[userID]map[string]*incEntry // user → Session.Key → entry
 	rules   map[*compiled]*ruleIndex        // the enabled rules in force
 	acted   map[actKey]time.Time            // the engine's (Engine.acted)
+	// wholeAt is the fewest sessions a rule reads that make a pass read
+	// the live sessions whole instead (incView.whole); tests lower it.
+	wholeAt int
 }
 
 // incServer is what the index follows of one server.
@@ -72,7 +75,7 @@ type ruleIndex struct {
 }
 
 func newIncIndex(acted map[actKey]time.Time) *incIndex {
-	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}, acted: acted}
+	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}, acted: acted, wholeAt: 64}
 }
 
 // follow brings the index to the update's snapshot (srv: the server's
@@ -310,11 +313,34 @@ func (ri *ruleIndex) remove(en *incEntry) {
 // incView is the view of a pass over a Delta update: per rule, only the
 // sessions the index says can matter.
 type incView struct {
-	x   *incIndex
-	now time.Time
+	x    *incIndex
+	now  time.Time
+	live func() []app.Session // the live sessions whole (liveSessionsLocked)
+	n    int                  // how many
+	all  *evalSet             // made from live when first needed
 }
 
-func (v incView) rule(c *compiled) *evalSet {
+func newIncView(x *incIndex, now time.Time, live func() []app.Session) *incView {
+	n := 0
+	for _, xs := range x.servers {
+		n += len(xs.keys)
+	}
+	return &incView{x: x, now: now, live: live, n: n}
+}
+
+// whole returns the live sessions whole when es is most of them (a quota
+// or diagnostic rule for everyone): their own order, nothing copied.
+func (v *incView) whole(es []*incEntry) *evalSet {
+	if len(es) < v.x.wholeAt || 2*len(es) < v.n {
+		return nil
+	}
+	if v.all == nil {
+		v.all = newFullView(v.live()).set
+	}
+	return v.all
+}
+
+func (v *incView) rule(c *compiled) *evalSet {
 	ri := v.x.rules[c]
 	if ri == nil || (c.sched != nil && !c.sched.active(v.now)) {
 		return &evalSet{} // (out of its schedule it reads no session)
@@ -345,6 +371,9 @@ func (v incView) rule(c *compiled) *evalSet {
 	}
 	if tu && len(es) > 0 {
 		es = v.x.withUsers(es)
+	}
+	if all := v.whole(es); all != nil {
+		return all
 	}
 	return entrySet(es)
 }
@@ -446,7 +475,7 @@ func (x *incIndex) withUsers(es []*incEntry) []*incEntry {
 	return es
 }
 
-func (v incView) quota() []app.Session {
+func (v *incView) quota() []app.Session {
 	var es []*incEntry
 	var in map[string]bool
 	for c, ri := range v.x.rules {
@@ -463,10 +492,13 @@ func (v incView) quota() []app.Session {
 			}
 		}
 	}
+	if all := v.whole(es); all != nil {
+		return all.ss
+	}
 	return entrySet(es).ss
 }
 
-func (v incView) user(u userID) []app.Session {
+func (v *incView) user(u userID) []app.Session {
 	m := v.x.byUser[u]
 	es := make([]*incEntry, 0, len(m))
 	for _, en := range m {
@@ -475,7 +507,7 @@ func (v incView) user(u userID) []app.Session {
 	return entrySet(es).ss
 }
 
-func (v incView) ids(fn func(string)) {
+func (v *incView) ids(fn func(string)) {
 	for _, xs := range v.x.servers {
 		for _, en := range xs.keys {
 			fn(en.id)

@@ -27,11 +27,13 @@ import (
 // cool-downs, quota counts, wake times) must be the same after every step.
 func TestIncrementalEqualsFull(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { runIncrementalEqualsFull(t, seed, 1500) })
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { runIncrementalEqualsFull(t, seed, 1500, 64) })
 	}
+	// Rules that read most sessions read them whole (incView.whole).
+	t.Run("whole", func(t *testing.T) { runIncrementalEqualsFull(t, 4, 1500, 1) })
 }
 
-func runIncrementalEqualsFull(t *testing.T, seed uint64, steps int) {
+func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	clock := t0
 	now := func() time.Time { return clock }
@@ -47,7 +49,7 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps int) {
 	mk := func(full bool) *side {
 		sd := &side{hist: &stepHistory{}, byRule: map[string]int{}}
 		sd.e = NewEngine(Options{Actor: &incActor{}, History: sd.hist, Clock: now, Location: time.UTC, Diag: diag})
-		sd.e.fullOnly = full
+		sd.e.fullOnly, sd.e.inc.wholeAt = full, wholeAt
 		sd.e.passed = func(jobs []job, incremental bool) {
 			if incremental {
 				sd.passes++
