@@ -27,10 +27,16 @@ import (
 // cool-downs, quota counts, wake times) must be the same after every step.
 func TestIncrementalEqualsFull(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
-		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { runIncrementalEqualsFull(t, seed, 1500, 64) })
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			t.Parallel()
+			runIncrementalEqualsFull(t, seed, 1000, 64)
+		})
 	}
 	// Rules that read most sessions read them whole (incView.whole).
-	t.Run("whole", func(t *testing.T) { runIncrementalEqualsFull(t, 4, 1500, 1) })
+	t.Run("whole", func(t *testing.T) {
+		t.Parallel()
+		runIncrementalEqualsFull(t, 4, 1000, 1)
+	})
 }
 
 func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int) {
