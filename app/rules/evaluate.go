@@ -27,7 +27,9 @@ func sameStream(a, b app.Session) bool {
 // Observe takes a monitor update. It runs on the monitor's goroutine and
 // returns at once: it evaluates the rules (cheap) and hands actions to
 // goroutines of its own, so a session with grace 0 is acted on within the
-// update that made it match.
+// update that made it match. An update that says what it changed
+// (app.Update.Delta) costs the sessions it changed (incremental.go); any
+// other reads every live session.
 func (e *Engine) Observe(up app.Update) {
 	sn := up.Snapshot
 	if sn == nil {
