@@ -492,6 +492,9 @@ func (v *incView) quota() []app.Session {
 			}
 		}
 	}
+	if len(es) == 0 {
+		return nil
+	}
 	if all := v.whole(es); all != nil {
 		return all.ss
 	}
@@ -500,6 +503,9 @@ func (v *incView) quota() []app.Session {
 
 func (v *incView) user(u userID) []app.Session {
 	m := v.x.byUser[u]
+	if len(m) == 0 {
+		return nil
+	}
 	es := make([]*incEntry, 0, len(m))
 	for _, en := range m {
 		es = append(es, en)
