@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
@@ -169,18 +170,27 @@ func BenchmarkObserve(b *testing.B) {
 // session (a pause, a resume) among 200, 2,000 and 5,000 on one server,
 // with a realistic rules file of several kinds, nothing left to act on:
 // the incremental pass ("incremental") against the full pass that reads
-// every session ("full", as before issue 13). The update honours the
+// every session ("full", as before issue 13), and the incremental pass
+// with a storm rule for everyone added ("incremental+storm": a diagnostic
+// rule still reads every session in its scope). The update honours the
 // monitor's Delta contract (app.Update.Touched).
 //
 //	go test -run '^$' -bench ObserveDelta ./app/rules/
 func BenchmarkObserveDelta(b *testing.B) {
 	for _, n := range []int{200, 2000, 5000} {
-		for _, mode := range []string{"incremental", "full"} {
+		for _, mode := range []string{"incremental", "full", "incremental+storm"} {
 			b.Run(fmt.Sprintf("sessions=%d/%s", n, mode), func(b *testing.B) {
-				e := NewEngine(Options{Actor: incActor{}})
+				det := diag.New(diag.Options{})
+				e := NewEngine(Options{Actor: incActor{}, Diag: det})
 				defer e.Close()
 				e.fullOnly = mode == "full"
-				if err := e.SetRules(benchRules()); err != nil {
+				f := benchRules()
+				if mode == "incremental+storm" {
+					// A storm rule for everyone asks the detector about
+					// every session at every update.
+					f.Rules = append(f.Rules, rule(KindDiagnostic, func(r *Rule) { r.Name = "storm" }))
+				}
+				if err := e.SetRules(f); err != nil {
 					b.Fatal(err)
 				}
 				list := benchSessions(n)
