@@ -149,6 +149,7 @@ func (e *Engine) retryLater(j job) {
 		e.retryAt[k] = e.now().Add(e.opts.RetryAfter) // enforceBlocksLocked waits for it
 	} else {
 		e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger}
+		e.inc.reopen(k.rule)
 	}
 	e.mu.Unlock()
 	select {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/plex"
 	"github.com/plexwarden/plexwarden/plex/plexsim"
 )
@@ -162,4 +164,92 @@ func BenchmarkObserve(b *testing.B) {
 	for b.Loop() {
 		e.Observe(up)
 	}
+}
+
+// BenchmarkObserveDelta is the cost of one monitor update that changes one
+// session (a pause, a resume) among 200, 2,000 and 5,000 on one server,
+// with a realistic rules file of several kinds, nothing left to act on:
+// the incremental pass ("incremental") against the full pass that reads
+// every session ("full", as before issue 13), and the incremental pass
+// with a storm rule for everyone added ("incremental+storm": a diagnostic
+// rule still reads every session in its scope). The update honours the
+// monitor's Delta contract (app.Update.Touched).
+//
+//	go test -run '^$' -bench ObserveDelta ./app/rules/
+func BenchmarkObserveDelta(b *testing.B) {
+	for _, n := range []int{200, 2000, 5000} {
+		for _, mode := range []string{"incremental", "full", "incremental+storm"} {
+			b.Run(fmt.Sprintf("sessions=%d/%s", n, mode), func(b *testing.B) {
+				det := diag.New(diag.Options{})
+				e := NewEngine(Options{Actor: incActor{}, Diag: det})
+				defer e.Close()
+				e.fullOnly = mode == "full"
+				f := benchRules()
+				if mode == "incremental+storm" {
+					// A storm rule for everyone asks the detector about
+					// every session at every update.
+					f.Rules = append(f.Rules, rule(KindDiagnostic, func(r *Rule) { r.Name = "storm" }))
+				}
+				if err := e.SetRules(f); err != nil {
+					b.Fatal(err)
+				}
+				list := benchSessions(n)
+				seq := uint64(1)
+				e.Observe(app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: list, Conn: app.Conn{Status: app.Connected}, Seq: seq}})
+				e.wg.Wait() // the first pass acted on what matched
+				i := 0
+				for b.Loop() {
+					k := (i * 7919) % n // a different session each time
+					s := &list[k]
+					if s.State == "paused" {
+						s.State = "playing"
+					} else {
+						s.State = "paused"
+					}
+					s.StateSince = time.Now()
+					seq++
+					i++
+					e.Observe(app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: list, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+						Delta: true, Touched: []app.Session{*s}, Changes: []app.Change{{Kind: app.Changed, Session: *s}}})
+				}
+			})
+		}
+	}
+}
+
+// benchRules is a rules file an admin of a large shared server might
+// keep: 4K transcodes, streams per user, transcodes per server, long
+// pauses, remote streams logged, high bandwidth, a night window and a
+// quota for two users.
+func benchRules() File {
+	return rulesFile(
+		rule(KindSourceTranscode, func(r *Rule) { r.Name, r.Action = "4k", ActionStopTranscode }),
+		rule(KindUserStreams, func(r *Rule) { r.Name, r.MaxStreams = "streams", 3 }),
+		rule(KindServerTranscodes, func(r *Rule) { r.Name, r.MaxTranscodes = "transcodes", 5000 }),
+		rule(KindPaused, func(r *Rule) { r.Name = "paused" }),
+		rule(KindRemote, func(r *Rule) { r.Name, r.Action = "remote", ActionLog }),
+		rule(KindBandwidth, func(r *Rule) { r.Name, r.Action, r.MaxKbps = "bandwidth", ActionNotify, 40000 }),
+		rule(KindTimeWindow, func(r *Rule) { r.Name, r.Schedule = "night", &Schedule{From: "03:00", To: "03:01"} }),
+		rule(KindQuota, func(r *Rule) { r.Name, r.Scope.Users = "kids", []string{"kid1", "kid2"} }),
+	)
+}
+
+// benchSessions are n sessions of n/2 users, one in five transcoding,
+// one in ten of them 4K HEVC.
+func benchSessions(n int) []app.Session {
+	list := make([]app.Session, n)
+	start := time.Now().Add(-time.Hour)
+	for i := range list {
+		s := sess(strconv.Itoa(i + 1))
+		s.User, s.UserID = "user"+strconv.Itoa(i/2), strconv.Itoa(1000+i/2)
+		s.FirstSeen, s.StateSince = start.Add(time.Duration(i)*time.Millisecond), start
+		if i%5 == 0 {
+			transcoding(&s)
+		}
+		if i%50 == 0 {
+			uhdHEVC(&s)
+		}
+		list[i] = s
+	}
+	return list
 }

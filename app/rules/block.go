@@ -184,7 +184,7 @@ func scopeWords(scope string) string {
 
 // enforceBlocksLocked drops ended cool-downs and returns a terminate job
 // for every new stream of a blocked user.
-func (e *Engine) enforceBlocksLocked(sessions []app.Session, now, trigger time.Time) (jobs []job, wake time.Time) {
+func (e *Engine) enforceBlocksLocked(v view, now, trigger time.Time) (jobs []job, wake time.Time) {
 	if len(e.blocks) == 0 {
 		clear(e.retryAt)
 		return nil, wake
@@ -202,6 +202,7 @@ func (e *Engine) enforceBlocksLocked(sessions []app.Session, now, trigger time.T
 	e.blocks = kept
 	for _, b := range e.blocks {
 		c := e.ruleLocked(b.Rule)
+		sessions := v.user(b.user())
 		for i := range sessions {
 			s := &sessions[i]
 			if !e.blockedLocked(b, c, s) {

@@ -19,7 +19,9 @@
 // and parameters for the editor (Kinds, LookupKind, LookupParam), its
 // defaults, validation, test and reason in words. The Engine's stages live
 // in their own files: evaluate.go (which rules match, grace delays),
-// preview.go (what they would do, for dry runs and the editor), act.go
+// incremental.go (the same over only the sessions a monitor update
+// changed: an index per rule and per user/server count, followed from
+// app.Update.Delta), preview.go (what they would do, for dry runs and the editor), act.go
 // (terminate, stop the transcode, retries, escalation), verify.go (is the
 // stream gone?) and record.go (history and notifications).
 //

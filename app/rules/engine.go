@@ -124,6 +124,13 @@ type Engine struct {
 	problems  map[string]string        // server → refusal in words (Plex Pass, not admin)
 	wakeAt    time.Time                // a time-based change the rules expect
 	lastPrune time.Time
+	inc       *incIndex // the live sessions, followed from Delta updates (incremental.go)
+	// fullOnly makes every pass read the live sessions whole (tests and
+	// benchmarks compare the incremental pass with it).
+	fullOnly bool
+	// passed, when set (tests), sees the jobs of every pass and whether
+	// it was incremental.
+	passed func(jobs []job, incremental bool)
 
 	stateMu     sync.Mutex           // serializes writes of the state files
 	blocks      []*Block             // cool-downs (some may have ended)
@@ -185,6 +192,7 @@ func NewEngine(opts Options) *Engine {
 		pending: map[actKey]*pending{}, verifying: map[string]*verification{}, problems: map[string]string{},
 		usage: map[usageKey]*QuotaUsage{}, counted: map[actKey]time.Time{}, retryAt: map[actKey]time.Time{},
 	}
+	e.inc = newIncIndex(e.acted)
 	e.loadBlocks()
 	e.loadUsage()
 	e.lastFlush = e.now()
@@ -231,6 +239,7 @@ func (e *Engine) SetRules(f File) error {
 		}
 	}
 	e.file, e.rules = f, cs
+	e.inc.setRules(cs)
 	jobs := e.evaluateLocked(e.now(), time.Now())
 	e.mu.Unlock()
 	e.launch(jobs)

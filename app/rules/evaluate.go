@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
@@ -26,7 +27,9 @@ func sameStream(a, b app.Session) bool {
 // Observe takes a monitor update. It runs on the monitor's goroutine and
 // returns at once: it evaluates the rules (cheap) and hands actions to
 // goroutines of its own, so a session with grace 0 is acted on within the
-// update that made it match.
+// update that made it match. An update that says what it changed
+// (app.Update.Delta) costs the sessions it changed (incremental.go); any
+// other reads every live session.
 func (e *Engine) Observe(up app.Update) {
 	sn := up.Snapshot
 	if sn == nil {
@@ -50,8 +53,17 @@ func (e *Engine) Observe(up app.Update) {
 		close(ch)
 		delete(e.updated, sn.Server)
 	}
+	delta := e.inc.follow(up, slices.Index(e.servers, sn.Server))
 	gone := e.confirmGoneLocked(sn)
-	jobs := e.evaluateLocked(now, trigger)
+	var jobs []job
+	if delta && !e.fullOnly {
+		jobs = e.passLocked(now, trigger, newIncView(e.inc, now, e.liveSessionsLocked))
+		if e.passed != nil {
+			e.passed(jobs, true)
+		}
+	} else {
+		jobs = e.evaluateLocked(now, trigger)
+	}
 	e.mu.Unlock()
 	for _, v := range gone {
 		e.recordGone(v)
@@ -67,7 +79,11 @@ func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
 		if v.s.Server != sn.Server {
 			continue
 		}
-		if _, ok := find(sn.Sessions, v.s); !ok {
+		listed, known := e.inc.listed(v.s)
+		if !known {
+			_, listed = find(sn.Sessions, v.s)
+		}
+		if !listed {
 			gone = append(gone, v)
 			delete(e.verifying, id)
 		}
@@ -106,48 +122,99 @@ func (e *Engine) liveSessionsLocked() []app.Session {
 	return out
 }
 
-// evaluateLocked applies the rules to the live sessions: it starts grace
-// delays, drops those whose session stopped matching, and returns the
-// actions due now (marked as acted).
+// evaluateLocked applies the rules to the live sessions, read whole: the
+// full pass, and the reference the incremental one (incremental.go) must
+// equal.
 func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 	if e.closed {
 		return nil
 	}
-	sessions := e.liveSessionsLocked()
-	e.pruneLocked(now, sessions)
+	jobs := e.passLocked(now, trigger, newFullView(e.liveSessionsLocked()))
+	if e.passed != nil {
+		e.passed(jobs, false)
+	}
+	return jobs
+}
+
+// evalSet is a list of live sessions, in the order liveSessionsLocked
+// gives them, with the ident of each made once when needed.
+type evalSet struct {
+	ss  []app.Session
+	ids []string
+}
+
+func (s *evalSet) id(i int) string {
+	if s.ids[i] == "" {
+		s.ids[i] = ident(s.ss[i])
+	}
+	return s.ids[i]
+}
+
+// view gives a pass the live sessions it reads: all of them (fullView), or
+// only those that can make a difference (incView).
+type view interface {
+	// rule returns the sessions rule c's evaluation needs: every session
+	// it can match (for a counting kind, every member of a group over its
+	// limit; with terminateUser, every stream of the users of those).
+	rule(c *compiled) *evalSet
+	// quota returns every session a quota rule in force applies to.
+	quota() []app.Session
+	// user returns the streams of user u.
+	user(u userID) []app.Session
+	// ids calls fn with the ident of every live session.
+	ids(fn func(id string))
+}
+
+// fullView is every live session.
+type fullView struct{ set *evalSet }
+
+func newFullView(ss []app.Session) fullView {
+	return fullView{&evalSet{ss: ss, ids: make([]string, len(ss))}}
+}
+
+func (v fullView) rule(*compiled) *evalSet { return v.set }
+func (v fullView) quota() []app.Session    { return v.set.ss }
+func (v fullView) user(userID) []app.Session {
+	return v.set.ss
+}
+func (v fullView) ids(fn func(string)) {
+	for i := range v.set.ss {
+		fn(v.set.id(i))
+	}
+}
+
+// passLocked applies the rules to the live sessions of v: it starts grace
+// delays, drops those whose session stopped matching, and returns the
+// actions due now (marked as acted).
+func (e *Engine) passLocked(now, trigger time.Time, v view) []job {
+	e.pruneLocked(now, v)
 	if e.paused || (len(e.rules) == 0 && len(e.blocks) == 0) {
 		clear(e.pending)
 		clear(e.counted) // nothing is counted while the rules are paused
 		e.wakeAt, e.accountAt = time.Time{}, time.Time{}
 		return nil
 	}
-	jobs := e.accountLocked(now, sessions)
+	jobs := e.accountLocked(now, v.quota())
 	var wake time.Time
 	var matched map[actKey]bool
-	ids := make([]string, len(sessions)) // ident of each session, made once when needed
-	// A stream a rule is terminating (now or before) is leaving: the
-	// counting kinds, evaluated after the others, do not count it.
-	claimed := func(i int) bool {
-		if len(e.claimed) == 0 {
-			return false
-		}
-		if ids[i] == "" {
-			ids[i] = ident(sessions[i])
-		}
-		_, ok := e.claimed[ids[i]]
-		return ok
-	}
 	for _, c := range countingLast(e.rules) {
 		if !c.Enabled {
 			continue
 		}
-		hits, w := c.evaluate(sessions, now, claimed)
+		set := v.rule(c)
+		// A stream a rule is terminating (now or before) is leaving: the
+		// counting kinds, evaluated after the others, do not count it.
+		claimed := func(i int) bool {
+			if len(e.claimed) == 0 {
+				return false
+			}
+			_, ok := e.claimed[set.id(i)]
+			return ok
+		}
+		hits, w := c.evaluate(set.ss, now, claimed)
 		wake = earliest(wake, w)
 		for _, h := range hits {
-			if ids[h.i] == "" {
-				ids[h.i] = ident(sessions[h.i])
-			}
-			id := ids[h.i]
+			id := set.id(h.i)
 			k := actKey{c.Name, id}
 			if _, done := e.acted[k]; done {
 				continue
@@ -179,12 +246,12 @@ func (e *Engine) evaluateLocked(now, trigger time.Time) []job {
 			if terminates {
 				e.claimed[id] = now
 			}
-			s := sessions[h.i]
+			s := set.ss[h.i]
 			reason := c.reasonOf(h, &s, now)
 			jobs = append(jobs, job{rule: c, s: s, reason: reason, message: render(c.Rule, s, reason), dryRun: e.file.DryRun, trigger: trig})
 		}
 	}
-	bj, bw := e.enforceBlocksLocked(sessions, now, trigger)
+	bj, bw := e.enforceBlocksLocked(v, now, trigger)
 	jobs, wake = append(jobs, bj...), earliest(wake, bw)
 	for k := range e.pending {
 		if !matched[k] {
@@ -225,7 +292,7 @@ func countingLast(rules []*compiled) []*compiled {
 }
 
 // pruneLocked forgets sessions acted on that have not been live for a while.
-func (e *Engine) pruneLocked(now time.Time, live []app.Session) {
+func (e *Engine) pruneLocked(now time.Time, v view) {
 	if len(e.seen) == 0 {
 		return
 	}
@@ -233,12 +300,11 @@ func (e *Engine) pruneLocked(now time.Time, live []app.Session) {
 		return
 	}
 	e.lastPrune = now
-	for i := range live {
-		id := ident(live[i])
+	v.ids(func(id string) {
 		if _, ok := e.seen[id]; ok {
 			e.seen[id] = now // still playing: remember it
 		}
-	}
+	})
 	for id, at := range e.seen {
 		if _, v := e.verifying[id]; v || now.Sub(at) < forgetAfter {
 			continue
