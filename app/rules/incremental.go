@@ -211,7 +211,7 @@ func candidate(c *compiled, s *app.Session) bool {
 	}
 	switch {
 	case staticKind(c.Kind):
-		ok, _ := c.spec.match(c, s, time.Time{})
+		ok, _ := c.match(s, time.Time{})
 		return ok
 	case c.Kind == KindPaused:
 		return !pausedSince(s).IsZero()

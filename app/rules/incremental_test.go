@@ -415,6 +415,8 @@ func (g *updateGen) mutate(s *app.Session, now time.Time) {
 		if r.IntN(4) == 0 {
 			uhdHEVC(s)
 		}
+		// the library read of a transcode's source under way, or done
+		s.SourcePending = s.Decision == plex.Transcode && r.IntN(3) == 0
 	}
 	if r.IntN(4) == 0 {
 		s.Location, s.Player.Local = "wan", false
