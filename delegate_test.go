@@ -6,12 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/plexwarden/plexwarden/internal/testutil"
 )
 
 // TestSmokeWatchHandsOver: the full binary's `watch` runs in the headless
@@ -47,22 +43,8 @@ func TestSmokeWatchHandsOver(t *testing.T) {
 			if tt.env != "" {
 				cmd.Env = append(cmd.Env, tt.env)
 			}
-			var stdout, stderr testutil.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			deadline := time.Now().Add(25 * time.Second)
-			for !strings.Contains(stdout.String(), "Demo server  started   ") {
-				if time.Now().After(deadline) {
-					_ = cmd.Process.Kill()
-					<-done
-					t.Fatalf("no session line within 25 s; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
+			r := startTerminal(t, cmd)
+			r.waitFor(t, "Demo server  started   ", 25*time.Second)
 			exe, err := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/exe")
 			if err != nil {
 				t.Fatal(err)
@@ -70,17 +52,7 @@ func TestSmokeWatchHandsOver(t *testing.T) {
 			if exe != tt.want {
 				t.Errorf("process %d runs %s, want %s", cmd.Process.Pid, exe, tt.want)
 			}
-			_ = cmd.Process.Signal(syscall.SIGINT)
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("exit after Ctrl-C: %v\nstderr:\n%s", err, stderr.String())
-				}
-			case <-time.After(10 * time.Second):
-				_ = cmd.Process.Kill()
-				<-done
-				t.Fatal("did not stop after Ctrl-C")
-			}
+			r.interrupt(t)
 		})
 	}
 }

@@ -449,16 +449,7 @@ func reactionRun(ctx context.Context, bin, who string, n, runs int) ([]time.Dura
 // the first event after a session is announced, GET /status/sessions and
 // terminate the session it was told of, over one keep-alive connection.
 func runFloor(ctx context.Context, url string, nextID *atomic.Pointer[string]) error {
-	c := &http.Client{}
-	get := func(path string) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("X-Plex-Token", token)
-		req.Header.Set("Accept", "application/json")
-		return c.Do(req)
-	}
+	get := getter(ctx, &http.Client{}, url, token)
 	resp, err := get("/:/eventsource/notifications?filters=playing,transcodeSession.start")
 	if err != nil {
 		return err
@@ -497,16 +488,7 @@ func runFloor(ctx context.Context, url string, nextID *atomic.Pointer[string]) e
 // a byte search instead of decoding, and terminates it, over one
 // keep-alive connection.
 func runFloorProc(ctx context.Context, url, tok string) error {
-	c := &http.Client{}
-	get := func(path string) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("X-Plex-Token", tok)
-		req.Header.Set("Accept", "application/json")
-		return c.Do(req)
-	}
+	get := getter(ctx, &http.Client{}, url, tok)
 	resp, err := get("/:/eventsource/notifications?filters=transcodeSession.start")
 	if err != nil {
 		return err
@@ -554,15 +536,7 @@ func runFloorProc(ctx context.Context, url, tok string) error {
 // request opens its own connection. The token goes in the X-Plex-Token
 // header, not the URL as in the script: this project's rule.
 func runPeer(ctx context.Context, url, tok string) error {
-	get := func(path string) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("X-Plex-Token", tok)
-		req.Header.Set("Accept", "application/json")
-		return (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
-	}
+	get := getter(ctx, &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, url, tok)
 	resp, err := get("/:/eventsource/notifications")
 	if err != nil {
 		return err
@@ -615,6 +589,21 @@ func runPeer(ctx context.Context, url, tok string) error {
 		}
 	}
 	return sc.Err()
+}
+
+// getter returns a GET of a path of url through c, with the token in the
+// X-Plex-Token header and JSON asked for: the requests of the floor and
+// the peer.
+func getter(ctx context.Context, c *http.Client, url, tok string) func(path string) (*http.Response, error) {
+	return func(path string) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("X-Plex-Token", tok)
+		req.Header.Set("Accept", "application/json")
+		return c.Do(req)
+	}
 }
 
 // cpuTime is the user+system CPU time of a process so far.
