@@ -255,12 +255,13 @@ wine-test: deps build
 # the desktop entry, hicolor icons and AppStream metainfo. Its version is
 # FyneApp.toml's. The program is `make build`'s, stripped (no second build).
 DEB_PKGS := dpkg-dev imagemagick binutils
-deb: build
+deb: build build-headless
 	@./.ci/ensure-packages $(DEB_PKGS)
 	mkdir -p dist
 	cp $(BINARY) dist/$(BINARY)-linux
-	strip dist/$(BINARY)-linux
-	./.ci/deb dist/$(BINARY)-linux $(WIN_VERSION) dist/$(BINARY)_$(WIN_VERSION)_$$(dpkg --print-architecture).deb
+	cp $(HEADLESS) dist/$(HEADLESS)-linux
+	strip dist/$(BINARY)-linux dist/$(HEADLESS)-linux
+	./.ci/deb dist/$(BINARY)-linux $(WIN_VERSION) dist/$(BINARY)_$(WIN_VERSION)_$$(dpkg --print-architecture).deb dist/$(HEADLESS)-linux
 
 # The package checked as a distribution would: desktop-file-validate and
 # appstreamcli on its entries (and on the XDG autostart entry the app

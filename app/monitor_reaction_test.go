@@ -145,3 +145,37 @@ func TestEventsDuringAFetchWaitForItsList(t *testing.T) {
 		})
 	}
 }
+
+// failingMetadata is a library that refuses every read.
+type failingMetadata struct{ asked atomic.Int64 }
+
+func (f *failingMetadata) Metadata(context.Context, string) (*plex.Metadata, error) {
+	f.asked.Add(1)
+	return nil, &plex.Error{Op: "metadata", Status: 500, Err: plex.ErrServer}
+}
+
+// TestSourcePendingEndsWhenTheLibraryFails: a library that cannot answer
+// never leaves a transcode waiting: it is published again, judged from
+// its list entry (SourceKnown false, SourcePending false).
+func TestSourcePendingEndsWhenTheLibraryFails(t *testing.T) {
+	sim := startSim(t, plexsim.Options{PlexPass: true})
+	lib := &failingMetadata{}
+	rm := startMonitor(t, sim, simToken, func(cfg *MonitorConfig, _ *plex.Feed) {
+		cfg.Metadata = lib
+		cfg.Refresh = -1
+	})
+	waitUntil(t, "connected", 3*time.Second, func() bool { return rm.mon.Snapshot().Conn.Status == Connected })
+	ref := sim.AddSession(plexsim.SessionSpec{User: "ann", Title: "Big Film", Resolution: "4k", VideoCodec: "hevc",
+		Transcode: &plexsim.TranscodeSpec{Video: plexsim.DecisionTranscode}})
+	waitUntil(t, "the transcode judged without its source", 3*time.Second, func() bool {
+		s, ok := rm.session(ref.Key)
+		return ok && !s.SourcePending
+	})
+	s, _ := rm.session(ref.Key)
+	if s.SourceKnown || s.Decision != plex.Transcode {
+		t.Errorf("SourceKnown %v, Decision %q; want false, %q", s.SourceKnown, s.Decision, plex.Transcode)
+	}
+	if got := lib.asked.Load(); got < 1 {
+		t.Errorf("library asked %d times, want at least 1", got)
+	}
+}
