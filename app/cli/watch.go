@@ -368,11 +368,20 @@ func (o *watchOutput) update(up app.Update) {
 	o.mu.Unlock()
 	for _, ch := range up.Changes {
 		s := ch.Session
+		if ch.Kind == app.Changed && ch.Prev != nil && sameLine(*ch.Prev, s) {
+			continue // nothing the line shows changed (the source read, a terminate under way)
+		}
 		lines = append(lines, watchLine{Time: now, Kind: "session", Event: ch.Kind.String(), Server: s.Server, SessionID: s.ID,
 			SessionKey: s.SessionKey, User: s.User, Title: s.Title, Player: playerText(s.Player), Decision: s.Short,
 			State: s.State, LatencyMs: latency})
 	}
 	o.write(lines...)
+}
+
+// sameLine reports whether a and b give the same session line.
+func sameLine(a, b app.Session) bool {
+	return a.ID == b.ID && a.SessionKey == b.SessionKey && a.User == b.User && a.Title == b.Title &&
+		a.Player == b.Player && a.Short == b.Short && a.State == b.State
 }
 
 // notice reports, once at start or once per process, something the rules

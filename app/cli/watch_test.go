@@ -388,3 +388,35 @@ func TestWatchKeepsGoingAfterTokenRejected(t *testing.T) {
 		t.Errorf("exit code %d after Ctrl-C, want 0; stderr:\n%s", code, w.stderr())
 	}
 }
+
+// TestWatchSkipsChangesItDoesNotShow: a change the session line does not
+// show (the source read after the list, a terminate under way) prints
+// nothing; a change it shows prints a line.
+func TestWatchSkipsChangesItDoesNotShow(t *testing.T) {
+	base := app.Session{Server: "srv", SessionKey: "7", ID: "s7", User: "ann", Title: "Film", Short: "Transcode (HEVC 4K→1080p)", State: "playing",
+		SourcePending: true, Player: app.Player{Title: "TV", Product: "Plex for Roku"}}
+	tests := []struct {
+		name   string
+		change func(s *app.Session)
+		want   int // lines
+	}{
+		{name: "the source read", change: func(s *app.Session) { s.SourcePending, s.SourceKnown, s.SourceResolution = false, true, "4K" }, want: 0},
+		{name: "a terminate under way", change: func(s *app.Session) { s.Leaving = app.LeavingTerminated }, want: 0},
+		{name: "paused", change: func(s *app.Session) { s.State = "paused" }, want: 1},
+		{name: "the decision", change: func(s *app.Session) { s.Short = "Direct Play" }, want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			o := &watchOutput{w: &buf, json: true, conn: map[string]app.ConnStatus{"srv": app.Connected}}
+			next := base
+			tt.change(&next)
+			prev := base
+			o.update(app.Update{Snapshot: &app.Snapshot{Server: "srv", Conn: app.Conn{Status: app.Connected}, Sessions: []app.Session{next}},
+				Changes: []app.Change{{Kind: app.Changed, Session: next, Prev: &prev}}})
+			if got := strings.Count(buf.String(), "\n"); got != tt.want {
+				t.Errorf("lines = %d, want %d:\n%s", got, tt.want, buf.String())
+			}
+		})
+	}
+}
