@@ -74,11 +74,11 @@ type ruleIndex struct {
 	matured map[string]*incEntry
 	lastNow time.Time
 	groups  map[string]map[string]*incEntry // counting kinds: group → members
+	over    map[string]struct{}             // counting kinds: the groups over limit
+	limit   int
 	// diagnostic, with a DiagLister: cands by player id (byPlayer) and,
 	// for storms, by Session.User (byName), on their server.
 	byPlayer, byName map[diag.FlagKey]map[string]*incEntry
-	over             map[string]struct{} // counting kinds: the groups over limit
-	limit            int
 }
 
 func newIncIndex(acted map[actKey]time.Time) *incIndex {
