@@ -106,6 +106,7 @@ func (d *Detector) collision(p *player, cause string, a, b app.Session, gap time
 		Counts: Counts{Collisions: 1}, Timeline: times,
 	}
 	p.collision = &episode{f: f, last: now, pairs: map[string]bool{pair: true}}
+	d.collideP[p.key] = struct{}{}
 	p.add(d.opts, TimelineEntry{Time: now, Event: EntryCollision, SessionKey: b.SessionKey, Title: b.Title,
 		Type: b.Type, Product: b.Player.Product, Device: b.Player.Device, User: b.User, Note: f.Summary})
 	return f.clone(), true

@@ -133,6 +133,10 @@ type Detector struct {
 	seen      map[string]time.Time  // counted identifiers → when
 	seenQueue []seenAt              // the same, oldest first, for pruning
 	lastSweep time.Time
+	// The players and users with an episode open (storm or collision),
+	// whether or not in force now; Flagged reads them, sweep drops those
+	// closed or forgotten.
+	stormP, stormU, collideP map[pkey]struct{}
 }
 
 // pkey names a player id or a user on a server.
@@ -208,11 +212,14 @@ func New(opts Options) *Detector {
 		opts.Clock = def.Clock
 	}
 	return &Detector{
-		opts:    opts,
-		players: map[pkey]*player{},
-		users:   map[pkey]*counter{},
-		live:    map[string]*liveIndex{},
-		seen:    map[string]time.Time{},
+		opts:     opts,
+		players:  map[pkey]*player{},
+		users:    map[pkey]*counter{},
+		live:     map[string]*liveIndex{},
+		seen:     map[string]time.Time{},
+		stormP:   map[pkey]struct{}{},
+		stormU:   map[pkey]struct{}{},
+		collideP: map[pkey]struct{}{},
 	}
 }
 
@@ -420,6 +427,27 @@ func (d *Detector) sweep(now time.Time) {
 		_, on := d.refreshStorm(c, now)
 		if !on && len(c.sessions)+len(c.transcodes) == 0 && now.Sub(c.lastActive) > d.opts.Retain {
 			delete(d.users, k)
+		}
+	}
+	d.dropClosed()
+}
+
+// dropClosed drops from stormP, stormU and collideP the players and users
+// whose episode is closed or who are forgotten.
+func (d *Detector) dropClosed() {
+	for k := range d.stormP {
+		if p := d.players[k]; p == nil || p.cnt.storm == nil {
+			delete(d.stormP, k)
+		}
+	}
+	for k := range d.collideP {
+		if p := d.players[k]; p == nil || p.collision == nil {
+			delete(d.collideP, k)
+		}
+	}
+	for k := range d.stormU {
+		if c := d.users[k]; c == nil || c.storm == nil {
+			delete(d.stormU, k)
 		}
 	}
 }

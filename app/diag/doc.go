@@ -65,6 +65,8 @@
 //	})
 //
 // Rules ask Storming(s.Server, s.Player.MachineIdentifier),
-// StormingUser(s.Server, s.User) or Colliding(…); the Diagnostics view
+// StormingUser(s.Server, s.User) or Colliding(…), and Flagged for the
+// players and users those answer true for now (so that they need not ask
+// about every session); the Diagnostics view
 // shows Players, Timeline and Active.
 package diag

@@ -124,8 +124,15 @@ func (c *counter) prunePlayers(cut time.Time, oldest bool) {
 	}
 }
 
+// pruneTimes drops the leading times before cut. A scan, not a binary
+// search: after the clock is set back the times are out of order, and a
+// second prune at the same cut must then drop nothing more (so that
+// asking twice, as Flagged and then Storming do, answers the same).
 func pruneTimes(ts []time.Time, cut time.Time) []time.Time {
-	n, _ := slices.BinarySearchFunc(ts, cut, func(a, b time.Time) int { return a.Compare(b) })
+	n := 0
+	for n < len(ts) && ts[n].Before(cut) {
+		n++
+	}
 	if n == 0 {
 		return ts
 	}
@@ -202,6 +209,7 @@ func (d *Detector) checkPlayerStorm(p *player, now time.Time) (Finding, bool) {
 		Remedy:   stormRemedy, Counts: n, Timeline: p.cnt.timeline(),
 	}
 	p.cnt.storm = &episode{f: f, last: now}
+	d.stormP[p.key] = struct{}{}
 	p.add(d.opts, TimelineEntry{Time: now, Event: EntryStorm, User: p.user, Note: f.Summary})
 	return f.clone(), true
 }
@@ -242,6 +250,7 @@ func (d *Detector) checkUserStorm(u pkey, now time.Time) (Finding, bool) {
 		Remedy:   userStormRemedy, Counts: n, Timeline: c.timeline(),
 	}
 	c.storm = &episode{f: f, last: now}
+	d.stormU[u] = struct{}{}
 	if d.playerStormOf(u, now) {
 		c.storm.silent = true
 		return Finding{}, false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 )
 
 // Incremental evaluation (issue 13). The engine keeps an index of the
@@ -16,12 +17,15 @@ import (
 // changed costs the changed sessions. Per rule in force the index keeps
 // the sessions the rule can match (static kinds: those it matches;
 // paused: the paused ones; quota and diagnostic, whose answer moves
-// without the session changing: those in scope) and, for the counting
+// without the session changing: those in scope, the diagnostic ones also
+// by player id and user) and, for the counting
 // kinds, the members of each user's or server's group with the groups
 // over the limit. A pass over a Delta update then evaluates each rule on
 // those sessions only, with the same code as the full pass: a session left
 // out can neither match nor change a count over the limit, so the result
-// is the same (TestIncrementalEqualsFull).
+// is the same (TestIncrementalEqualsFull). A diagnostic rule reads the
+// sessions in its scope of the players and users its DiagSource flags now
+// (DiagLister.Flagged): any other answers false, so cannot match.
 //
 // Everything else reads the live sessions whole (evaluateLocked, the
 // reference): an update that is not a Delta or follows a gap in Seq, a
@@ -72,6 +76,9 @@ type ruleIndex struct {
 	groups  map[string]map[string]*incEntry // counting kinds: group → members
 	over    map[string]struct{}             // counting kinds: the groups over limit
 	limit   int
+	// diagnostic, with a DiagLister: cands by player id (byPlayer) and,
+	// for storms, by Session.User (byName), on their server.
+	byPlayer, byName map[diag.FlagKey]map[string]*incEntry
 }
 
 func newIncIndex(acted map[actKey]time.Time) *incIndex {
@@ -169,6 +176,12 @@ func (x *incIndex) setRules(cs []*compiled) {
 // index indexes the live sessions for rule c.
 func (x *incIndex) index(c *compiled) *ruleIndex {
 	ri := &ruleIndex{c: c, acted: x.acted, cands: map[string]*incEntry{}, groups: map[string]map[string]*incEntry{}, over: map[string]struct{}{}, limit: groupLimit(c)}
+	if _, ok := c.diag.(DiagLister); ok && c.Kind == KindDiagnostic {
+		ri.byPlayer = map[diag.FlagKey]map[string]*incEntry{}
+		if c.Condition != ConditionCollision {
+			ri.byName = map[diag.FlagKey]map[string]*incEntry{}
+		}
+	}
 	for _, xs := range x.servers {
 		for _, en := range xs.keys {
 			ri.add(en)
@@ -261,6 +274,9 @@ func (ri *ruleIndex) add(en *incEntry) {
 	if c.spec.count == nil {
 		if candidate(c, &en.s) && !(dropsActed(c) && ri.isActed(en)) {
 			ri.cands[en.key] = en
+			if ri.byPlayer != nil {
+				ri.flagIndex(en, true)
+			}
 			if c.Kind == KindPaused {
 				heap.Push(&ri.waiting, dueItem{pausedSince(&en.s).Add(c.PausedFor.Std()), en})
 				if len(ri.waiting) > 2*len(ri.cands)+64 {
@@ -292,6 +308,9 @@ func (ri *ruleIndex) isActed(en *incEntry) bool {
 
 func (ri *ruleIndex) remove(en *incEntry) {
 	if ri.c.spec.count == nil {
+		if ri.byPlayer != nil && ri.cands[en.key] == en {
+			ri.flagIndex(en, false)
+		}
 		delete(ri.cands, en.key)
 		delete(ri.matured, en.key)
 		return
@@ -310,6 +329,65 @@ func (ri *ruleIndex) remove(en *incEntry) {
 	}
 }
 
+// flagIndex adds en to byPlayer and byName (in), or removes it.
+func (ri *ruleIndex) flagIndex(en *incEntry, in bool) {
+	put := func(m map[diag.FlagKey]map[string]*incEntry, k diag.FlagKey) {
+		g := m[k]
+		if !in {
+			delete(g, en.key)
+			if len(g) == 0 {
+				delete(m, k)
+			}
+			return
+		}
+		if g == nil {
+			g = map[string]*incEntry{}
+			m[k] = g
+		}
+		g[en.key] = en
+	}
+	if id := en.s.Player.MachineIdentifier; id != "" {
+		put(ri.byPlayer, diag.FlagKey{Server: en.s.Server, ID: id})
+	}
+	if ri.byName != nil {
+		put(ri.byName, diag.FlagKey{Server: en.s.Server, ID: en.s.User})
+	}
+}
+
+// flagged returns the candidates of a diagnostic rule its DiagLister
+// flags (fl): the only ones it can match.
+func (ri *ruleIndex) flagged(fl diag.Flags) []*incEntry {
+	var es []*incEntry
+	var in map[string]bool // with two lists, a session may be in both
+	add := func(m map[string]*incEntry) {
+		for k, en := range m {
+			if in != nil {
+				if in[k] {
+					continue
+				}
+				in[k] = true
+			}
+			es = append(es, en)
+		}
+	}
+	if ri.c.Condition == ConditionCollision {
+		for k := range fl.Colliding {
+			add(ri.byPlayer[k])
+		}
+		return es
+	}
+	if len(fl.Storming) > 0 && len(fl.StormingUsers) > 0 {
+		in = map[string]bool{}
+	}
+	for k := range fl.Storming {
+		add(ri.byPlayer[k])
+	}
+	for k := range fl.StormingUsers {
+		add(ri.byName[k])
+	}
+	return es
+}
+
 // incView is the view of a pass over a Delta update: per rule, only the
 // sessions the index says can matter.
 type incView struct {
@@ -318,6 +396,10 @@ type incView struct {
 	live func() []app.Session // the live sessions whole (liveSessionsLocked)
 	n    int                  // how many
 	all  *evalSet             // made from live when first needed
+	// flags: what the diagnostic rules' DiagLister flags, asked once per
+	// pass (every rule has the engine's Options.Diag)
+	flags    diag.Flags
+	flagsSet bool
 }
 
 func newIncView(x *incIndex, now time.Time, live func() []app.Session) *incView {
@@ -364,6 +446,11 @@ func (v *incView) rule(c *compiled) *evalSet {
 		}
 	case c.Kind == KindPaused:
 		es = ri.paused(v.now)
+	case ri.byPlayer != nil:
+		if !v.flagsSet {
+			v.flags, v.flagsSet = c.diag.(DiagLister).Flagged(), true
+		}
+		es = ri.flagged(v.flags)
 	default:
 		for _, en := range ri.cands {
 			es = append(es, en)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 	"github.com/plexwarden/plexwarden/app/history"
 	"github.com/plexwarden/plexwarden/plex"
 )
@@ -29,21 +30,31 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			t.Parallel()
-			runIncrementalEqualsFull(t, seed, 1000, 64)
+			runIncrementalEqualsFull(t, seed, 1000, 64, false)
 		})
 	}
 	// Rules that read most sessions read them whole (incView.whole).
 	t.Run("whole", func(t *testing.T) {
 		t.Parallel()
-		runIncrementalEqualsFull(t, 4, 1000, 1)
+		runIncrementalEqualsFull(t, 4, 1000, 1, false)
+	})
+	// A DiagSource that cannot list whom it flags: diagnostic rules read
+	// every session in their scope.
+	t.Run("not a DiagLister", func(t *testing.T) {
+		t.Parallel()
+		runIncrementalEqualsFull(t, 5, 1000, 64, true)
 	})
 }
 
-func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int) {
+func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, notLister bool) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	clock := t0
 	now := func() time.Time { return clock }
 	diag := &flagDiag{flags: map[string]bool{}}
+	var src DiagSource = diag
+	if notLister {
+		src = plainDiag{diag}
+	}
 	file := incRulesFile()
 	type side struct {
 		e      *Engine
@@ -54,7 +65,7 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int) {
 	}
 	mk := func(full bool) *side {
 		sd := &side{hist: &stepHistory{}, byRule: map[string]int{}}
-		sd.e = NewEngine(Options{Actor: &incActor{}, History: sd.hist, Clock: now, Location: time.UTC, Diag: diag})
+		sd.e = NewEngine(Options{Actor: &incActor{}, History: sd.hist, Clock: now, Location: time.UTC, Diag: src})
 		sd.e.fullOnly, sd.e.inc.wholeAt = full, wholeAt
 		sd.e.passed = func(jobs []job, incremental bool) {
 			if incremental {
@@ -340,6 +351,32 @@ func (d *flagDiag) StormingUser(server, user string) bool {
 	return d.flags["stormuser "+server+"/"+user]
 }
 func (d *flagDiag) Colliding(server, id string) bool { return d.flags["collide "+server+"/"+id] }
+
+// plainDiag hides flagDiag's Flagged: a DiagSource only.
+type plainDiag struct{ d *flagDiag }
+
+func (p plainDiag) Storming(server, id string) bool       { return p.d.Storming(server, id) }
+func (p plainDiag) StormingUser(server, user string) bool { return p.d.StormingUser(server, user) }
+func (p plainDiag) Colliding(server, id string) bool      { return p.d.Colliding(server, id) }
+
+// Flagged makes flagDiag a DiagLister: the incremental pass asks it whom
+// it flags.
+func (d *flagDiag) Flagged() diag.Flags {
+	var fl diag.Flags
+	for k, on := range d.flags {
+		if !on {
+			continue
+		}
+		kind, rest, _ := strings.Cut(k, " ")
+		srv, id, _ := strings.Cut(rest, "/")
+		m := map[string]*map[diag.FlagKey]bool{"storm": &fl.Storming, "stormuser": &fl.StormingUsers, "collide": &fl.Colliding}[kind]
+		if *m == nil {
+			*m = map[diag.FlagKey]bool{}
+		}
+		(*m)[diag.FlagKey{Server: srv, ID: id}] = true
+	}
+	return fl
+}
 
 func (d *flagDiag) shuffle(rng *rand.Rand) {
 	clear(d.flags)

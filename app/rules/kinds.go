@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/plexwarden/plexwarden/app"
+	"github.com/plexwarden/plexwarden/app/diag"
 )
 
 // KindInfo describes a kind of rule for the GUI's rule editor.
@@ -172,6 +173,17 @@ type DiagSource interface {
 	Storming(server, playerID string) bool
 	StormingUser(server, user string) bool
 	Colliding(server, playerID string) bool
+}
+
+// DiagLister is a DiagSource that also lists the players and users its
+// conditions hold for now; app/diag's Detector implements it. With it, a
+// pass over a Delta update asks about the sessions of those only instead
+// of every session in a diagnostic rule's scope (incremental.go).
+type DiagLister interface {
+	DiagSource
+	// Flagged returns exactly the players and users Storming,
+	// StormingUser and Colliding answer true for now.
+	Flagged() diag.Flags
 }
 
 // kindInfos are the specs' descriptions with each Param's Default filled
