@@ -209,6 +209,12 @@ func RunDemoOptions(ctx context.Context, s *Server, o DemoOptions) {
 	}
 }
 
+// demoKeep is how many ticks (30 s by default) a demo session plays at
+// least before a random step may end it, so that the rules under demo (a
+// 4K transcode ended after a 5 s grace) act on what the demo shows, as a
+// viewer who watches for more than a few seconds would let them.
+const demoKeep = 10
+
 type demo struct {
 	s   *Server
 	rng *rand.Rand
@@ -252,7 +258,7 @@ func (d *demo) step() {
 		}
 		_ = d.s.SetState(key, state)
 	case r < 0.32:
-		if n > d.o.MinSessions {
+		if n > d.o.MinSessions && d.s.age(key) >= demoKeep*d.o.Tick {
 			_ = d.s.EndSession(key)
 		}
 	case r < 0.46:

@@ -2,6 +2,7 @@ package plexsim_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,38 @@ func TestRunDemoOpening(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("no session of bob on Plex Web after the opening: %d sessions", s.SessionCount())
+			}
+		})
+	}
+}
+
+// TestDemoKeepsNewSessions: a random step never ends a session younger
+// than ten ticks, so the rules under demo get to act on what it shows
+// (watch --demo's 4K rule has a 5 s grace; a tick is 3 s).
+func TestDemoKeepsNewSessions(t *testing.T) {
+	for seed := range int64(8) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			s := startSim(t, plexsim.Options{PlexPass: true, Linger: -1})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			start := time.Now()
+			go plexsim.RunDemoOptions(ctx, s, plexsim.DemoOptions{Seed: seed, Tick: 10 * time.Millisecond, Opening: -1})
+			waitFor(t, 2*time.Second, "the opening sessions", func() bool { return s.SessionCount() >= 6 })
+			first := map[string]bool{}
+			for _, m := range s.Sessions() {
+				first[string(m.SessionKey)] = true
+			}
+			for time.Since(start) < 90*time.Millisecond { // ten ticks are 100 ms
+				now := map[string]bool{}
+				for _, m := range s.Sessions() {
+					now[string(m.SessionKey)] = true
+				}
+				for k := range first {
+					if !now[k] {
+						t.Fatalf("session %s ended %s after the demo began, before ten ticks (100 ms)", k, time.Since(start).Round(time.Millisecond))
+					}
+				}
+				time.Sleep(2 * time.Millisecond)
 			}
 		})
 	}

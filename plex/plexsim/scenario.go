@@ -56,6 +56,19 @@ func (s *Server) AddSession(spec SessionSpec) SessionRef {
 	return s.refLocked(ss)
 }
 
+// age is how long the session of sessionKey has been playing (by the
+// server's clock), 0 for one not listed.
+func (s *Server) age(sessionKey string) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.key == sessionKey {
+			return s.now().Sub(ss.createdAt)
+		}
+	}
+	return 0
+}
+
 func (s *Server) refLocked(ss *simSession) SessionRef {
 	r := SessionRef{Key: ss.key, ID: ss.id}
 	if ss.tc != nil {
