@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,7 +96,7 @@ func TestSmoke(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		labels = menuLabels(t, conn, sender)
-		if hasLabel(labels, "Open Plex Warden") && hasLabelContaining(labels, " · ") {
+		if slices.Contains(labels, "Open Plex Warden") && hasLabelContaining(labels, " · ") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -199,7 +200,7 @@ func TestSmokeTrayOnly(t *testing.T) {
 	}
 	sender, _, _ := strings.Cut(item, "|")
 	deadline := time.Now().Add(20 * time.Second)
-	for !hasLabel(menuLabels(t, conn, sender), "Open Plex Warden") {
+	for !slices.Contains(menuLabels(t, conn, sender), "Open Plex Warden") {
 		if time.Now().After(deadline) {
 			t.Fatalf("tray menu labels = %q, want 'Open Plex Warden'", menuLabels(t, conn, sender))
 		}
@@ -293,46 +294,15 @@ func clickMenu(t *testing.T, conn *dbus.Conn, sender, label string) {
 	}
 }
 
-// menuItemID finds the dbusmenu id of the item labelled label.
-func menuItemID(t *testing.T, conn *dbus.Conn, sender, label string) (int32, bool) {
-	t.Helper()
-	var revision uint32
-	var layout struct {
-		ID       int32
-		Props    map[string]dbus.Variant
-		Children []dbus.Variant
-	}
-	obj := conn.Object(sender, "/StatusNotifierItem/menu")
-	if err := obj.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&revision, &layout); err != nil {
-		t.Fatalf("GetLayout: %v", err)
-	}
-	var find func([]dbus.Variant) (int32, bool)
-	find = func(children []dbus.Variant) (int32, bool) {
-		for _, c := range children {
-			fields, ok := c.Value().([]any)
-			if !ok || len(fields) != 3 {
-				continue
-			}
-			if props, ok := fields[1].(map[string]dbus.Variant); ok {
-				if l, ok := props["label"]; ok && fmt.Sprint(l.Value()) == label {
-					id, ok := fields[0].(int32)
-					return id, ok
-				}
-			}
-			if kids, ok := fields[2].([]dbus.Variant); ok {
-				if id, ok := find(kids); ok {
-					return id, true
-				}
-			}
-		}
-		return 0, false
-	}
-	return find(layout.Children)
+// menuItem is one labelled item of the tray's exported dbusmenu.
+type menuItem struct {
+	id    int32
+	label string
 }
 
-// menuLabels reads the exported dbusmenu layout of the tray item.
-func menuLabels(t *testing.T, conn *dbus.Conn, sender string) []string {
-	t.Helper()
+// menuItems reads the tray item's dbusmenu layout: its labelled items,
+// submenus included, in order.
+func menuItems(conn *dbus.Conn, sender string) ([]menuItem, error) {
 	var revision uint32
 	var layout struct {
 		ID       int32
@@ -341,10 +311,9 @@ func menuLabels(t *testing.T, conn *dbus.Conn, sender string) []string {
 	}
 	obj := conn.Object(sender, "/StatusNotifierItem/menu")
 	if err := obj.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&revision, &layout); err != nil {
-		t.Logf("GetLayout: %v", err)
-		return nil
+		return nil, fmt.Errorf("GetLayout: %w", err)
 	}
-	var labels []string
+	var items []menuItem
 	var walk func([]dbus.Variant)
 	walk = func(children []dbus.Variant) {
 		for _, c := range children {
@@ -354,7 +323,8 @@ func menuLabels(t *testing.T, conn *dbus.Conn, sender string) []string {
 			}
 			if props, ok := fields[1].(map[string]dbus.Variant); ok {
 				if l, ok := props["label"]; ok {
-					labels = append(labels, fmt.Sprint(l.Value()))
+					id, _ := fields[0].(int32)
+					items = append(items, menuItem{id: id, label: fmt.Sprint(l.Value())})
 				}
 			}
 			if kids, ok := fields[2].([]dbus.Variant); ok {
@@ -363,16 +333,38 @@ func menuLabels(t *testing.T, conn *dbus.Conn, sender string) []string {
 		}
 	}
 	walk(layout.Children)
-	return labels
+	return items, nil
 }
 
-func hasLabel(labels []string, want string) bool {
-	for _, l := range labels {
-		if l == want {
-			return true
+// menuItemID finds the dbusmenu id of the item labelled label.
+func menuItemID(t *testing.T, conn *dbus.Conn, sender, label string) (int32, bool) {
+	t.Helper()
+	items, err := menuItems(conn, sender)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.label == label {
+			return it.id, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// menuLabels lists the labels of the tray item's menu (none, logged, when
+// it cannot be read).
+func menuLabels(t *testing.T, conn *dbus.Conn, sender string) []string {
+	t.Helper()
+	items, err := menuItems(conn, sender)
+	if err != nil {
+		t.Log(err)
+		return nil
+	}
+	labels := make([]string, len(items))
+	for i, it := range items {
+		labels[i] = it.label
+	}
+	return labels
 }
 
 func hasLabelContaining(labels []string, part string) bool {

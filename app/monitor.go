@@ -153,11 +153,11 @@ type Monitor struct {
 	// listed: the fetch under way has delivered its list and goes on
 	// reading the sources of new transcodes (fetchResult.reading).
 	listed bool
-	// awaiting are the sessions (Key) and transcodes ("tc:" + id) that
+	// awaiting are the sessions and transcodes that
 	// events named while a fetch was under way, before its list came, with
 	// the events' arrival: the list settles them (settle) and only those it
 	// lacks need one more fetch.
-	awaiting  map[string]time.Time
+	awaiting  map[awaited]time.Time
 	again     bool
 	eventTime time.Time // arrival of the event that triggered the pending fetch
 	dirty     bool      // unpublished position/progress updates
@@ -171,6 +171,13 @@ type Monitor struct {
 	leaving   map[string]leaveMark
 	sources   *Sources
 	lastFetch time.Time
+}
+
+// awaited is a session (Session.Key) or, with transcode set, a transcode
+// (its id) that an event named while a fetch was under way.
+type awaited struct {
+	key       string
+	transcode bool
 }
 
 type leaveMark struct {
@@ -235,7 +242,7 @@ func NewMonitor(cfg MonitorConfig) *Monitor {
 	}
 	m := &Monitor{cfg: cfg, events: make(chan feedMsg, 4096), sessions: map[string]Session{}, tombstones: map[string]time.Time{}, localAt: map[string]time.Time{},
 		leaving: map[string]leaveMark{}, sources: NewSources(cfg.Metadata, nil), edits: map[string]Session{}, byTranscode: map[string]string{},
-		awaiting: map[string]time.Time{}}
+		awaiting: map[awaited]time.Time{}}
 	m.conn = Conn{Status: Connecting, Since: cfg.Now()}
 	m.url.Store(&cfg.URL)
 	m.last.Store(&Snapshot{Server: cfg.Server, URL: cfg.URL, Demo: cfg.Demo, Conn: m.conn, Time: cfg.Now()})

@@ -5,7 +5,6 @@ package app
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/plexwarden/plexwarden/plex"
@@ -92,7 +91,7 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 			m.tombstones[m.cfg.Server+"/"+key] = time.Now()
 			return time.Time{}, false
 		}
-		return m.await(m.cfg.Server+"/"+key, at)
+		return m.await(awaited{key: m.cfg.Server + "/" + key}, at)
 	}
 	switch {
 	case p.State == "stopped":
@@ -125,12 +124,12 @@ func (m *Monitor) onPlaying(p *plex.PlayState, at, now time.Time) (time.Time, bo
 	return time.Time{}, false
 }
 
-// await asks for a fetch for a session or transcode (awaiting's keys)
+// await asks for a fetch for a session or transcode
 // that an event named and the monitor does not know. While a fetch is
 // under way and its list has not come, the key waits for that list
 // instead: an event is sent after its session exists, so the list under
 // way may well have it, and settle asks for one more fetch only if not.
-func (m *Monitor) await(key string, at time.Time) (time.Time, bool) {
+func (m *Monitor) await(key awaited, at time.Time) (time.Time, bool) {
 	if !m.fetching || m.listed {
 		return at, true
 	}
@@ -145,10 +144,10 @@ func (m *Monitor) await(key string, at time.Time) (time.Time, bool) {
 func (m *Monitor) settle() {
 	for k, at := range m.awaiting {
 		var ok bool
-		if id, tc := strings.CutPrefix(k, "tc:"); tc {
-			_, ok = m.byTranscode[id]
-		} else if _, ok = m.sessions[k]; !ok {
-			_, ok = m.tombstones[k]
+		if k.transcode {
+			_, ok = m.byTranscode[k.key]
+		} else if _, ok = m.sessions[k.key]; !ok {
+			_, ok = m.tombstones[k.key]
 		}
 		if !ok {
 			m.again = true
@@ -181,7 +180,7 @@ func (m *Monitor) onTranscode(name string, t *plex.TranscodeSession, at time.Tim
 		if id == "" {
 			return at, true
 		}
-		return m.await("tc:"+id, at)
+		return m.await(awaited{key: id, transcode: true}, at)
 	case name == plex.EventTranscodeUpdate:
 		s.TranscodeSpeed, s.TranscodeProgress, s.Throttled = float64(t.Speed), float64(t.Progress), bool(t.Throttled)
 		m.put(s)

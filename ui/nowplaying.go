@@ -8,6 +8,7 @@ import (
 	"image"
 	_ "image/jpeg" // Plex's posters
 	_ "image/png"  // the simulator's posters
+	"slices"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func (v *nowPlayingView) setState(st *app.State) {
 			v.traffic.Forget(name)
 		}
 	}
-	if !sameObjects(v.servers.Objects, objs) {
+	if !slices.Equal(v.servers.Objects, objs) {
 		v.servers.Objects = objs
 		v.servers.Refresh()
 	}
@@ -213,7 +214,7 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 		}
 	}
 	setVisible(sec.idle, sec.content, len(objs) == 0)
-	if !sameObjects(sec.cards.Objects, objs) || reshaped {
+	if !slices.Equal(sec.cards.Objects, objs) || reshaped {
 		sec.cards.Objects = objs
 		sec.cards.Refresh() // lays the cards out again, inside too
 	}
@@ -387,19 +388,6 @@ func decodePoster(b []byte) (image.Image, error) {
 	}
 	img, _, err := image.Decode(bytes.NewReader(b))
 	return img, err
-}
-
-// sameObjects reports whether a and b hold the same objects in order.
-func sameObjects(a, b []fyne.CanvasObject) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // cardsLayout flows cards into as many equal columns as fit at minWidth

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -178,7 +179,7 @@ func TestNowPlayingGraphSamples(t *testing.T) {
 		for _, smp := range g.samples {
 			kbps, trans = append(kbps, smp.Kbps()), append(trans, smp.Transcodes)
 		}
-		if !equalSlices(kbps, s.wantKbps) || !equalSlices(trans, s.wantTrans) {
+		if !slices.Equal(kbps, s.wantKbps) || !slices.Equal(trans, s.wantTrans) {
 			t.Errorf("step %d: samples kbps %v transcodes %v, want %v %v", i, kbps, trans, s.wantKbps, s.wantTrans)
 		}
 		if bw, _ := g.legendText(); bw != s.wantLegend {
@@ -201,18 +202,6 @@ func TestNowPlayingGraphSamples(t *testing.T) {
 			t.Errorf("step %d: %d transcode bars, %d line segments; want %d, %d", i, shown, len(r.lines), wantBars, 2*len(s.wantKbps))
 		}
 	}
-}
-
-func equalSlices[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // The cards flow into two columns at the window's 1100 px and one at
