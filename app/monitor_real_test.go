@@ -37,7 +37,12 @@ func TestMonitorSourceFromLibrary(t *testing.T) {
 		Transcode: &plexsim.TranscodeSpec{Video: plexsim.DecisionTranscode, TargetHeight: 1080}})
 	rm := startMonitor(t, sim, simToken, nil)
 	var s Session
-	waitUntil(t, "the session", 3*time.Second, func() bool { var ok bool; s, ok = rm.session(ref.Key); return ok })
+	// Listed at once, then again with its source once the library answered.
+	waitUntil(t, "the session with its source read", 3*time.Second, func() bool {
+		var ok bool
+		s, ok = rm.session(ref.Key)
+		return ok && !s.SourcePending
+	})
 	if s.SourceResolution != "4K" || s.SourceVideoCodec != "hevc" || s.BitrateKbps != 30000 || !s.SourceKnown ||
 		s.TargetResolution != "1080p" || s.TargetVideoCodec != "h264" || s.TargetBitrateKbps != 8000 {
 		t.Errorf("session source %s %s %d kbps (known %v) → target %s %s %d kbps; want 4K hevc 30000 (known) → 1080p h264 8000",
