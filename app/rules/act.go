@@ -20,6 +20,11 @@ func (e *Engine) act(j job) {
 		return
 	}
 	rec := e.record(j, j.s)
+	if j.gone != "" {
+		rec.Outcome, rec.Detail = string(app.OutcomeGone), j.gone
+		e.write(rec)
+		return
+	}
 	switch {
 	case j.dryRun || c.Action == ActionLog:
 		rec.DryRun = true
@@ -148,7 +153,7 @@ func (e *Engine) retryLater(j job) {
 	if j.blockOf != "" {
 		e.retryAt[k] = e.now().Add(e.opts.RetryAfter) // enforceBlocksLocked waits for it
 	} else {
-		e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger}
+		e.pending[k] = &pending{due: e.now().Add(e.opts.RetryAfter), trigger: j.trigger, retry: &j}
 		e.inc.reopen(k.rule)
 	}
 	e.mu.Unlock()

@@ -149,6 +149,9 @@ type actKey struct{ rule, session string }
 type pending struct {
 	due     time.Time
 	trigger time.Time
+	// retry is the action that failed for a reason that may pass
+	// (retryLater); nil for a grace delay.
+	retry *job
 }
 
 // job is one action to carry out.
@@ -161,6 +164,9 @@ type job struct {
 	trigger time.Time // real time the triggering event reached us
 	blockOf string    // the rule whose cool-down stops this stream; ""
 	note    string    // a quota warning to give instead of an action
+	// gone: the stream of a failed action ended before its retry; the job
+	// only records that (with this detail), nothing is sent.
+	gone string
 }
 
 // NewEngine returns an engine without rules; call SetRules.

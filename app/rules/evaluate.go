@@ -100,6 +100,17 @@ func find(list []app.Session, s app.Session) (app.Session, bool) {
 	return app.Session{}, false
 }
 
+// listedLocked reports whether the stream of s is in its server's latest
+// list, connected or not (true while no list of its server is known).
+func (e *Engine) listedLocked(s app.Session) bool {
+	sn := e.snaps[s.Server]
+	if sn == nil {
+		return true
+	}
+	_, ok := find(sn.Sessions, s)
+	return ok
+}
+
 // liveSessionsLocked returns the sessions of connected servers: stale
 // lists of lost servers are not acted on. The result is read-only (with one
 // server it is that snapshot's own slice).
@@ -253,11 +264,22 @@ func (e *Engine) passLocked(now, trigger time.Time, v view) []job {
 	}
 	bj, bw := e.enforceBlocksLocked(v, now, trigger)
 	jobs, wake = append(jobs, bj...), earliest(wake, bw)
-	for k := range e.pending {
-		if !matched[k] {
-			e.opts.Log.Info("rule no longer matches after its grace delay began; nothing done", "rule", k.rule, "session", k.session)
-			delete(e.pending, k)
+	for k, p := range e.pending {
+		if matched[k] {
+			continue
 		}
+		delete(e.pending, k)
+		if p.retry != nil && !e.listedLocked(p.retry.s) {
+			// The stream of an action that failed (perhaps only for want
+			// of an answer: the server may have carried it out) ended
+			// before the retry: say so, so that the history does not end
+			// on the failure.
+			j := *p.retry
+			j.gone = "the stream ended before the retry after the failure above (the server may have carried out that request)"
+			jobs = append(jobs, j)
+			continue
+		}
+		e.opts.Log.Info("rule no longer matches after its grace delay began; nothing done", "rule", k.rule, "session", k.session)
 	}
 	e.wakeAt = wake
 	return jobs

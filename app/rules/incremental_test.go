@@ -575,3 +575,68 @@ func (g *updateGen) next(now time.Time) app.Update {
 	}
 	return up
 }
+
+// TestRetryFindsTheStreamGone: a terminate that failed for a reason that
+// may pass (the server did not answer in time, and may still carry it
+// out) is followed by a "gone" terminate record when the stream ends
+// before the retry, so the history does not end on the failure; a stream
+// that stays listed but stops matching gets no such record.
+func TestRetryFindsTheStreamGone(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		full     bool
+		ends     bool // the stream ends (else it stops transcoding)
+		wantGone bool
+	}{
+		{"ends, incremental pass", false, true, true},
+		{"ends, full pass", true, true, true},
+		{"stops matching, incremental pass", false, false, false},
+		{"stops matching, full pass", true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEngine(t, rulesFile(rule(KindTranscode)))
+			te.fullOnly = tc.full
+			te.actor.terminate = func(app.Session) app.Result {
+				return app.Result{Outcome: app.OutcomeFailed, Err: plex.ErrTimeout}
+			}
+			s1, s2 := sess("1", transcoding), sess("2")
+			up := func(seq uint64, delta bool, ss []app.Session, changes []app.Change, touched ...app.Session) app.Update {
+				return app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: ss, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+					Delta: delta, Touched: touched, Changes: changes}
+			}
+			te.Observe(up(1, false, []app.Session{s1, s2}, nil)) // terminates s1: no answer in time
+			te.hist.waitRecord(t, string(ActionTerminate), string(app.OutcomeFailed))
+			deadline := time.Now().Add(3 * time.Second)
+			for te.Status().Pending == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if te.Status().Pending == 0 {
+				t.Fatal("no retry pending after the failed terminate")
+			}
+			if tc.ends {
+				te.Observe(up(2, true, []app.Session{s2}, []app.Change{{Kind: app.Ended, Session: s1}}))
+			} else {
+				direct := sess("1")
+				te.Observe(up(2, true, []app.Session{direct, s2}, nil, direct))
+			}
+			settle()
+			if got := te.Status().Pending; got != 0 {
+				t.Errorf("%d pending after the stream stopped matching, want 0", got)
+			}
+			var got []string
+			for _, r := range te.hist.all() {
+				got = append(got, r.Action+" "+r.Outcome)
+			}
+			want := []string{"terminate sending", "terminate failed"}
+			if tc.wantGone {
+				want = append(want, "terminate "+string(app.OutcomeGone))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("history %q, want %q", got, want)
+			}
+			if n := len(te.actor.Calls()); n != 1 {
+				t.Errorf("%d terminate calls, want 1 (nothing is sent for a stream that is gone)", n)
+			}
+		})
+	}
+}

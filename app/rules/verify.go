@@ -24,10 +24,7 @@ func (e *Engine) startVerify(j job, s app.Session, stage int) {
 	gone := false
 	e.mu.Lock()
 	if !e.closed {
-		if sn := e.snaps[s.Server]; sn != nil {
-			_, listed := find(sn.Sessions, s)
-			gone = !listed
-		}
+		gone = !e.listedLocked(s)
 		if !gone {
 			e.verifying[ident(s)] = v
 		}
