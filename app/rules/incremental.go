@@ -16,11 +16,15 @@ import (
 // Touched, Ended changes) as app/diag does: an update that says what it
 // changed costs the changed sessions. Per rule in force the index keeps
 // the sessions the rule can match (static kinds: those it matches;
-// paused: the paused ones; quota and diagnostic, whose answer moves
-// without the session changing: those in scope, the diagnostic ones also
-// by player id and user) and, for the counting
-// kinds, the members of each user's or server's group with the groups
-// over the limit. A pass over a Delta update then evaluates each rule on
+// paused: the paused ones; diagnostic, whose answer moves without the
+// session changing: those in scope, by player id and user) and, for the
+// counting kinds, the members of each user's or server's group with the
+// groups over the limit. Quota rules, whose answer moves with the time
+// played, keep their streams in scope by user, the users over the limit
+// and a heap of when each user whose time grows reaches the warning or the
+// limit (quotacount.go): the time used is counted lazily, so a pass
+// settles only the users whose streams changed and pops those who reached
+// a threshold. A pass over a Delta update then evaluates each rule on
 // those sessions only, with the same code as the full pass: a session left
 // out can neither match nor change a count over the limit, so the result
 // is the same (TestIncrementalEqualsFull). A diagnostic rule reads the
@@ -29,8 +33,10 @@ import (
 //
 // Everything else reads the live sessions whole (evaluateLocked, the
 // reference): an update that is not a Delta or follows a gap in Seq, a
-// change of a server's connection, new rules, pause and resume, and the
-// timer (grace delays, pauses growing long, time windows, quotas).
+// change of a server's connection, new rules, pause and resume, the first
+// update in a quota rule's new period or schedule, and the timer (grace
+// delays, pauses growing long, time windows, quota counting every
+// accountEvery while streams are counted).
 
 // incIndex is the engine's index of the live sessions (connected servers).
 type incIndex struct {

@@ -33,6 +33,11 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			runIncrementalEqualsFull(t, seed, 1000, 64, false)
 		})
 	}
+	// From a Sunday evening: the week quota's period ends at Monday 00:00.
+	t.Run("across Monday", func(t *testing.T) {
+		t.Parallel()
+		runIncrementalEqualsFullFrom(t, time.Date(2026, 3, 8, 20, 0, 0, 0, time.UTC), 7, 1000, 64, false)
+	})
 	// Rules that read most sessions read them whole (incView.whole).
 	t.Run("whole", func(t *testing.T) {
 		t.Parallel()
@@ -47,8 +52,12 @@ func TestIncrementalEqualsFull(t *testing.T) {
 }
 
 func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, notLister bool) {
+	runIncrementalEqualsFullFrom(t, t0, seed, steps, wholeAt, notLister)
+}
+
+func runIncrementalEqualsFullFrom(t *testing.T, start time.Time, seed uint64, steps, wholeAt int, notLister bool) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	clock := t0
+	clock := start
 	now := func() time.Time { return clock }
 	diag := &flagDiag{flags: map[string]bool{}}
 	var src DiagSource = diag
@@ -149,6 +158,9 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, not
 		if a != b {
 			t.Fatalf("step %d (%s): state differs:\nincremental:\n%s\nfull:\n%s", step, what, a, b)
 		}
+	}
+	if clock.YearDay() == start.YearDay() {
+		t.Errorf("the run from %v ended at %v: it does not cross midnight", start, clock)
 	}
 	// The run must have exercised the incremental path, every rule acting
 	// in it.
