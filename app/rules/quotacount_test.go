@@ -18,7 +18,8 @@ type deltaFeed struct {
 
 func (f *deltaFeed) next(ss ...app.Session) app.Update {
 	f.seq++
-	up := app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: ss, Conn: app.Conn{Status: app.Connected}, Seq: f.seq}, Delta: f.prev != nil}
+	up := update("home", ss...)
+	up.Snapshot.Seq, up.Delta = f.seq, f.prev != nil
 	now := map[string]app.Session{}
 	for _, s := range ss {
 		now[s.Key()] = s
