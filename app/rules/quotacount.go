@@ -386,8 +386,13 @@ func (e *Engine) accountDeltaLocked(now time.Time, v *incView) []job {
 		}
 		slices.SortFunc(ids, func(a, b string) int { // the streams in the order of the live sessions
 			ea, eb := x.changed[a], x.changed[b]
-			if ea == nil || eb == nil {
+			switch {
+			case ea == nil && eb == nil:
 				return cmp.Compare(a, b)
+			case ea == nil: // the streams gone first
+				return -1
+			case eb == nil:
+				return 1
 			}
 			return entryCompare(ea, eb)
 		})
