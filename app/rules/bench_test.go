@@ -172,13 +172,15 @@ func BenchmarkObserve(b *testing.B) {
 // the incremental pass ("incremental") against the full pass that reads
 // every session ("full", as before issue 13), and the incremental pass
 // with a storm rule for everyone added ("incremental+storm": a diagnostic
-// rule still reads every session in its scope). The update honours the
+// rule asks the detector whom it flags) or a quota rule for everyone
+// ("incremental+quota": the playing time of every user grows, counted
+// lazily). The update honours the
 // monitor's Delta contract (app.Update.Touched).
 //
 //	go test -run '^$' -bench ObserveDelta ./app/rules/
 func BenchmarkObserveDelta(b *testing.B) {
 	for _, n := range []int{200, 2000, 5000} {
-		for _, mode := range []string{"incremental", "full", "incremental+storm"} {
+		for _, mode := range []string{"incremental", "full", "incremental+storm", "incremental+quota"} {
 			b.Run(fmt.Sprintf("sessions=%d/%s", n, mode), func(b *testing.B) {
 				det := diag.New(diag.Options{})
 				e := NewEngine(Options{Actor: incActor{}, Diag: det})
@@ -189,6 +191,11 @@ func BenchmarkObserveDelta(b *testing.B) {
 					// A storm rule for everyone asks the detector about
 					// every session at every update.
 					f.Rules = append(f.Rules, rule(KindDiagnostic, func(r *Rule) { r.Name = "storm" }))
+				}
+				if mode == "incremental+quota" {
+					// A quota rule for everyone: every user's playing time
+					// grows at every update.
+					f.Rules = append(f.Rules, rule(KindQuota, func(r *Rule) { r.Name, r.Quota, r.WarnBefore = "everyone", Duration(20*time.Hour), Duration(time.Hour) }))
 				}
 				if err := e.SetRules(f); err != nil {
 					b.Fatal(err)

@@ -136,12 +136,19 @@ type Engine struct {
 	blocks      []*Block             // cool-downs (some may have ended)
 	blocksDirty bool                 // an ended cool-down was dropped: save
 	retryAt     map[actKey]time.Time // cool-down × stream: enforce again then (a terminate failed)
-	usage       map[usageKey]*QuotaUsage
-	counted     map[actKey]time.Time // quota rule × stream playing: when last counted
-	accountAt   time.Time            // count again then (streams are playing)
-	usageDirty  bool
-	flushSoon   bool // a counted stream stopped: save the counts now
-	lastFlush   time.Time
+	// quota counts (quotacount.go): the time used as stored (up to
+	// live's at), what makes it grow, the streams counted as playing
+	usage      map[usageKey]*QuotaUsage
+	live       map[usageKey]*quotaLive
+	counted    map[actKey]userID    // quota rule × stream counted as playing: its user
+	seenTime   time.Duration        // the seen clock: the time counted for a stream playing throughout
+	seenStep   time.Duration        // what the last pass added to it
+	lastLook   time.Time            // the last pass
+	quotaMarks map[string]quotaMark // quota rule → its period and schedule at the last pass
+	accountAt  time.Time            // count again then (streams are playing)
+	usageDirty bool
+	flushSoon  bool // a counted stream stopped: save the counts now
+	lastFlush  time.Time
 }
 
 type actKey struct{ rule, session string }
@@ -196,7 +203,8 @@ func NewEngine(opts Options) *Engine {
 		file: File{Version: Version}, snaps: map[string]*app.Snapshot{}, updated: map[string]chan struct{}{},
 		acted: map[actKey]time.Time{}, claimed: map[string]time.Time{}, seen: map[string]time.Time{},
 		pending: map[actKey]*pending{}, verifying: map[string]*verification{}, problems: map[string]string{},
-		usage: map[usageKey]*QuotaUsage{}, counted: map[actKey]time.Time{}, retryAt: map[actKey]time.Time{},
+		usage: map[usageKey]*QuotaUsage{}, live: map[usageKey]*quotaLive{}, counted: map[actKey]userID{}, quotaMarks: map[string]quotaMark{},
+		retryAt: map[actKey]time.Time{},
 	}
 	e.inc = newIncIndex(e.acted)
 	e.loadBlocks()

@@ -56,7 +56,7 @@ func (e *Engine) Observe(up app.Update) {
 	delta := e.inc.follow(up, slices.Index(e.servers, sn.Server))
 	gone := e.confirmGoneLocked(sn)
 	var jobs []job
-	if delta && !e.fullOnly {
+	if delta && !e.fullOnly && e.quotaSteadyLocked(now) {
 		jobs = e.passLocked(now, trigger, newIncView(e.inc, now, e.liveSessionsLocked))
 		if e.passed != nil {
 			e.passed(jobs, true)
@@ -168,8 +168,6 @@ type view interface {
 	// it can match (for a counting kind, every member of a group over its
 	// limit; with terminateUser, every stream of the users of those).
 	rule(c *compiled) *evalSet
-	// quota returns every session a quota rule in force applies to.
-	quota() []app.Session
 	// user returns the streams of user u.
 	user(u userID) []app.Session
 	// ids calls fn with the ident of every live session.
@@ -184,7 +182,6 @@ func newFullView(ss []app.Session) fullView {
 }
 
 func (v fullView) rule(*compiled) *evalSet { return v.set }
-func (v fullView) quota() []app.Session    { return v.set.ss }
 func (v fullView) user(userID) []app.Session {
 	return v.set.ss
 }
@@ -198,14 +195,15 @@ func (v fullView) ids(fn func(string)) {
 // delays, drops those whose session stopped matching, and returns the
 // actions due now (marked as acted).
 func (e *Engine) passLocked(now, trigger time.Time, v view) []job {
+	e.lookLocked(now)
 	e.pruneLocked(now, v)
 	if e.paused || (len(e.rules) == 0 && len(e.blocks) == 0) {
 		clear(e.pending)
-		clear(e.counted) // nothing is counted while the rules are paused
+		e.stopCountingLocked() // nothing is counted while the rules are paused
 		e.wakeAt, e.accountAt = time.Time{}, time.Time{}
 		return nil
 	}
-	jobs := e.accountLocked(now, v.quota())
+	jobs := e.accountLocked(now, v)
 	var wake time.Time
 	var matched map[actKey]bool
 	for _, c := range countingLast(e.rules) {

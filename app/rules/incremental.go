@@ -16,11 +16,15 @@ import (
 // Touched, Ended changes) as app/diag does: an update that says what it
 // changed costs the changed sessions. Per rule in force the index keeps
 // the sessions the rule can match (static kinds: those it matches;
-// paused: the paused ones; quota and diagnostic, whose answer moves
-// without the session changing: those in scope, the diagnostic ones also
-// by player id and user) and, for the counting
-// kinds, the members of each user's or server's group with the groups
-// over the limit. A pass over a Delta update then evaluates each rule on
+// paused: the paused ones; diagnostic, whose answer moves without the
+// session changing: those in scope, by player id and user) and, for the
+// counting kinds, the members of each user's or server's group with the
+// groups over the limit. Quota rules, whose answer moves with the time
+// played, keep their streams in scope by user, the users over the limit
+// and a heap of when each user whose time grows reaches the warning or the
+// limit (quotacount.go): the time used is counted lazily, so a pass
+// settles only the users whose streams changed and pops those who reached
+// a threshold. A pass over a Delta update then evaluates each rule on
 // those sessions only, with the same code as the full pass: a session left
 // out can neither match nor change a count over the limit, so the result
 // is the same (TestIncrementalEqualsFull). A diagnostic rule reads the
@@ -29,8 +33,10 @@ import (
 //
 // Everything else reads the live sessions whole (evaluateLocked, the
 // reference): an update that is not a Delta or follows a gap in Seq, a
-// change of a server's connection, new rules, pause and resume, and the
-// timer (grace delays, pauses growing long, time windows, quotas).
+// change of a server's connection, new rules, pause and resume, the first
+// update in a quota rule's new period or schedule, and the timer (grace
+// delays, pauses growing long, time windows, quota counting every
+// accountEvery while streams are counted).
 
 // incIndex is the engine's index of the live sessions (connected servers).
 type incIndex struct {
@@ -38,6 +44,9 @@ type incIndex struct {
 	byUser  map[userID]map[string]*incEntry // user → Session.Key → entry
 	rules   map[*compiled]*ruleIndex        // the enabled rules in force
 	acted   map[actKey]time.Time            // the engine's (Engine.acted)
+	// changed are the streams (by ident) the last follow changed: the
+	// entry now, or nil when gone (the quota counts follow them).
+	changed map[string]*incEntry
 	// wholeAt is the fewest sessions a rule reads that make a pass read
 	// the live sessions whole instead (incView.whole); tests lower it.
 	wholeAt int
@@ -79,10 +88,17 @@ type ruleIndex struct {
 	// diagnostic, with a DiagLister: cands by player id (byPlayer) and,
 	// for storms, by Session.User (byName), on their server.
 	byPlayer, byName map[diag.FlagKey]map[string]*incEntry
+	// quota (quotacount.go; groups: the streams in scope by user): the
+	// users over the limit, and the seen clock at which each user whose
+	// time grows reaches its next threshold (qdue), soonest first in
+	// qheap (items not in qdue are stale).
+	qover map[userID]bool
+	qdue  map[userID]time.Duration
+	qheap quotaHeap
 }
 
 func newIncIndex(acted map[actKey]time.Time) *incIndex {
-	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}, acted: acted, wholeAt: 64}
+	return &incIndex{servers: map[string]*incServer{}, byUser: map[userID]map[string]*incEntry{}, rules: map[*compiled]*ruleIndex{}, acted: acted, changed: map[string]*incEntry{}, wholeAt: 64}
 }
 
 // follow brings the index to the update's snapshot (srv: the server's
@@ -93,6 +109,7 @@ func (x *incIndex) follow(up app.Update, srv int) bool {
 	sn := up.Snapshot
 	live := sn.Conn.Status == app.Connected
 	xs := x.servers[sn.Server]
+	clear(x.changed)
 	if xs != nil && up.Delta && xs.seq != 0 && sn.Seq == xs.seq+1 && live == xs.live {
 		xs.seq = sn.Seq
 		if !live {
@@ -130,6 +147,7 @@ func (x *incIndex) put(xs *incServer, s app.Session, srv int) {
 	x.del(xs, k)
 	en := &incEntry{s: s, key: k, id: ident(s), srv: srv}
 	xs.keys[k] = en
+	x.changed[en.id] = en
 	if u, ok := userOf(&en.s); ok {
 		m := x.byUser[u]
 		if m == nil {
@@ -150,6 +168,7 @@ func (x *incIndex) del(xs *incServer, k string) {
 		return
 	}
 	delete(xs.keys, k)
+	x.changed[en.id] = nil
 	if u, ok := userOf(&en.s); ok {
 		if m := x.byUser[u]; m != nil {
 			delete(m, k)
@@ -175,7 +194,8 @@ func (x *incIndex) setRules(cs []*compiled) {
 
 // index indexes the live sessions for rule c.
 func (x *incIndex) index(c *compiled) *ruleIndex {
-	ri := &ruleIndex{c: c, acted: x.acted, cands: map[string]*incEntry{}, groups: map[string]map[string]*incEntry{}, over: map[string]struct{}{}, limit: groupLimit(c)}
+	ri := &ruleIndex{c: c, acted: x.acted, cands: map[string]*incEntry{}, groups: map[string]map[string]*incEntry{}, over: map[string]struct{}{}, limit: groupLimit(c),
+		qover: map[userID]bool{}, qdue: map[userID]time.Duration{}}
 	if _, ok := c.diag.(DiagLister); ok && c.Kind == KindDiagnostic {
 		ri.byPlayer = map[diag.FlagKey]map[string]*incEntry{}
 		if c.Condition != ConditionCollision {
@@ -239,15 +259,12 @@ func groupOf(c *compiled, s *app.Session) (string, bool) {
 		return "", false
 	}
 	switch c.Kind {
-	case KindUserStreams:
+	case KindUserStreams, KindQuota:
 		u, ok := userOf(s)
 		if !ok {
 			return "", false
 		}
-		if u.id != "" {
-			return "id:" + u.id, true
-		}
-		return "name:" + u.name, true
+		return u.group(), true
 	case KindServerTranscodes:
 		if !(videoTranscode(s, c.CountSubtitleBurn) || (c.IncludeAudioOnly && s.AudioOnly)) {
 			return "", false
@@ -255,6 +272,14 @@ func groupOf(c *compiled, s *app.Session) (string, bool) {
 		return s.Server, true
 	}
 	return "", true // a counting kind this file does not know: one group, always read
+}
+
+// group names user u's group.
+func (u userID) group() string {
+	if u.id != "" {
+		return "id:" + u.id
+	}
+	return "name:" + u.name
 }
 
 // groupLimit is the most members a group of c may have without any of
@@ -271,7 +296,7 @@ func groupLimit(c *compiled) int {
 
 func (ri *ruleIndex) add(en *incEntry) {
 	c := ri.c
-	if c.spec.count == nil {
+	if c.spec.count == nil && c.Kind != KindQuota {
 		if candidate(c, &en.s) && !(dropsActed(c) && ri.isActed(en)) {
 			ri.cands[en.key] = en
 			if ri.byPlayer != nil {
@@ -296,7 +321,7 @@ func (ri *ruleIndex) add(en *incEntry) {
 		ri.groups[g] = m
 	}
 	m[en.key] = en
-	if len(m) > ri.limit {
+	if c.Kind != KindQuota && len(m) > ri.limit {
 		ri.over[g] = struct{}{}
 	}
 }
@@ -307,7 +332,7 @@ func (ri *ruleIndex) isActed(en *incEntry) bool {
 }
 
 func (ri *ruleIndex) remove(en *incEntry) {
-	if ri.c.spec.count == nil {
+	if ri.c.spec.count == nil && ri.c.Kind != KindQuota {
 		if ri.byPlayer != nil && ri.cands[en.key] == en {
 			ri.flagIndex(en, false)
 		}
@@ -446,6 +471,8 @@ func (v *incView) rule(c *compiled) *evalSet {
 		}
 	case c.Kind == KindPaused:
 		es = ri.paused(v.now)
+	case c.Kind == KindQuota:
+		es = ri.quota()
 	case ri.byPlayer != nil:
 		if !v.flagsSet {
 			v.flags, v.flagsSet = c.diag.(DiagLister).Flagged(), true
@@ -562,30 +589,32 @@ func (x *incIndex) withUsers(es []*incEntry) []*incEntry {
 	return es
 }
 
-func (v *incView) quota() []app.Session {
+// quota returns the sessions a quota rule needs (accountDeltaLocked
+// filed its users at this pass): the streams in scope of the users over
+// the limit, and a playing one of the user who reaches a threshold next
+// (the wake time).
+func (ri *ruleIndex) quota() []*incEntry {
 	var es []*incEntry
-	var in map[string]bool
-	for c, ri := range v.x.rules {
-		if c.Kind != KindQuota {
+	for u := range ri.qover {
+		for _, en := range ri.groups[u.group()] {
+			es = append(es, en)
+		}
+	}
+	for len(ri.qheap) > 0 {
+		top := ri.qheap[0]
+		if due, ok := ri.qdue[top.u]; !ok || due != top.due {
+			heap.Pop(&ri.qheap) // stale
 			continue
 		}
-		if in == nil {
-			in = map[string]bool{}
-		}
-		for k, en := range ri.cands {
-			if !in[k] {
-				in[k] = true
+		for _, en := range ri.groups[top.u.group()] {
+			if en.s.State == "playing" {
 				es = append(es, en)
+				break
 			}
 		}
+		break
 	}
-	if len(es) == 0 {
-		return nil
-	}
-	if all := v.whole(es); all != nil {
-		return all.ss
-	}
-	return entrySet(es).ss
+	return es
 }
 
 func (v *incView) user(u userID) []app.Session {
@@ -611,20 +640,44 @@ func (v *incView) ids(fn func(string)) {
 // entrySet returns the sessions of es in the order liveSessionsLocked
 // lists them: by server, then as a snapshot lists them (FirstSeen, Key).
 func entrySet(es []*incEntry) *evalSet {
-	slices.SortFunc(es, func(a, b *incEntry) int {
-		if a.srv != b.srv {
-			return cmp.Compare(a.srv, b.srv)
-		}
-		if c := a.s.FirstSeen.Compare(b.s.FirstSeen); c != 0 {
-			return c
-		}
-		return strings.Compare(a.key, b.key)
-	})
+	slices.SortFunc(es, entryCompare)
 	set := &evalSet{ss: make([]app.Session, len(es)), ids: make([]string, len(es))}
 	for i, en := range es {
 		set.ss[i], set.ids[i] = en.s, en.id
 	}
 	return set
+}
+
+// entryCompare orders entries as liveSessionsLocked lists their sessions.
+func entryCompare(a, b *incEntry) int {
+	if a.srv != b.srv {
+		return cmp.Compare(a.srv, b.srv)
+	}
+	if c := a.s.FirstSeen.Compare(b.s.FirstSeen); c != 0 {
+		return c
+	}
+	return strings.Compare(a.key, b.key)
+}
+
+// isLive reports whether en is the index's entry of its stream now.
+func (x *incIndex) isLive(en *incEntry) bool {
+	xs := x.servers[en.s.Server]
+	return xs != nil && xs.live && xs.keys[en.key] == en
+}
+
+// firstCounted returns the first stream (in the order of the live
+// sessions) quota rule c counts as playing for user u; nil: none.
+func (x *incIndex) firstCounted(c *compiled, u userID, counted map[actKey]userID) *app.Session {
+	var first *incEntry
+	for _, en := range x.byUser[u] {
+		if cu, ok := counted[actKey{c.Name, en.id}]; ok && cu == u && (first == nil || entryCompare(en, first) < 0) {
+			first = en
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return &first.s
 }
 
 // listed reports whether the index lists s (same stream) on its server;

@@ -33,6 +33,11 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			runIncrementalEqualsFull(t, seed, 1000, 64, false)
 		})
 	}
+	// From a Sunday evening: the week quota's period ends at Monday 00:00.
+	t.Run("across Monday", func(t *testing.T) {
+		t.Parallel()
+		runIncrementalEqualsFullFrom(t, time.Date(2026, 3, 8, 20, 0, 0, 0, time.UTC), 7, 1000, 64, false)
+	})
 	// Rules that read most sessions read them whole (incView.whole).
 	t.Run("whole", func(t *testing.T) {
 		t.Parallel()
@@ -47,8 +52,12 @@ func TestIncrementalEqualsFull(t *testing.T) {
 }
 
 func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, notLister bool) {
+	runIncrementalEqualsFullFrom(t, t0, seed, steps, wholeAt, notLister)
+}
+
+func runIncrementalEqualsFullFrom(t *testing.T, start time.Time, seed uint64, steps, wholeAt int, notLister bool) {
 	rng := rand.New(rand.NewPCG(seed, 99))
-	clock := t0
+	clock := start
 	now := func() time.Time { return clock }
 	diag := &flagDiag{flags: map[string]bool{}}
 	var src DiagSource = diag
@@ -62,6 +71,7 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, not
 		jobs   []string
 		passes int            // incremental passes
 		byRule map[string]int // jobs of incremental passes per rule
+		warns  int            // quota warnings of incremental passes
 	}
 	mk := func(full bool) *side {
 		sd := &side{hist: &stepHistory{}, byRule: map[string]int{}}
@@ -75,6 +85,9 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, not
 				sd.jobs = append(sd.jobs, jobString(j))
 				if incremental {
 					sd.byRule[j.rule.Name]++
+					if j.note != "" {
+						sd.warns++
+					}
 				}
 			}
 		}
@@ -146,10 +159,16 @@ func runIncrementalEqualsFull(t *testing.T, seed uint64, steps, wholeAt int, not
 			t.Fatalf("step %d (%s): state differs:\nincremental:\n%s\nfull:\n%s", step, what, a, b)
 		}
 	}
+	if clock.YearDay() == start.YearDay() {
+		t.Errorf("the run from %v ended at %v: it does not cross midnight", start, clock)
+	}
 	// The run must have exercised the incremental path, every rule acting
 	// in it.
 	if inc.passes < steps/2 || full.passes != 0 {
 		t.Errorf("%d incremental passes in %d steps (the reference: %d): want most (none)", inc.passes, steps, full.passes)
+	}
+	if inc.warns == 0 {
+		t.Errorf("no quota warning in an incremental pass: the run does not exercise them")
 	}
 	for _, r := range file.Rules {
 		if inc.byRule[r.Name] == 0 {
@@ -230,6 +249,14 @@ func incRulesFile() File {
 		rule(KindQuota, func(r *Rule) {
 			r.Name, r.Quota, r.WarnBefore, r.Scope.Users = "quota", Duration(20*time.Minute), Duration(5*time.Minute), []string{"alice", "bob"}
 		}),
+		// Small limits: users cross the warning and the limit (and the
+		// day's reset at midnight) during a run.
+		rule(KindQuota, func(r *Rule) {
+			r.Name, r.Quota, r.WarnBefore, r.Action, r.Scope.Users = "quota short", Duration(3*time.Minute), Duration(2*time.Minute), ActionLog, []string{"carol", "dave", "erin"}
+		}),
+		rule(KindQuota, func(r *Rule) {
+			r.Name, r.Quota, r.WarnBefore, r.Period, r.OnlyTranscodes, r.Action, r.Scope.Servers = "quota week", Duration(time.Hour), Duration(50*time.Minute), PeriodWeek, true, ActionTerminateUser, []string{"away"}
+		}),
 	}
 	return rulesFile(rs...)
 }
@@ -282,11 +309,21 @@ func (e *Engine) dumpState() string {
 	for k, at := range e.retryAt {
 		add("retry %q %s at %s", k.rule, k.session, at)
 	}
-	for k, at := range e.counted {
-		add("counted %s %s at %s", k.rule, k.session, at)
+	for k, u := range e.counted {
+		add("counted %s %s for %v", k.rule, k.session, u)
 	}
 	for k, q := range e.usage {
-		add("usage %s %v %+v", k.rule, k.user, *q)
+		add("usage stored %s %v %+v", k.rule, k.user, *q)
+	}
+	for k, l := range e.live {
+		add("usage live %s %v %+v", k.rule, k.user, *l)
+	}
+	e.usageKeysLocked(func(k usageKey) {
+		q, n, ok := e.usageViewLocked(k)
+		add("usage now %s %v %v %d %+v", k.rule, k.user, ok, n, q)
+	})
+	for name, m := range e.quotaMarks {
+		add("quota mark %s %+v", name, m)
 	}
 	for _, b := range e.blocks {
 		add("block %s %s %s %s %s..%s", b.Rule, strings.ToLower(b.User), b.Scope, b.Reason, b.Since, b.Until) // (User's case and Allowed depend on which action ends first)
@@ -295,7 +332,8 @@ func (e *Engine) dumpState() string {
 		add("verifying %s stage %d until %s", id, v.stage, v.deadline)
 	}
 	slices.Sort(lines)
-	lines = append(lines, fmt.Sprintf("wake %s account %s next %s paused %v", e.wakeAt, e.accountAt, e.nextWakeLocked(), e.paused))
+	lines = append(lines, fmt.Sprintf("wake %s account %s next %s paused %v seen %s step %s at %s dirty %v soon %v", e.wakeAt, e.accountAt, e.nextWakeLocked(), e.paused,
+		e.seenTime, e.seenStep, e.lastLook, e.usageDirty, e.flushSoon))
 	return strings.Join(lines, "\n")
 }
 

@@ -55,8 +55,10 @@ type usageFile struct {
 }
 
 // usageFunc returns the time a quota rule counted for the user of s in
-// the period of now; nil: no counting (the pure Evaluate).
-type usageFunc func(c *compiled, s *app.Session, now time.Time) time.Duration
+// the period of now, and how many of the user's streams it counts as
+// playing (the time grows that many times as fast); nil: no counting
+// (the pure Evaluate).
+type usageFunc func(c *compiled, s *app.Session, now time.Time) (used time.Duration, playing int)
 
 // periodStart is the start of c's period holding now, in now's location.
 func periodStart(c *compiled, now time.Time) time.Time {
@@ -106,20 +108,32 @@ func quotaMatch(c *compiled, s *app.Session, now time.Time) (bool, time.Time) {
 	if c.usage == nil {
 		return false, time.Time{}
 	}
-	used, limit := c.usage(c, s, now), c.Quota.Std()
+	used, n := c.usage(c, s, now)
+	limit := c.Quota.Std()
 	if used >= limit {
 		return true, time.Time{}
 	}
-	if s.State != "playing" {
+	if s.State != "playing" || n == 0 {
 		return false, time.Time{}
 	}
-	// Look again when the limit (or the warning) is reached if this
-	// stream plays on.
-	left := limit - used
-	if w := c.WarnBefore.Std(); w > 0 && left > w {
-		left -= w
+	// Look again when the warning (or the limit) is reached if the
+	// user's n streams play on.
+	return false, now.Add(ceilDiv(nextThreshold(c, used)-used, n))
+}
+
+// nextThreshold is the next usage at which quota rule c acts, for a user
+// who used less than the limit: the warning's, then the limit.
+func nextThreshold(c *compiled, used time.Duration) time.Duration {
+	limit := c.Quota.Std()
+	if w := c.WarnBefore.Std(); w > 0 && limit-used > w {
+		return limit - w
 	}
-	return false, now.Add(left)
+	return limit
+}
+
+// ceilDiv is d/n rounded up (d > 0, n > 0).
+func ceilDiv(d time.Duration, n int) time.Duration {
+	return (d + time.Duration(n) - 1) / time.Duration(n)
 }
 
 func quotaReason(c *compiled, s *app.Session, now time.Time) string {
@@ -135,107 +149,41 @@ func quotaReason(c *compiled, s *app.Session, now time.Time) string {
 	if c.usage == nil {
 		return limit
 	}
-	return fmt.Sprintf("%s %s %s; %s", words.ShortDuration(c.usage(c, s, now)), what, when, limit)
+	used, _ := c.usage(c, s, now)
+	return fmt.Sprintf("%s %s %s; %s", words.ShortDuration(used), what, when, limit)
 }
 
-// usedLocked is the engine's usageFunc (called with e.mu held).
-func (e *Engine) usedLocked(c *compiled, s *app.Session, now time.Time) time.Duration {
+// usedLocked is the engine's usageFunc (called with e.mu held): the
+// time counted up to the last pass.
+func (e *Engine) usedLocked(c *compiled, s *app.Session, now time.Time) (time.Duration, int) {
 	u, ok := userOf(s)
 	if !ok {
-		return 0
+		return 0, 0
 	}
-	q := e.usage[usageKey{c.Name, u}]
-	if q == nil || !q.Start.Equal(periodStart(c, now)) {
-		return 0
-	}
-	return q.Used.Std()
+	q, n, _ := e.usageOfLocked(usageKey{c.Name, u}, periodStart(c, now))
+	return q.Used.Std(), n
 }
 
 // usageSnapshot is a usageFunc over a copy of the counts, for Preview.
 func (e *Engine) usageSnapshot() usageFunc {
 	e.mu.Lock()
-	m := make(map[usageKey]QuotaUsage, len(e.usage))
-	for k, q := range e.usage {
-		m[k] = *q
-	}
+	m := make(map[usageKey]QuotaUsage, len(e.usage)+len(e.live))
+	e.usageKeysLocked(func(k usageKey) {
+		if q, _, ok := e.usageViewLocked(k); ok {
+			m[k] = q
+		}
+	})
 	e.mu.Unlock()
-	return func(c *compiled, s *app.Session, now time.Time) time.Duration {
+	return func(c *compiled, s *app.Session, now time.Time) (time.Duration, int) {
 		u, ok := userOf(s)
 		if !ok {
-			return 0
+			return 0, 0
 		}
 		if q, ok := m[usageKey{c.Name, u}]; ok && q.Start.Equal(periodStart(c, now)) {
-			return q.Used.Std()
+			return q.Used.Std(), 0
 		}
-		return 0
+		return 0, 0
 	}
-}
-
-// accountLocked adds the playing time since the last look to the quota
-// rules' counts, and returns the warnings that are due.
-func (e *Engine) accountLocked(now time.Time, sessions []app.Session) []job {
-	var jobs []job
-	var seen map[actKey]bool
-	for _, c := range e.rules {
-		if c.Kind == KindQuota && seen == nil {
-			seen = map[actKey]bool{}
-		}
-		if c.Kind != KindQuota || !c.Enabled || (c.sched != nil && !c.sched.active(now)) {
-			continue
-		}
-		for i := range sessions {
-			s := &sessions[i]
-			if s.State != "playing" || !c.applies(s) {
-				continue
-			}
-			u, ok := userOf(s)
-			if !ok {
-				continue
-			}
-			k := actKey{c.Name, ident(*s)}
-			seen[k] = true
-			last, had := e.counted[k]
-			e.counted[k] = now
-			if d := now.Sub(last); !had || d <= 0 || d > maxCountGap {
-				continue
-			}
-			q := e.usageEntryLocked(c, s, u, now)
-			q.Used += Duration(now.Sub(last))
-			e.usageDirty = true
-			if w := c.WarnBefore.Std(); w > 0 && !q.Warned && q.Used.Std() >= c.Quota.Std()-w && q.Used < c.Quota {
-				q.Warned = true
-				left := c.Quota.Std() - q.Used.Std()
-				jobs = append(jobs, job{rule: c, s: *s, trigger: time.Now(),
-					note: fmt.Sprintf("%s has %s left of %s a %s (%s)", s.User, words.ShortDuration(left), words.ShortDuration(c.Quota.Std()), periodWord(c), quotaReason(c, s, now))})
-			}
-		}
-	}
-	for k := range e.counted { // (a nil seen: no quota rule any more)
-		if !seen[k] {
-			delete(e.counted, k) // stopped, paused or out of scope: save soon
-			e.flushSoon = e.usageDirty
-		}
-	}
-	if len(e.counted) > 0 {
-		e.accountAt = now.Add(accountEvery)
-	} else {
-		e.accountAt = time.Time{}
-	}
-	return jobs
-}
-
-func (e *Engine) usageEntryLocked(c *compiled, s *app.Session, u userID, now time.Time) *QuotaUsage {
-	k := usageKey{c.Name, u}
-	start := periodStart(c, now)
-	q := e.usage[k]
-	if q == nil {
-		q = &QuotaUsage{Rule: c.Name, User: s.User, UserID: s.UserID, Start: start}
-		e.usage[k] = q
-	}
-	if !q.Start.Equal(start) {
-		q.Start, q.Used, q.Warned = start, 0, false
-	}
-	return q
 }
 
 // Usage returns the quota time counted in the current period, per quota
@@ -245,15 +193,18 @@ func (e *Engine) Usage() []QuotaUsage {
 	defer e.mu.Unlock()
 	now := e.now()
 	var out []QuotaUsage
-	for k, q := range e.usage {
+	e.usageKeysLocked(func(k usageKey) {
 		c := e.ruleLocked(k.rule)
-		if c == nil || c.Kind != KindQuota || !q.Start.Equal(periodStart(c, now)) {
-			continue
+		if c == nil || c.Kind != KindQuota {
+			return
 		}
-		x := *q
-		x.Limit, x.Resets = c.Quota, periodEnd(c, q.Start)
+		x, _, ok := e.usageViewLocked(k)
+		if !ok || !x.Start.Equal(periodStart(c, now)) {
+			return
+		}
+		x.Limit, x.Resets = c.Quota, periodEnd(c, x.Start)
 		out = append(out, x)
-	}
+	})
 	slices.SortFunc(out, func(a, b QuotaUsage) int {
 		if r := strings.Compare(a.Rule, b.Rule); r != 0 {
 			return r
@@ -275,9 +226,11 @@ func (e *Engine) warn(j job) {
 
 func (e *Engine) usageListLocked() usageFile {
 	f := usageFile{Version: stateVersion, Usage: []QuotaUsage{}}
-	for _, q := range e.usage {
-		f.Usage = append(f.Usage, *q)
-	}
+	e.usageKeysLocked(func(k usageKey) {
+		if q, _, ok := e.usageViewLocked(k); ok {
+			f.Usage = append(f.Usage, q)
+		}
+	})
 	slices.SortFunc(f.Usage, func(a, b QuotaUsage) int {
 		return strings.Compare(a.Rule+"\x00"+a.User, b.Rule+"\x00"+b.User)
 	})
