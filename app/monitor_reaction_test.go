@@ -75,8 +75,8 @@ type gatedSource struct {
 func (g *gatedSource) Sessions(ctx context.Context) ([]plex.Metadata, error) {
 	g.calls.Add(1)
 	g.mu.Lock()
-	gate, drop := g.gate, g.drop
-	g.gate, g.drop = nil, ""
+	gate := g.gate
+	g.gate = nil
 	g.mu.Unlock()
 	if gate != nil {
 		select {
@@ -85,6 +85,12 @@ func (g *gatedSource) Sessions(ctx context.Context) ([]plex.Metadata, error) {
 			return nil, ctx.Err()
 		}
 	}
+	// drop is read once the gate opens: the test sets it after adding the
+	// session, which may start this fetch first.
+	g.mu.Lock()
+	drop := g.drop
+	g.drop = ""
+	g.mu.Unlock()
 	items, err := g.inner.Sessions(ctx)
 	out := items[:0:0]
 	for _, it := range items {
