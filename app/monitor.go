@@ -122,10 +122,10 @@ type Monitor struct {
 	sessions map[string]Session // by Key()
 	// list is the last published list, sorted (FirstSeen, Key); it is
 	// shared with that snapshot and never modified.
-	list []Session
+	list sessionList
 	// edits are the sessions changed or removed since list was published,
 	// by key, as list has them: publish patches them in (O(log N) to find
-	// each, one copy of the list) instead of sorting every session again.
+	// each, a copy of its chunk) instead of sorting every session again.
 	// Events never move a session in the order (its FirstSeen and key stay).
 	edits map[string]Session
 	// rebuild: the session set changed wholesale (a fetch, which set list

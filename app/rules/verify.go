@@ -25,7 +25,7 @@ func (e *Engine) startVerify(j job, s app.Session, stage int) {
 	e.mu.Lock()
 	if !e.closed {
 		if sn := e.snaps[s.Server]; sn != nil {
-			_, listed := find(sn.Sessions, s)
+			_, listed := find(sn.Sessions(), s)
 			gone = !listed
 		}
 		if !gone {
