@@ -72,9 +72,10 @@ const maxBatch = 512
 // publishGap bounds the least time between two snapshots made for events
 // (Run, Monitor.gap): events closer to the last one wait for it together.
 // 100 snapshots a second are more than anyone reads (the window applies at
-// most 10), and each costs a copy of the session list and a pass of every
-// subscriber: at 2,000 sessions × 500 changes/s, a 4 ms gap used 56–64 %
-// of a core, 10 ms 39–43 % (docs/BENCHMARKS.md), for a few ms more lag.
+// most 10), and each costs a pass of every subscriber (and, before the
+// list was shared in chunks, a copy of it): at 2,000 sessions × 500
+// changes/s, a 4 ms gap used 56–64 % of a core, 10 ms 39–43 %
+// (docs/BENCHMARKS.md), for a few ms more lag.
 const publishGap = 10 * time.Millisecond
 
 // gapFactor: the gap is this many times what the last snapshot cost
