@@ -112,7 +112,9 @@ type edit struct {
 // binary search: only the chunks holding them and the chunk headers are
 // copied; the rest is shared with l. touched gets the sessions kept, in
 // the list's order. It returns false when an edit is not where the order
-// says (the caller then builds the list afresh). l is not changed.
+// says (the caller then builds the list afresh). l is not changed. A
+// patch never inserts: a monitor learns of new sessions only from a
+// fetch, whose list is built afresh (relist).
 func (l sessionList) patch(edits []edit, touched *[]Session) (sessionList, bool) {
 	if len(edits) == 0 {
 		return l, true // nothing moved: share the list
