@@ -93,8 +93,8 @@ func TestServerMovesBetweenAddresses(t *testing.T) {
 	}
 	// Calls go there too.
 	ref := remote.AddSession(plexsim.SessionSpec{User: "alice", Title: "Night Harbor"})
-	waitUntil(t, "the remote address's session", 5*time.Second, func() bool { return len(snap().Sessions) == 1 })
-	s := snap().Sessions[0]
+	waitUntil(t, "the remote address's session", 5*time.Second, func() bool { return len(snap().Sessions()) == 1 })
+	s := snap().Sessions()[0]
 	if r := ctrl.Terminate(ctx, s, "bye"); r.Outcome != OutcomeDone {
 		t.Errorf("terminate after the move = %+v, want done", r)
 	}

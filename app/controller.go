@@ -329,9 +329,9 @@ type SessionResult struct {
 // way out: what "Terminate all of carol's streams…" would stop.
 func (c *Controller) UserSessions(s Session) []Session {
 	var out []Session
-	for _, x := range c.hub.State().Sessions() {
+	for x := range c.hub.State().All() {
 		if x.Leaving == "" && x.SameUser(&s) {
-			out = append(out, x)
+			out = append(out, *x)
 		}
 	}
 	return out

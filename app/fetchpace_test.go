@@ -135,10 +135,10 @@ func TestMonitorOneRowPerDuplicatedSession(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mon.Run(ctx) }()
-	waitUntil(t, "first fetch", 2*time.Second, func() bool { return len(mon.Snapshot().Sessions) > 0 })
+	waitUntil(t, "first fetch", 2*time.Second, func() bool { return len(mon.Snapshot().Sessions()) > 0 })
 	cancel()
 	<-done
-	if n := len(mon.Snapshot().Sessions); n != 1 {
+	if n := len(mon.Snapshot().Sessions()); n != 1 {
 		t.Errorf("%d rows, want 1", n)
 	}
 	mu.Lock()

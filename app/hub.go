@@ -178,10 +178,8 @@ func (h *Hub) terminator(server string) (Terminator, error) {
 // Find returns the live session with key (Session.Key) from the latest snapshots.
 func (h *Hub) Find(key string) (Session, bool) {
 	for _, sn := range h.State().Servers {
-		for _, s := range sn.Sessions {
-			if s.Key() == key {
-				return s, true
-			}
+		if s, ok := sn.Find(key); ok {
+			return s, true
 		}
 	}
 	return Session{}, false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -28,15 +29,35 @@ func applyDelta(prev []Session, up Update) []Session {
 	for _, s := range up.Touched {
 		next[s.Key()] = s
 	}
-	return sortedSessions(next)
+	return sortedSessions(next).slice()
+}
+
+// iterated returns a snapshot's sessions as its iterator yields them.
+func iterated(sn *Snapshot) []Session {
+	var out []Session
+	for s := range sn.All() {
+		out = append(out, *s)
+	}
+	return out
+}
+
+// kept is a published snapshot with a deep copy of its sessions taken
+// when it was published.
+type kept struct {
+	sn   *Snapshot
+	list []Session
 }
 
 // TestIncrementalSnapshotsEqualFullRebuild drives a monitor over loopback
 // with random state changes, seeks, transcode starts and stops, ends, new
 // sessions, terminates and transcode progress, and checks every published
-// update: its list equals a full sort of the monitor's sessions, and a
-// Delta update applied to the previous list gives the new one.
+// update: its list (as one slice and as its iterator yields it) equals a
+// full sort of the monitor's sessions, its Len agrees, a Delta update
+// applied to the previous list gives the new one, and every snapshot
+// still lists at the end what it listed when published (snapshots share
+// their unchanged parts: a later patch must never write into them).
 func TestIncrementalSnapshotsEqualFullRebuild(t *testing.T) {
+	withChunkSize(t, 4) // 30 sessions and more span many chunks
 	sim := startSim(t, plexsim.Options{})
 	var keys []string
 	add := func(i int) {
@@ -60,21 +81,30 @@ func TestIncrementalSnapshotsEqualFullRebuild(t *testing.T) {
 		prev            *Snapshot
 		deltas, rebuilt int
 		problems        []string
+		snaps           []kept
 	)
 	m.Subscribe(func(up Update) { // on the monitor's goroutine: m.sessions may be read
 		mu.Lock()
 		defer mu.Unlock()
 		sn := up.Snapshot
-		if want := sortedSessions(m.sessions); !reflect.DeepEqual(sn.Sessions, want) && !(len(want) == 0 && len(sn.Sessions) == 0) {
-			problems = append(problems, fmt.Sprintf("seq %d: list differs from a full sort of the sessions (%d vs %d)", sn.Seq, len(sn.Sessions), len(want)))
+		want := sortedSessions(m.sessions).slice()
+		if !reflect.DeepEqual(sn.Sessions(), want) && !(len(want) == 0 && len(sn.Sessions()) == 0) {
+			problems = append(problems, fmt.Sprintf("seq %d: list differs from a full sort of the sessions (%d vs %d)", sn.Seq, len(sn.Sessions()), len(want)))
 		}
+		if got := iterated(sn); !reflect.DeepEqual(got, want) && !(len(want) == 0 && len(got) == 0) {
+			problems = append(problems, fmt.Sprintf("seq %d: All yields a list that differs from a full sort of the sessions (%d vs %d)", sn.Seq, len(got), len(want)))
+		}
+		if sn.Len() != len(want) {
+			problems = append(problems, fmt.Sprintf("seq %d: Len = %d, want %d", sn.Seq, sn.Len(), len(want)))
+		}
+		snaps = append(snaps, kept{sn, slices.Clone(want)})
 		if up.Delta {
 			deltas++
 			switch {
 			case prev == nil || prev.Seq+1 != sn.Seq:
 				problems = append(problems, fmt.Sprintf("seq %d: Delta without the previous snapshot", sn.Seq))
 			default:
-				if got := applyDelta(prev.Sessions, up); !reflect.DeepEqual(got, sn.Sessions) && !(len(got) == 0 && len(sn.Sessions) == 0) {
+				if got := applyDelta(prev.Sessions(), up); !reflect.DeepEqual(got, sn.Sessions()) && !(len(got) == 0 && len(sn.Sessions()) == 0) {
 					problems = append(problems, fmt.Sprintf("seq %d: previous list + Delta differs from the snapshot", sn.Seq))
 				}
 			}
@@ -91,7 +121,7 @@ func TestIncrementalSnapshotsEqualFullRebuild(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	waitUntil(t, "the first sessions", 5*time.Second, func() bool { return len(m.Snapshot().Sessions) == 30 })
+	waitUntil(t, "the first sessions", 5*time.Second, func() bool { return len(m.Snapshot().Sessions()) == 30 })
 
 	rng := rand.New(rand.NewPCG(13, 1))
 	states := []string{plexsim.StatePlaying, plexsim.StatePaused, plexsim.StateBuffering}
@@ -129,6 +159,14 @@ func TestIncrementalSnapshotsEqualFullRebuild(t *testing.T) {
 	defer mu.Unlock()
 	for _, p := range problems {
 		t.Error(p)
+	}
+	for _, k := range snaps {
+		if got := iterated(k.sn); !reflect.DeepEqual(got, k.list) && !(len(got) == 0 && len(k.list) == 0) {
+			t.Errorf("seq %d: the snapshot's list changed after it was published (%d sessions, %d then)", k.sn.Seq, len(got), len(k.list))
+		}
+	}
+	if len(snaps) < 10 {
+		t.Errorf("%d snapshots kept, want at least 10", len(snaps))
 	}
 	if deltas < 5 || rebuilt < 2 {
 		t.Errorf("deltas = %d, full = %d: want many of both (the test must exercise both paths)", deltas, rebuilt)

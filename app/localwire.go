@@ -89,7 +89,7 @@ func (h *Hub) LocalLive(assumeLocal bool) local.LiveSource {
 				}
 			}
 			l := local.LiveFromPlex(sn.Server, nil, tcs)
-			for _, s := range sn.Sessions {
+			for s := range sn.All() {
 				ls := local.Session{
 					Server: s.Server, SessionKey: s.SessionKey, ID: s.ID, User: s.User, Title: s.Title,
 					Player: s.Player.Title, Product: s.Player.Product, State: s.State, TranscodeKey: s.TranscodeKey,
@@ -344,9 +344,9 @@ func (l *LocalCleanup) act(ctx context.Context, f local.Finding) {
 }
 
 func (l *LocalCleanup) sessionByTranscode(key string) (Session, bool) {
-	for _, s := range l.cfg.Hub.State().Sessions() {
+	for s := range l.cfg.Hub.State().All() {
 		if s.TranscodeKey == key {
-			return s, true
+			return *s, true
 		}
 	}
 	return Session{}, false

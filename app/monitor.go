@@ -72,9 +72,10 @@ const maxBatch = 512
 // publishGap bounds the least time between two snapshots made for events
 // (Run, Monitor.gap): events closer to the last one wait for it together.
 // 100 snapshots a second are more than anyone reads (the window applies at
-// most 10), and each costs a copy of the session list and a pass of every
-// subscriber: at 2,000 sessions × 500 changes/s, a 4 ms gap used 56–64 %
-// of a core, 10 ms 39–43 % (docs/BENCHMARKS.md), for a few ms more lag.
+// most 10), and each costs a pass of every subscriber (and, before the
+// list was shared in chunks, a copy of it): at 2,000 sessions × 500
+// changes/s, a 4 ms gap used 56–64 % of a core, 10 ms 39–43 %
+// (docs/BENCHMARKS.md), for a few ms more lag.
 const publishGap = 10 * time.Millisecond
 
 // gapFactor: the gap is this many times what the last snapshot cost
@@ -122,10 +123,10 @@ type Monitor struct {
 	sessions map[string]Session // by Key()
 	// list is the last published list, sorted (FirstSeen, Key); it is
 	// shared with that snapshot and never modified.
-	list []Session
+	list sessionList
 	// edits are the sessions changed or removed since list was published,
 	// by key, as list has them: publish patches them in (O(log N) to find
-	// each, one copy of the list) instead of sorting every session again.
+	// each, a copy of its chunk) instead of sorting every session again.
 	// Events never move a session in the order (its FirstSeen and key stay).
 	edits map[string]Session
 	// rebuild: the session set changed wholesale (a fetch, which set list

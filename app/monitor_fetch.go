@@ -166,11 +166,11 @@ func (m *Monitor) enrich(r fetchResult) {
 // place, since a fetch carries their FirstSeen and key over, and the
 // others (new sessions) are sorted and merged in. A list found out of
 // order is sorted whole.
-func relist(old []Session, fresh map[string]Session) []Session {
+func relist(old sessionList, fresh map[string]Session) sessionList {
 	list := make([]Session, 0, len(fresh))
 	kept := make(map[string]bool, len(fresh))
-	for i := range old {
-		k := old[i].Key()
+	for o := range old.all() {
+		k := o.Key()
 		if s, ok := fresh[k]; ok && !kept[k] {
 			kept[k] = true
 			list = append(list, s)
@@ -202,7 +202,7 @@ func relist(old []Session, fresh map[string]Session) []Session {
 			return sortedSessions(fresh)
 		}
 	}
-	return list
+	return newSessionList(list)
 }
 
 // put stores a changed session whose place in the order (FirstSeen, key)

@@ -1,5 +1,5 @@
 // Snapshots: publishing what changed, at most one snapshot per gap under
-// load, with the list kept sorted and patched in place.
+// load, with the list kept sorted and patched chunk by chunk.
 
 package app
 
@@ -23,7 +23,8 @@ func (m *Monitor) setConn(c Conn) {
 }
 
 // publish builds and hands out a new immutable snapshot. After events it
-// costs one copy of the list and O(log N) per edited session; after a
+// costs O(log N) per edited session, a copy of its chunk and of the
+// chunk headers (N/chunkSize), never a copy of the list; after a
 // fetch, which made the list (relist), nothing more. Update.Delta and Touched tell subscribers which sessions
 // differ from the previous snapshot, so they need not look at the rest.
 func (m *Monitor) publish(changes []Change, eventTime time.Time) {
@@ -48,7 +49,7 @@ func (m *Monitor) publish(changes []Change, eventTime time.Time) {
 	}
 	m.rebuild = false
 	clear(m.edits)
-	snap := &Snapshot{Server: m.cfg.Server, URL: *m.url.Load(), Demo: m.cfg.Demo, Sessions: m.list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
+	snap := &Snapshot{Server: m.cfg.Server, URL: *m.url.Load(), Demo: m.cfg.Demo, sessions: m.list, Conn: m.conn, Seq: m.seq, Time: m.cfg.Now()}
 	m.last.Store(snap)
 	up := Update{Snapshot: snap, Changes: changes, Event: eventTime, Delta: delta, Touched: touched}
 	for _, fn := range m.subs {
@@ -80,40 +81,30 @@ func (m *Monitor) flush() {
 	}
 }
 
-// patch makes m.list the published list with m.edits applied: a new slice
-// (the old one belongs to a published snapshot), each edited session
-// found by binary search and replaced or dropped. It returns the changed
-// sessions still listed through touched, or false when an edit is not
-// where the order says (then the caller sorts).
+// patch makes m.list the published list with m.edits applied: a new
+// sessionList (the old one belongs to a published snapshot) sharing
+// every chunk but those of the edited sessions, each found by binary
+// search and replaced or dropped. It returns the changed sessions still
+// listed through touched, or false when an edit is not where the order
+// says (then the caller sorts).
 func (m *Monitor) patch(touched *[]Session) bool {
 	if len(m.edits) == 0 {
 		return true // nothing moved: the snapshot shares the list
 	}
-	at := make([]int, 0, len(m.edits))
-	for _, old := range m.edits {
-		i, ok := slices.BinarySearchFunc(m.list, old, compareSessions)
-		if !ok {
-			return false
-		}
-		at = append(at, i)
+	edits := make([]edit, 0, len(m.edits))
+	for k, old := range m.edits {
+		s, ok := m.sessions[k]
+		edits = append(edits, edit{old: old, s: s, keep: ok})
 	}
-	slices.Sort(at)
-	list := make([]Session, 0, len(m.list))
-	from := 0
-	for _, i := range at {
-		list = append(list, m.list[from:i]...)
-		from = i + 1
-		if s, ok := m.sessions[m.list[i].Key()]; ok {
-			list = append(list, s)
-			*touched = append(*touched, s)
-		}
+	list, ok := m.list.patch(edits, touched)
+	if ok {
+		m.list = list
 	}
-	m.list = append(list, m.list[from:]...)
-	return true
+	return ok
 }
 
 // sortedSessions returns the sessions sorted by FirstSeen, then Key.
-func sortedSessions(sessions map[string]Session) []Session {
+func sortedSessions(sessions map[string]Session) sessionList {
 	all := make([]Session, 0, len(sessions))
 	for _, s := range sessions {
 		all = append(all, s)
@@ -129,7 +120,7 @@ func sortedSessions(sessions map[string]Session) []Session {
 	for i, j := range idx {
 		list[i] = all[j]
 	}
-	return list
+	return newSessionList(list)
 }
 
 // compareSessions orders sessions as a Snapshot lists them: by FirstSeen,

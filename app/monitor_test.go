@@ -114,7 +114,7 @@ func startMonitor(t *testing.T, sim *plexsim.Server, token string, tweak func(*M
 
 func (rm *runningMonitor) session(key string) (Session, bool) {
 	sn := rm.mon.Snapshot()
-	for _, s := range sn.Sessions {
+	for _, s := range sn.Sessions() {
 		if s.SessionKey == key {
 			return s, true
 		}
@@ -369,15 +369,15 @@ func TestMonitorMergeKeepsFirstSeenAndSkipsThemes(t *testing.T) {
 	m := NewMonitor(MonitorConfig{Server: "x", Source: src, Now: clock})
 	m.merge(fetchResult{items: src.items})
 	sn := m.Snapshot()
-	if len(sn.Sessions) != 1 || sn.Sessions[0].SessionKey != "1" {
-		t.Fatalf("sessions = %+v, want only the movie", sn.Sessions)
+	if len(sn.Sessions()) != 1 || sn.Sessions()[0].SessionKey != "1" {
+		t.Fatalf("sessions = %+v, want only the movie", sn.Sessions())
 	}
 	now = now.Add(time.Minute)
 	items := []plex.Metadata{{SessionKey: "1", Type: "movie", Title: "A", Player: &plex.Player{State: "paused"}, Session: &plex.Session{ID: "s1"}}}
 	var got []Change
 	m.Subscribe(func(u Update) { got = append(got, u.Changes...) })
 	m.merge(fetchResult{items: items})
-	s := m.Snapshot().Sessions[0]
+	s := m.Snapshot().Sessions()[0]
 	if !s.FirstSeen.Equal(now.Add(-time.Minute)) {
 		t.Errorf("FirstSeen = %v, want the first sighting", s.FirstSeen)
 	}

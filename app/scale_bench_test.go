@@ -37,7 +37,7 @@ func BenchmarkMonitorStateChange(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			m := NewMonitor(MonitorConfig{Server: "x", Source: &fakeSource{}, Refresh: -1})
 			m.merge(fetchResult{items: scaleItems(n)})
-			if got := len(m.Snapshot().Sessions); got != n {
+			if got := len(m.Snapshot().Sessions()); got != n {
 				b.Fatalf("sessions = %d, want %d", got, n)
 			}
 			at := time.Now()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"iter"
 	"time"
 )
 
@@ -88,14 +89,54 @@ func (c Conn) Line(now time.Time) string {
 
 // Snapshot is one server's state at one moment. It is immutable once
 // published: subscribers may keep it and read it from any goroutine.
+//
+// Its sessions, sorted by FirstSeen, then Key, are read through Len, All,
+// Find and Sessions. Snapshots of one server share the sessions that did
+// not change between them (a monitor's snapshot after an event copies
+// only a few chunks of the list), so a subscriber that follows
+// Update.Delta pays for what changed, not for the whole list.
 type Snapshot struct {
-	Server   string    // server name as configured
-	URL      string    // base URL, token-free
-	Demo     bool      // the built-in simulated server
-	Sessions []Session // sorted by FirstSeen, then Key
+	Server   string // server name as configured
+	URL      string // base URL, token-free
+	Demo     bool   // the built-in simulated server
 	Conn     Conn
 	Seq      uint64 // increases with every snapshot of this server
 	Time     time.Time
+	sessions sessionList
+}
+
+// WithSessions returns a copy of s listing sessions in the order given,
+// which should be FirstSeen, then Key, as a monitor lists them: for tests
+// and for producers of snapshots other than a Monitor. A slice passed as
+// sessions... is kept, not copied, and must not be modified afterwards.
+func (s Snapshot) WithSessions(sessions ...Session) *Snapshot {
+	s.sessions = newSessionList(sessions)
+	return &s
+}
+
+// Len returns the number of sessions.
+func (s *Snapshot) Len() int { return s.sessions.len() }
+
+// All yields the sessions in order without copying them: a pointer to
+// each, which must not be modified. For readers that need only a pass,
+// and for those that run on every update.
+func (s *Snapshot) All() iter.Seq[*Session] { return s.sessions.all() }
+
+// Sessions returns the sessions in order as one slice, which must not be
+// modified. The slice is made on the first call (O(N)) and shared by
+// every later call and by the snapshots that list the same sessions;
+// readers that run on every update should use All or follow
+// Update.Delta instead.
+func (s *Snapshot) Sessions() []Session { return s.sessions.slice() }
+
+// Find returns the listed session with key (Session.Key).
+func (s *Snapshot) Find(key string) (Session, bool) {
+	for x := range s.All() {
+		if x.Key() == key {
+			return *x, true
+		}
+	}
+	return Session{}, false
 }
 
 // ChangeKind says how a session changed between two snapshots.
@@ -147,27 +188,42 @@ type State struct {
 	Time    time.Time
 }
 
-// Sessions returns all sessions of all servers.
+// Sessions returns all sessions of all servers, in a new slice.
 func (s *State) Sessions() []Session {
 	n := 0
 	for _, sn := range s.Servers {
-		n += len(sn.Sessions)
+		n += sn.Len()
 	}
 	out := make([]Session, 0, n)
 	for _, sn := range s.Servers {
-		out = append(out, sn.Sessions...)
+		for x := range sn.All() {
+			out = append(out, *x)
+		}
 	}
 	return out
 }
 
+// All yields every session of every server, in configuration order, then
+// each server's order, without copying them: a pointer to each, which
+// must not be modified.
+func (s *State) All() iter.Seq[*Session] {
+	return func(yield func(*Session) bool) {
+		for _, sn := range s.Servers {
+			for x := range sn.All() {
+				if !yield(x) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // Counts returns the number of sessions and of transcodes.
 func (s *State) Counts() (streams, transcodes int) {
-	for _, sn := range s.Servers {
-		for i := range sn.Sessions {
-			streams++
-			if sn.Sessions[i].Transcoding() {
-				transcodes++
-			}
+	for x := range s.All() {
+		streams++
+		if x.Transcoding() {
+			transcodes++
 		}
 	}
 	return

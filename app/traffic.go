@@ -23,8 +23,7 @@ func (s TrafficSample) Kbps() int64 { return s.LANKbps + s.WANKbps }
 // (Session.Leaving) no longer count.
 func SampleOf(sn *Snapshot, t time.Time) TrafficSample {
 	out := TrafficSample{Time: t}
-	for i := range sn.Sessions {
-		s := &sn.Sessions[i]
+	for s := range sn.All() {
 		if s.Leaving != "" {
 			continue
 		}

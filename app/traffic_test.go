@@ -9,12 +9,12 @@ import (
 
 func TestSampleOf(t *testing.T) {
 	now := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
-	sn := &Snapshot{Server: "home", Sessions: []Session{
+	sn := Snapshot{Server: "home"}.WithSessions([]Session{
 		{Location: "lan", BandwidthKbps: 8000, Decision: plex.Transcode},
 		{Location: "wan", BandwidthKbps: 3000, Decision: plex.DirectPlay},
 		{Player: Player{Address: "203.0.113.7"}, BandwidthKbps: 1000, Decision: plex.Transcode},
 		{Location: "lan", BandwidthKbps: 9999, Decision: plex.Transcode, Leaving: LeavingTerminated},
-	}}
+	}...)
 	got := SampleOf(sn, now)
 	want := TrafficSample{Time: now, LANKbps: 8000, WANKbps: 4000, Streams: 3, Transcodes: 2}
 	if got != want {

@@ -16,6 +16,7 @@ import (
 func bigState(n int) *app.State {
 	now := testNow
 	servers := []*app.Snapshot{{Server: "Den"}, {Server: "Cabin"}}
+	lists := make([][]app.Session, len(servers))
 	for i := range n {
 		s := aliceSession()
 		s.Server = servers[i%2].Server
@@ -27,10 +28,11 @@ func bigState(n int) *app.State {
 		if i%3 != 0 {
 			s.Decision, s.Short, s.Reason, s.TranscodeKey = plex.DirectPlay, "Direct Play", "Direct Play", ""
 		}
-		servers[i%2].Sessions = append(servers[i%2].Sessions, s)
+		lists[i%2] = append(lists[i%2], s)
 	}
-	for _, sn := range servers {
+	for i, sn := range servers {
 		sn.Conn = app.Conn{Status: app.Connected, LastEvent: now}
+		servers[i] = sn.WithSessions(lists[i]...)
 	}
 	return &app.State{Servers: servers, Time: now}
 }
@@ -48,7 +50,9 @@ func BenchmarkApply(b *testing.B) {
 			b.Cleanup(func() { u.Stop(); u.bg.Wait() })
 			u.Window().Resize(windowSize)
 			states := [2]*app.State{bigState(n), bigState(n)}
-			states[1].Servers[0].Sessions[0].State = "paused" // consecutive states differ
+			ss := sessionsOf(states[1], 0)
+			ss[0].State = "paused" // consecutive states differ
+			setSessions(states[1], 0, ss...)
 			c := u.Window().Canvas()
 			b.ReportAllocs()
 			i := 0
@@ -71,7 +75,9 @@ func BenchmarkApplyOnly(b *testing.B) {
 			b.Cleanup(func() { u.Stop(); u.bg.Wait() })
 			u.Window().Resize(windowSize)
 			states := [2]*app.State{bigState(n), bigState(n)}
-			states[1].Servers[0].Sessions[0].State = "paused" // consecutive states differ
+			ss := sessionsOf(states[1], 0)
+			ss[0].State = "paused" // consecutive states differ
+			setSessions(states[1], 0, ss...)
 			b.ReportAllocs()
 			cpu0 := processCPU()
 			i := 0

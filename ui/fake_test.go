@@ -244,16 +244,27 @@ func carolSession() app.Session {
 	}
 }
 
+// setSessions makes st's server i list sessions instead (a new snapshot:
+// a published one never changes).
+func setSessions(st *app.State, i int, sessions ...app.Session) {
+	st.Servers[i] = st.Servers[i].WithSessions(sessions...)
+}
+
+// sessionsOf returns a copy of the sessions of st's server i, to change
+// and set again with setSessions.
+func sessionsOf(st *app.State, i int) []app.Session {
+	return slices.Clone(st.Servers[i].Sessions())
+}
+
 // fixedState is the snapshot of the golden tests: the demo server with three sessions.
 func fixedState() *app.State {
 	return &app.State{
-		Servers: []*app.Snapshot{{
+		Servers: []*app.Snapshot{app.Snapshot{
 			Server: "Demo server", URL: "demo://", Demo: true,
-			Sessions: []app.Session{bobSession(), carolSession(), aliceSession()},
 			Conn: app.Conn{Status: app.Connected, LastEvent: time.Date(2026, 3, 14, 12, 3, 4, 0, time.UTC),
 				Since: testNow.Add(-time.Hour)},
 			Seq: 7, Time: testNow,
-		}},
+		}.WithSessions(bobSession(), carolSession(), aliceSession())},
 		Time: testNow,
 	}
 }

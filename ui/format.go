@@ -204,9 +204,9 @@ func summaryText(st *app.State) string {
 			}
 			continue
 		}
-		for i := range sn.Sessions {
+		for s := range sn.All() {
 			streams++
-			if sn.Sessions[i].Transcoding() {
+			if s.Transcoding() {
 				transcodes++
 			}
 		}

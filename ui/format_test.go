@@ -182,7 +182,7 @@ func TestAgoText(t *testing.T) {
 
 // stateOf builds a one-server state with sessions and a connection status.
 func stateOf(status app.ConnStatus, sessions ...app.Session) *app.State {
-	return &app.State{Servers: []*app.Snapshot{{Server: "Demo server", Sessions: sessions, Conn: app.Conn{Status: status}}}}
+	return &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "Demo server", Conn: app.Conn{Status: status}}.WithSessions(sessions...)}}
 }
 
 func TestSummaryAndTooltip(t *testing.T) {

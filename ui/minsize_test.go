@@ -26,13 +26,15 @@ func TestWindowMinSizeWithLongLists(t *testing.T) {
 		Diag: fixedDiag(), History: &fakeHistory{recs: fixedRecords()}})
 	st := fixedState()
 	scan := fixedScan()
+	ss := sessionsOf(st, 0)
 	for i := range 300 {
 		s := aliceSession()
 		s.SessionKey, s.User = fmt.Sprint(100+i), fmt.Sprintf("user%03d", i)
-		st.Servers[0].Sessions = append(st.Servers[0].Sessions, s)
+		ss = append(ss, s)
 		scan.Stale = append(scan.Stale, local.StaleSession{Key: fmt.Sprintf("stale%03d", i), Since: testNow.Add(-time.Hour),
 			Session: &local.Session{User: s.User, Title: "A very long title of a film that no longer plays"}})
 	}
+	setSessions(st, 0, ss...)
 	st.Servers[0].Conn = app.Conn{Status: app.Unreachable, LastEvent: testNow.Add(-time.Minute)}
 	u.apply(st)
 	u.applyLocal(scan)

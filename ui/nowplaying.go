@@ -192,8 +192,7 @@ func (v *nowPlayingView) updateSection(sec *npSection, sn *app.Snapshot, now tim
 	seen := map[string]bool{}
 	var objs []fyne.CanvasObject
 	reshaped := false // a card's lines changed size
-	for i := range sn.Sessions {
-		s := &sn.Sessions[i]
+	for s := range sn.All() {
 		if s.Leaving != "" {
 			continue
 		}

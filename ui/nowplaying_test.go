@@ -85,9 +85,11 @@ func TestNowPlayingCards(t *testing.T) {
 	// reason line appears under the decision, laid out, and the longer
 	// time beside the bar shows whole.
 	st := fixedState()
-	bob := &st.Servers[0].Sessions[0]
+	ss := sessionsOf(st, 0)
+	bob := &ss[0]
 	bob.Decision, bob.Short, bob.Reason = plex.Transcode, "Transcode (H.264 1080p)", "Transcode: video H.264 1080p → H.264 720p"
 	bob.ViewOffsetMs, bob.DurationMs = 1000, 11*3600*1000
+	setSessions(st, 0, ss...)
 	u.apply(st)
 	c := sec.byKey["Demo server/14"]
 	if !c.reason.Visible() || c.reason.Size().Height == 0 || c.reason.Position().Y <= c.decision.Position().Y {
@@ -100,13 +102,14 @@ func TestNowPlayingCards(t *testing.T) {
 
 	// A session that ends loses its card; one that is leaving shows none.
 	st = fixedState()
-	st.Servers[0].Sessions = st.Servers[0].Sessions[:2]
-	st.Servers[0].Sessions[1].Leaving = app.LeavingTerminated
+	ss = sessionsOf(st, 0)[:2]
+	ss[1].Leaving = app.LeavingTerminated
+	setSessions(st, 0, ss...)
 	u.apply(st)
 	if got := len(sec.cards.Objects); got != 1 || sec.byKey["Demo server/14"] == nil {
 		t.Errorf("after two ended: %d cards (%v), want bob's only", got, sec.byKey)
 	}
-	st.Servers[0].Sessions = nil
+	setSessions(st, 0)
 	u.apply(st)
 	if !sec.idle.Visible() || len(sec.cards.Objects) != 0 {
 		t.Errorf("nothing playing: idle line shown %v, %d cards; want shown, none", sec.idle.Visible(), len(sec.cards.Objects))
@@ -116,10 +119,10 @@ func TestNowPlayingCards(t *testing.T) {
 func TestNowPlayingHeaderTotals(t *testing.T) {
 	u := nowPlayingUI(t, Options{})
 	st := fixedState()
-	second := &app.Snapshot{Server: "Cabin", Conn: app.Conn{Status: app.Unreachable}, Sessions: []app.Session{
+	second := app.Snapshot{Server: "Cabin", Conn: app.Conn{Status: app.Unreachable}}.WithSessions([]app.Session{
 		{Server: "Cabin", SessionKey: "1", Title: "A", Decision: plex.Transcode, BandwidthKbps: 4000, Location: "lan"},
 		{Server: "Cabin", SessionKey: "2", Title: "B", Decision: plex.Transcode, BandwidthKbps: 2500, Player: app.Player{Address: "10.0.0.9"}},
-	}}
+	}...)
 	st.Servers = append(st.Servers, second)
 	u.apply(st)
 	tests := []struct {
@@ -171,7 +174,7 @@ func TestNowPlayingGraphSamples(t *testing.T) {
 	for i, s := range steps {
 		clock.t = clock.t.Add(s.after)
 		st := fixedState()
-		st.Servers[0].Sessions = s.sessions
+		setSessions(st, 0, s.sessions...)
 		u.apply(st)
 		g := u.nowPlaying.sections["Demo server"].graph
 		var kbps []int64
@@ -273,7 +276,7 @@ func TestNowPlayingPosterFetched(t *testing.T) {
 	alice := aliceSession()
 	alice.Thumb = "/library/metadata/40200/thumb/1700000000"
 	bob := bobSession() // no poster: the placeholder stays
-	st.Servers[0].Sessions = []app.Session{alice, bob}
+	setSessions(st, 0, alice, bob)
 	u.apply(st)
 	u.bg.Wait()
 

@@ -15,7 +15,9 @@ func TestRulesPreviewSelectsRule(t *testing.T) {
 	st := fixedState()
 	bob := bobSession()
 	bob.StateSince = testNow.Add(-45 * time.Minute)
-	st.Servers[0].Sessions[0] = bob
+	ss := sessionsOf(st, 0)
+	ss[0] = bob
+	setSessions(st, 0, ss...)
 	fr.preview = []rules.PreviewItem{{Rule: "Paused too long", Session: bob, Done: true}}
 	u, _ := newRulesUI(t, fr, st)
 	v := u.rules

@@ -22,7 +22,7 @@ func TestSessionsGolden(t *testing.T) {
 
 func TestSessionsEmptyState(t *testing.T) {
 	st := fixedState()
-	st.Servers[0].Sessions = nil
+	setSessions(st, 0)
 	u := newTestUI(t, newFakeBackend(), st)
 	if u.sessions.table.Visible() {
 		t.Error("table visible with no sessions")
@@ -157,7 +157,7 @@ func TestSelectionFollowsSession(t *testing.T) {
 	st := fixedState()
 	dave := aliceSession()
 	dave.User, dave.SessionKey, dave.ID = "aaron", "20", "ff01"
-	st.Servers[0].Sessions = append(st.Servers[0].Sessions, dave)
+	setSessions(st, 0, append(sessionsOf(st, 0), dave)...)
 	u.apply(st)
 	if u.sessions.selected != key || u.sessions.rows[u.sessions.selectedIndex()].Key() != key {
 		t.Errorf("selection moved to %q, want %q", u.sessions.selected, key)
@@ -165,7 +165,7 @@ func TestSelectionFollowsSession(t *testing.T) {
 
 	// The session ends: the details stay, marked ended, actions off.
 	st = fixedState()
-	st.Servers[0].Sessions = st.Servers[0].Sessions[:2] // without alice
+	setSessions(st, 0, sessionsOf(st, 0)[:2]...) // without alice
 	u.apply(st)
 	d := u.sessions.details
 	if !strings.HasSuffix(d.heading.Text, "(ended)") {
@@ -204,15 +204,16 @@ func twoServerState() *app.State {
 	home, cabin := fixedState().Servers[0], fixedState().Servers[0]
 	home.Server, home.Demo = "Home", false
 	cabin.Server, cabin.Demo = "Cabin", false
-	home.Sessions = []app.Session{bobSession(), aliceSession()}
 	dave := aliceSession()
 	dave.User, dave.ID, dave.SessionKey, dave.Title = "dave", "d4v3", "40", "Arrival"
-	cabin.Sessions = []app.Session{carolSession(), dave}
-	for _, sn := range []*app.Snapshot{home, cabin} {
-		for i := range sn.Sessions {
-			sn.Sessions[i].Server = sn.Server
+	on := func(server string, sessions ...app.Session) []app.Session {
+		for i := range sessions {
+			sessions[i].Server = server
 		}
+		return sessions
 	}
+	home = home.WithSessions(on(home.Server, bobSession(), aliceSession())...)
+	cabin = cabin.WithSessions(on(cabin.Server, carolSession(), dave)...)
 	return &app.State{Servers: []*app.Snapshot{home, cabin}, Time: testNow}
 }
 
@@ -272,7 +273,7 @@ func TestServerSelector(t *testing.T) {
 
 func TestServerSelectorEmptyText(t *testing.T) {
 	st := twoServerState()
-	st.Servers[1].Sessions = nil
+	setSessions(st, 1)
 	u := newTestUI(t, newFakeBackend(), st)
 	v := u.sessions
 	v.serverSel.SetSelected("Cabin")
@@ -296,9 +297,11 @@ func TestServerSelectorFallsBack(t *testing.T) {
 		{"server gone, two left", func() *app.State {
 			st := twoServerState()
 			st.Servers[1].Server = "Den" // Cabin is gone, Den came
-			for i := range st.Servers[1].Sessions {
-				st.Servers[1].Sessions[i].Server = "Den"
+			ss := sessionsOf(st, 1)
+			for i := range ss {
+				ss[i].Server = "Den"
 			}
+			setSessions(st, 1, ss...)
 			return st
 		}, true, "alice,bob,dave,carol"},
 		{"only the other server left", func() *app.State {
@@ -342,7 +345,7 @@ func TestServerSelectorKeepsChoice(t *testing.T) {
 	st := twoServerState()
 	erin := carolSession()
 	erin.Server, erin.User, erin.SessionKey, erin.ID = "Cabin", "erin", "41", "e41"
-	st.Servers[1].Sessions = append(st.Servers[1].Sessions, erin)
+	setSessions(st, 1, append(sessionsOf(st, 1), erin)...)
 	u.apply(st)
 	if v.serverSel.Selected != "Cabin" {
 		t.Errorf("selector shows %q after an update, want Cabin kept", v.serverSel.Selected)

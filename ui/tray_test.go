@@ -40,8 +40,8 @@ func TestTrayMenu(t *testing.T) {
 	twoServers := stateOf(app.Connected, bob)
 	cabinBob := bob
 	cabinBob.Server = "Cabin"
-	twoServers.Servers = append(twoServers.Servers, &app.Snapshot{Server: "Cabin", Sessions: []app.Session{cabinBob},
-		Conn: app.Conn{Status: app.Unreachable}})
+	twoServers.Servers = append(twoServers.Servers, app.Snapshot{Server: "Cabin",
+		Conn: app.Conn{Status: app.Unreachable}}.WithSessions(cabinBob))
 
 	tests := []struct {
 		name   string

@@ -72,7 +72,7 @@ func TestSystrayHostOverDBus(t *testing.T) {
 		t.Errorf("%q: check box %v, ticked %v; want an unticked check box", trayPauseLabel, box, ticked)
 	}
 
-	carol := st.Servers[0].Sessions[1]
+	carol := st.Servers[0].Sessions()[1]
 	cases := []struct {
 		label string
 		want  trayItem
@@ -112,7 +112,7 @@ func TestSystrayHostOverDBus(t *testing.T) {
 	}
 
 	// The menu rebuilt without carol's session no longer offers it.
-	st.Servers[0].Sessions = st.Servers[0].Sessions[:1]
+	setSessions(st, 0, sessionsOf(st, 0)[:1]...)
 	h.SetSystemTrayMenu(fyneMenu(trayMenu(st, true), act))
 	items = dbusMenuItems(t, menu)
 	if _, ok := items[traySessionLabel(&carol, false)]; ok {

@@ -295,10 +295,8 @@ func (u *UI) lookup(key string) (app.Session, bool) {
 		return app.Session{}, false
 	}
 	for _, sn := range u.state.Servers {
-		for i := range sn.Sessions {
-			if sn.Sessions[i].Key() == key {
-				return sn.Sessions[i], true
-			}
+		if s, ok := sn.Find(key); ok {
+			return s, true
 		}
 	}
 	return app.Session{}, false

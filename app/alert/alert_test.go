@@ -161,9 +161,9 @@ func TestTestNotification(t *testing.T) {
 	}{
 		{"nothing playing", nil, "Transcoding: alice (test from Plex Warden)",
 			"Blade Runner 2049 (2017) · Transcode: video HEVC 4K → H.264 1080p (HW), audio copy · Sample server"},
-		{"a direct play", &app.State{Servers: []*app.Snapshot{{Server: "Home", Sessions: []app.Session{direct}}}},
+		{"a direct play", &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "Home"}.WithSessions(direct)}},
 			"New session: bob (test from Plex Warden)", "Heat · Direct Play · Plex Web · Home"},
-		{"a transcode wins", &app.State{Servers: []*app.Snapshot{{Server: "Home", Sessions: []app.Session{direct, tc}}}},
+		{"a transcode wins", &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "Home"}.WithSessions(direct, tc)}},
 			"Transcoding: carol (test from Plex Warden)", "Alien · Transcode: video HEVC → H.264 · Home"},
 	}
 	for _, tt := range tests {

@@ -150,8 +150,7 @@ func TestNotification(st *app.State) app.Notification {
 	var pick *app.Session
 	if st != nil {
 		for _, sn := range st.Servers {
-			for i := range sn.Sessions {
-				s := &sn.Sessions[i]
+			for s := range sn.All() {
 				if s.Kind == plex.KindPreroll || s.Kind == plex.KindTheme {
 					continue
 				}

@@ -412,7 +412,7 @@ func TestWatchSkipsChangesItDoesNotShow(t *testing.T) {
 			next := base
 			tt.change(&next)
 			prev := base
-			o.update(app.Update{Snapshot: &app.Snapshot{Server: "srv", Conn: app.Conn{Status: app.Connected}, Sessions: []app.Session{next}},
+			o.update(app.Update{Snapshot: app.Snapshot{Server: "srv", Conn: app.Conn{Status: app.Connected}}.WithSessions(next),
 				Changes: []app.Change{{Kind: app.Changed, Session: next, Prev: &prev}}})
 			if got := strings.Count(buf.String(), "\n"); got != tt.want {
 				t.Errorf("lines = %d, want %d:\n%s", got, tt.want, buf.String())

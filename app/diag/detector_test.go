@@ -46,7 +46,7 @@ func newFeeder(opts diag.Options) *feeder {
 func (f *feeder) wait(d time.Duration) { f.clk.Advance(d) }
 
 func (f *feeder) publish(changes ...app.Change) {
-	sn := &app.Snapshot{Server: f.server, Sessions: append([]app.Session(nil), f.live...), Time: f.clk.Now()}
+	sn := app.Snapshot{Server: f.server, Time: f.clk.Now()}.WithSessions(append([]app.Session(nil), f.live...)...)
 	f.got = append(f.got, f.det.Observe(app.Update{Snapshot: sn, Changes: changes})...)
 }
 
@@ -672,11 +672,11 @@ func TestConcurrentUse(t *testing.T) {
 			prev := movie("1", tv)
 			prev.Server = server
 			prev.TranscodeKey = "k0"
-			det.Observe(app.Update{Snapshot: &app.Snapshot{Server: server, Sessions: []app.Session{prev}}, Changes: []app.Change{{Kind: app.Started, Session: prev}}})
+			det.Observe(app.Update{Snapshot: app.Snapshot{Server: server}.WithSessions(prev), Changes: []app.Change{{Kind: app.Started, Session: prev}}})
 			for i := range 200 {
 				s := prev
 				s.TranscodeKey = fmt.Sprint("k", i+1)
-				det.Observe(app.Update{Snapshot: &app.Snapshot{Server: server, Sessions: []app.Session{s}}, Changes: []app.Change{{Kind: app.Changed, Session: s, Prev: &prev}}})
+				det.Observe(app.Update{Snapshot: app.Snapshot{Server: server}.WithSessions(s), Changes: []app.Change{{Kind: app.Changed, Session: s, Prev: &prev}}})
 				prev = s
 				clk.Advance(time.Millisecond)
 			}

@@ -103,7 +103,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		<-done
 	}()
 	deadline := time.Now().Add(5 * time.Second)
-	for len(mon.Snapshot().Sessions) < 12 && time.Now().Before(deadline) {
+	for len(mon.Snapshot().Sessions()) < 12 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 

@@ -47,8 +47,8 @@ func (x *liveIndex) rebuild(sn *app.Snapshot) {
 	clear(x.byKey)
 	clear(x.groups)
 	clear(x.multi)
-	for i := range sn.Sessions {
-		x.put(sn.Sessions[i])
+	for s := range sn.All() {
+		x.put(*s)
 	}
 }
 

@@ -202,7 +202,7 @@ func BenchmarkObserveDelta(b *testing.B) {
 				}
 				list := benchSessions(n)
 				seq := uint64(1)
-				e.Observe(app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: list, Conn: app.Conn{Status: app.Connected}, Seq: seq}})
+				e.Observe(app.Update{Snapshot: app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}, Seq: seq}.WithSessions(list...)})
 				e.wg.Wait() // the first pass acted on what matched
 				i := 0
 				for b.Loop() {
@@ -216,7 +216,7 @@ func BenchmarkObserveDelta(b *testing.B) {
 					s.StateSince = time.Now()
 					seq++
 					i++
-					e.Observe(app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: list, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+					e.Observe(app.Update{Snapshot: app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}, Seq: seq}.WithSessions(list...),
 						Delta: true, Touched: []app.Session{*s}, Changes: []app.Change{{Kind: app.Changed, Session: *s}}})
 				}
 			})

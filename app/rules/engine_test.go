@@ -446,7 +446,7 @@ func TestEnginePreviewMarksDone(t *testing.T) {
 	te := newTestEngine(t, rulesFile(rule(KindTranscode, func(r *Rule) { r.Name = "tc" })))
 	s := sess("1", transcoding)
 	te.actor.setLive(s)
-	st := &app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{s, sess("2")}, Conn: app.Conn{Status: app.Connected}}}}
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}}.WithSessions(s, sess("2"))}}
 	items := te.Preview(st)
 	if len(items) != 1 || items[0].Done || items[0].Session.SessionKey != "1" || items[0].Message == "" {
 		t.Fatalf("preview = %+v, want session 1 not done", items)

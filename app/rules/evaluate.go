@@ -81,7 +81,7 @@ func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
 		}
 		listed, known := e.inc.listed(v.s)
 		if !known {
-			_, listed = find(sn.Sessions, v.s)
+			_, listed = find(sn.Sessions(), v.s)
 		}
 		if !listed {
 			gone = append(gone, v)
@@ -107,8 +107,8 @@ func (e *Engine) listedLocked(s app.Session) bool {
 	if sn == nil {
 		return true
 	}
-	_, ok := find(sn.Sessions, s)
-	return ok
+	x, ok := sn.Find(s.Key())
+	return ok && sameStream(x, s)
 }
 
 // liveSessionsLocked returns the sessions of connected servers: stale
@@ -120,15 +120,15 @@ func (e *Engine) liveSessionsLocked() []app.Session {
 	for _, srv := range e.servers {
 		if sn := e.snaps[srv]; sn != nil && sn.Conn.Status == app.Connected {
 			live = append(live, sn)
-			n += len(sn.Sessions)
+			n += sn.Len()
 		}
 	}
 	if len(live) == 1 {
-		return live[0].Sessions
+		return live[0].Sessions()
 	}
 	out := make([]app.Session, 0, n)
 	for _, sn := range live {
-		out = append(out, sn.Sessions...)
+		out = append(out, sn.Sessions()...)
 	}
 	return out
 }

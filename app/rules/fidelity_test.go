@@ -207,7 +207,7 @@ func TestScenarioSuite(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond) // time for a wrong termination to show
 			titles := map[string]string{}      // Session.id → title
-			for _, s := range e.mon.Snapshot().Sessions {
+			for _, s := range e.mon.Snapshot().Sessions() {
 				titles[s.ID] = s.Title
 			}
 			for _, r := range mustQuery(t, e.hist) {

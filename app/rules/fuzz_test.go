@@ -78,7 +78,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	sessions := fuzzSessions()
-	st := &app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: sessions, Conn: app.Conn{Status: app.Connected}}}}
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}}.WithSessions(sessions...)}}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := Parse(b)
 		if err != nil {

@@ -89,7 +89,7 @@ func noID(s *app.Session) { s.ID = "" }
 func onServer(name string) func(*app.Session) { return func(s *app.Session) { s.Server = name } }
 
 func update(server string, sessions ...app.Session) app.Update {
-	return app.Update{Snapshot: &app.Snapshot{Server: server, Sessions: sessions, Conn: app.Conn{Status: app.Connected}}, Event: time.Now()}
+	return app.Update{Snapshot: app.Snapshot{Server: server, Conn: app.Conn{Status: app.Connected}}.WithSessions(sessions...), Event: time.Now()}
 }
 
 // fakeActor records calls and answers them from its funcs (default: done).

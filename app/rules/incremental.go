@@ -134,8 +134,8 @@ func (x *incIndex) follow(up app.Update, srv int) bool {
 	}
 	xs.seq, xs.live = sn.Seq, live
 	if live {
-		for i := range sn.Sessions {
-			x.put(xs, sn.Sessions[i], srv)
+		for s := range sn.All() {
+			x.put(xs, *s, srv)
 		}
 	}
 	return false

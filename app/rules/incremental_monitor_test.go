@@ -115,7 +115,7 @@ func TestIncrementalEqualsFullMonitor(t *testing.T) {
 	}
 	t.Cleanup(stop)
 	deadline := time.Now().Add(5 * time.Second)
-	for len(mon.Snapshot().Sessions) < 12 && time.Now().Before(deadline) {
+	for len(mon.Snapshot().Sessions()) < 12 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 

@@ -197,7 +197,7 @@ func TestIncrementalRetryAfterActedDropped(t *testing.T) {
 			}
 			s1, s2 := sess("1", transcoding), sess("2")
 			up := func(seq uint64, delta bool, touched ...app.Session) app.Update {
-				return app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: []app.Session{s1, s2}, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+				return app.Update{Snapshot: app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}, Seq: seq}.WithSessions(s1, s2),
 					Delta: delta, Touched: touched}
 			}
 			te.Observe(up(1, false)) // terminates s1: the server does not answer yet
@@ -603,7 +603,7 @@ func (g *updateGen) next(now time.Time) app.Update {
 		status = app.Reconnecting
 	}
 	list := gs.list()
-	up.Snapshot = &app.Snapshot{Server: gs.name, Sessions: list, Conn: app.Conn{Status: status}, Seq: gs.seq, Time: now}
+	up.Snapshot = app.Snapshot{Server: gs.name, Conn: app.Conn{Status: status}, Seq: gs.seq, Time: now}.WithSessions(list...)
 	if up.Delta {
 		for _, s := range list {
 			if slices.Contains(touched, s.Key()) {
@@ -639,7 +639,7 @@ func TestRetryFindsTheStreamGone(t *testing.T) {
 			}
 			s1, s2 := sess("1", transcoding), sess("2")
 			up := func(seq uint64, delta bool, ss []app.Session, changes []app.Change, touched ...app.Session) app.Update {
-				return app.Update{Snapshot: &app.Snapshot{Server: "home", Sessions: ss, Conn: app.Conn{Status: app.Connected}, Seq: seq},
+				return app.Update{Snapshot: app.Snapshot{Server: "home", Conn: app.Conn{Status: app.Connected}, Seq: seq}.WithSessions(ss...),
 					Delta: delta, Touched: touched, Changes: changes}
 			}
 			te.Observe(up(1, false, []app.Session{s1, s2}, nil)) // terminates s1: no answer in time

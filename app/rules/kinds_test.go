@@ -219,8 +219,8 @@ func TestRuleField(t *testing.T) {
 
 func TestLivePlayers(t *testing.T) {
 	st := &app.State{Servers: []*app.Snapshot{
-		{Server: "home", Sessions: []app.Session{sess("1", player("Plex for Roku", "Roku")), sess("2", machine("")), sess("3", machine("m1"))}},
-		{Server: "away", Sessions: []app.Session{sess("4", onServer("away"), func(s *app.Session) { s.Player.Title, s.Player.MachineIdentifier = "Den", "m4" })}},
+		app.Snapshot{Server: "home"}.WithSessions(sess("1", player("Plex for Roku", "Roku")), sess("2", machine("")), sess("3", machine("m1"))),
+		app.Snapshot{Server: "away"}.WithSessions(sess("4", onServer("away"), func(s *app.Session) { s.Player.Title, s.Player.MachineIdentifier = "Den", "m4" })),
 	}}
 	var got []string
 	for _, p := range LivePlayers(st) {

@@ -350,9 +350,9 @@ func TestEvaluatePreview(t *testing.T) {
 		rule(KindRemote, func(r *Rule) { r.Name = "Off"; r.Enabled = false }),
 		rule(KindBandwidth, func(r *Rule) { r.Name = "Bandwidth"; r.Action = ActionLog; r.Grace = Duration(time.Minute) }),
 	}}
-	st := &app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(
 		sess("1", transcoding), sess("2", func(s *app.Session) { s.BandwidthKbps = 30000 }), sess("3"),
-	}}}}
+	)}}
 	items, err := Evaluate(f, st, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -388,9 +388,9 @@ func TestDiagnosticKind(t *testing.T) {
 		return app.Session{Server: "Den", SessionKey: user + player, ID: user + player, User: user, State: "playing",
 			Player: app.Player{MachineIdentifier: player, Product: "Plex Web"}}
 	}
-	st := &app.State{Servers: []*app.Snapshot{{Server: "Den", Sessions: []app.Session{
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "Den"}.WithSessions(
 		mk("alice", "p1"), mk("bob", "p2"), mk("carol", "p3"), mk("dave", ""),
-	}}}}
+	)}}
 	d := fakeDiag{
 		storming:     map[string]bool{"Den/p1": true},
 		stormingUser: map[string]bool{"Den/carol": true},

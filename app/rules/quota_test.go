@@ -94,7 +94,7 @@ func TestEngineQuota(t *testing.T) {
 	if u := te.Usage(); len(u) != 2 || u[0].User != "alice" || u[0].Used.Std() != 48*time.Minute || u[0].Limit.Std() != time.Hour || u[1].Used.Std() != 29*time.Minute {
 		t.Fatalf("Usage() = %+v, want alice at 48m of 1h, bob at 29m", u)
 	}
-	if items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{a1}}}}); len(items) != 0 {
+	if items := te.Preview(&app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(a1)}}); len(items) != 0 {
 		t.Errorf("Preview under the limit = %+v, want nothing", items)
 	}
 	play(te, 2, time.Minute, a1) // 50 min: the warning
@@ -122,7 +122,7 @@ func TestEngineQuota(t *testing.T) {
 		t.Errorf("alice's message = %q", aliceMsg)
 	}
 	te.hist.waitRecord(t, "terminate", "done")
-	if items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{sess("9")}}}}); len(items) != 1 || !strings.Contains(items[0].Reason, "1h played today") {
+	if items := te.Preview(&app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(sess("9"))}}); len(items) != 1 || !strings.Contains(items[0].Reason, "1h played today") {
 		t.Errorf("Preview past the limit = %+v, want alice's new stream with the time played", items)
 	}
 
@@ -187,7 +187,7 @@ func TestEngineQuotaTranscodesOnlyAndWake(t *testing.T) {
 }
 
 func TestEvaluateQuotaNeverMatchesWithoutEngine(t *testing.T) {
-	st := &app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{sess("1")}}}}
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(sess("1"))}}
 	items, err := Evaluate(rulesFile(rule(KindQuota)), st, t0)
 	if err != nil || len(items) != 0 {
 		t.Errorf("Evaluate = %+v, %v; want nothing (no time counted)", items, err)

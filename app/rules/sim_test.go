@@ -123,7 +123,7 @@ func (e *simEnv) waitRecord(t *testing.T, action, outcome, sessionID string) his
 }
 
 func (e *simEnv) live(key string) bool {
-	for _, s := range e.mon.Snapshot().Sessions {
+	for _, s := range e.mon.Snapshot().Sessions() {
 		if s.SessionKey == key {
 			return true
 		}

@@ -74,7 +74,7 @@ func TestEvaluateTerminateUserDryRun(t *testing.T) {
 		r.CoolDown = Duration(30 * time.Minute)
 	}))
 	f.DryRun = true
-	st := &app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{sess("1", transcoding), sess("2", player("Plex for Roku", "Roku")), sess("3", user("bob", "200"))}}}}
+	st := &app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(sess("1", transcoding), sess("2", player("Plex for Roku", "Roku")), sess("3", user("bob", "200")))}}
 	items, err := Evaluate(f, st, t0)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ func TestEngineCoolDown(t *testing.T) {
 	// A new stream of alice's (direct play: the rule itself would not
 	// match it) is stopped; bob's is not; stream 2 plays on.
 	a3, b4 := sess("3", player("Plex for Roku", "Roku")), sess("4", user("bob", "200"))
-	items := te.Preview(&app.State{Servers: []*app.Snapshot{{Server: "home", Sessions: []app.Session{a2, a3, b4}}}})
+	items := te.Preview(&app.State{Servers: []*app.Snapshot{app.Snapshot{Server: "home"}.WithSessions(a2, a3, b4)}})
 	if len(items) != 1 || !items[0].Blocked || items[0].Session.ID != "id3" || items[0].Rule != "tc" ||
 		!strings.Contains(items[0].Message, "You can play again at 21:30.") || items[0].Done {
 		t.Errorf("Preview = %+v, want only stream 3, blocked by tc, with the message", items)

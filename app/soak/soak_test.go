@@ -93,7 +93,7 @@ func (e *soakEnv) recentStatuses() string {
 // monView is the monitor's sessions in simView's form.
 func monView(sn *app.Snapshot) map[string]string {
 	out := map[string]string{}
-	for _, s := range sn.Sessions {
+	for _, s := range sn.Sessions() {
 		out[s.SessionKey] = s.ID + " " + s.State + " " + s.TranscodeKey
 	}
 	return out
