@@ -34,9 +34,11 @@ type Options struct {
 	Retain time.Duration
 	// TimelineLen caps each player's timeline (the oldest entries go).
 	TimelineLen int
-	// MaxPlayers caps how many player ids, and how many users, are
-	// tracked; the least recently active idle ones are forgotten first.
-	// A client that rotates its identifier cannot grow memory past it.
+	// MaxPlayers caps how many player ids without a live session, and
+	// how many users, are tracked; the least recently active idle ones
+	// are forgotten first (a player with a live session is kept, however
+	// many there are). A client that rotates its identifier cannot grow
+	// memory past it.
 	MaxPlayers int
 	// Clock is the time source (time.Now). It is called with the
 	// Detector's lock held and must not call back into it.
@@ -368,8 +370,14 @@ func (d *Detector) player(s app.Session, now time.Time) *player {
 	k := pkey{s.Server, id}
 	p := d.players[k]
 	if p == nil {
-		if len(d.players) >= d.opts.MaxPlayers {
-			d.evictPlayer()
+		// Room for one more idle player: the others with live sessions
+		// do not count.
+		others := d.livePlayers()
+		if d.live[s.Server].count(id) > 0 {
+			others--
+		}
+		for n := len(d.players); n > 0 && n >= d.opts.MaxPlayers+others; n-- {
+			d.evictPlayer() // (several once many live players have ended)
 		}
 		p = &player{key: k}
 		d.players[k] = p
@@ -480,6 +488,20 @@ func (d *Detector) evictPlayer() {
 	if victim != nil {
 		delete(d.players, victim.key)
 	}
+}
+
+// livePlayers is how many player ids have live sessions now, on every
+// server. MaxPlayers bounds the others: a live player is never forgotten
+// to make room, so a server with more live players than MaxPlayers (2,000
+// sessions) does not lose a player's record at every change of another.
+func (d *Detector) livePlayers() int {
+	n := 0
+	for _, x := range d.live {
+		if x != nil {
+			n += len(x.groups)
+		}
+	}
+	return n
 }
 
 func (d *Detector) busy(p *player) bool {

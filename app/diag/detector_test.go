@@ -724,3 +724,46 @@ func BenchmarkObserve(b *testing.B) {
 		f.retranscode("1", fmt.Sprint("tc-r", i))
 	}
 }
+
+// TestLivePlayersAreKept: MaxPlayers bounds the players without a live
+// session; with more live players than that (a busy server), none is
+// forgotten when others change, so each keeps its timeline, and once they
+// end the bound holds again.
+func TestLivePlayersAreKept(t *testing.T) {
+	const max, live = 4, 12
+	f := newFeeder(diag.Options{MaxPlayers: max, TimelineLen: 30})
+	var keys []string
+	for i := range live {
+		p := app.Player{MachineIdentifier: fmt.Sprintf("p%02d", i), Product: "Plex Web"}
+		s := transcoding(movie(f.nextKey(), p), fmt.Sprint("tc", i))
+		s.User = fmt.Sprint("user", i)
+		f.start(s)
+		keys = append(keys, s.SessionKey)
+		f.wait(time.Second)
+	}
+	for round := range 3 {
+		for i, k := range keys {
+			f.wait(time.Second)
+			f.retranscode(k, fmt.Sprintf("tc%d-%d", i, round+1))
+		}
+	}
+	for i := range live {
+		tl := f.det.Timeline("srv", fmt.Sprintf("p%02d", i))
+		if len(tl) == 0 || tl[0].Event != diag.EntryStart {
+			t.Errorf("player p%02d: timeline %d entries starting with %v, want its start kept (a live player forgotten)", i, len(tl), tl)
+		}
+	}
+	if n := len(f.det.Players()); n != live {
+		t.Errorf("%d players tracked, want the %d live ones", n, live)
+	}
+	f.end(keys...)
+	for i := range 3 * max {
+		p := app.Player{MachineIdentifier: fmt.Sprintf("rot-%02d", i)}
+		s := movie(f.nextKey(), p)
+		f.start(s)
+		f.end(s.SessionKey)
+	}
+	if n := len(f.det.Players()); n > max {
+		t.Errorf("%d players tracked with none live, want at most MaxPlayers %d", n, max)
+	}
+}
