@@ -40,6 +40,9 @@ type Client struct {
 	info    ClientInfo
 	http    *http.Client
 	timeout time.Duration
+	// sessionsBuf is the storage of the last /status/sessions answer, for
+	// the next (Sessions); nil while a call uses it.
+	sessionsBuf atomic.Pointer[[]byte]
 }
 
 // Option configures a Client.
@@ -183,6 +186,12 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values) 
 // doCapped is do reading at most limit bytes, with Accept set to accept
 // when not empty.
 func (c *Client) doCapped(ctx context.Context, op, method, path string, q url.Values, accept string, limit int) ([]byte, int, error) {
+	return c.doInto(ctx, op, method, path, q, accept, limit, nil)
+}
+
+// doInto is doCapped reading the answer into buf's storage when it is
+// large enough (readCappedInto).
+func (c *Client) doInto(ctx context.Context, op, method, path string, q url.Values, accept string, limit int, buf []byte) ([]byte, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, c.URL(path, q), nil)
@@ -199,7 +208,7 @@ func (c *Client) doCapped(ctx context.Context, op, method, path string, q url.Va
 		return nil, 0, &Error{Op: op, Server: c.server(), Err: sentinel, Detail: detail}
 	}
 	defer resp.Body.Close()
-	body, err := ReadCapped(resp.Body, resp.ContentLength, limit)
+	body, err := readCappedInto(resp.Body, resp.ContentLength, limit, buf)
 	if errors.Is(err, ErrTooLarge) {
 		return nil, resp.StatusCode, &Error{Op: op, Server: c.server(), Status: resp.StatusCode, Err: ErrTooLarge,
 			Detail: fmt.Sprintf("over %s; not read further", sizeText(limit)), RetryAfter: parseRetryAfter(resp, time.Now())}
@@ -229,24 +238,54 @@ func sizeText(n int) string {
 // joined once the end is reached, so an oversized answer costs about limit
 // bytes, not the two or three times a growing buffer would.
 func ReadCapped(r io.Reader, contentLength int64, limit int) ([]byte, error) {
+	return readCappedInto(r, contentLength, limit, nil)
+}
+
+// readCappedInto is ReadCapped reading into buf's storage when it is large
+// enough (buf's contents do not matter), so that a caller that reads
+// answers of about the same size again and again (Sessions) allocates,
+// clears and copies nothing once it has a buffer.
+func readCappedInto(r io.Reader, contentLength int64, limit int, buf []byte) ([]byte, error) {
 	if contentLength > int64(limit) {
 		return nil, ErrTooLarge
 	}
 	if contentLength >= 0 {
-		b := make([]byte, contentLength)
+		b := buf[:0]
+		if int64(cap(b)) < contentLength {
+			b = make([]byte, contentLength)
+		}
+		b = b[:contentLength]
 		n, err := io.ReadFull(r, b)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			err = nil // shorter than announced: what came is the answer
 		}
 		return b[:n], err
 	}
-	var chunks [][]byte
-	total, size := 0, 32<<10
+	// Unknown length: fill buf's storage first; past it, read chunks
+	// (doubling from 32 KiB, at most 1 MiB each, never past limit+1 bytes
+	// in all, the one byte that tells an answer over the cap) and join
+	// them at the end, so that an answer over the cap costs about the cap.
+	b := buf[:0]
+	for len(b) < cap(b) {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if len(b) > limit {
+			return nil, ErrTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	chunks := [][]byte{b}
+	total, size := len(b), 32<<10
 	for {
 		size = min(size, limit+1-total)
-		buf := make([]byte, size)
-		n, err := io.ReadFull(r, buf)
-		chunks = append(chunks, buf[:n])
+		c := make([]byte, size)
+		n, err := io.ReadFull(r, c)
+		chunks = append(chunks, c[:n])
 		total += n
 		if total > limit {
 			return nil, ErrTooLarge
@@ -259,8 +298,8 @@ func ReadCapped(r io.Reader, contentLength int64, limit int) ([]byte, error) {
 		}
 		size = min(2*size, 1<<20)
 	}
-	if len(chunks) == 1 {
-		return chunks[0], nil
+	if len(chunks) == 2 && len(chunks[0]) == 0 {
+		return chunks[1], nil
 	}
 	out := make([]byte, 0, total)
 	for _, c := range chunks {
@@ -270,14 +309,22 @@ func ReadCapped(r io.Reader, contentLength int64, limit int) ([]byte, error) {
 }
 
 func (c *Client) get(ctx context.Context, op, path string, decode func([]byte) error) error {
-	body, _, err := c.do(ctx, op, http.MethodGet, path, nil)
+	_, err := c.getInto(ctx, op, path, nil, decode)
+	return err
+}
+
+// getInto is get reading the answer into buf's storage when it is large
+// enough; it returns the storage used, for the next call, once decode has
+// returned (decode must not keep the bytes it is given).
+func (c *Client) getInto(ctx context.Context, op, path string, buf []byte, decode func([]byte) error) ([]byte, error) {
+	body, _, err := c.doInto(ctx, op, http.MethodGet, path, nil, "", MaxBody, buf)
 	if err != nil {
-		return err
+		return body, err
 	}
 	if err := decode(body); err != nil {
-		return &Error{Op: op, Server: c.server(), Status: 200, Err: ErrMalformed, Detail: trimDetail(err.Error())}
+		return body, &Error{Op: op, Server: c.server(), Status: 200, Err: ErrMalformed, Detail: trimDetail(err.Error())}
 	}
-	return nil
+	return body, nil
 }
 
 func trimDetail(s string) string {
@@ -303,9 +350,23 @@ func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 
 // Sessions calls GET /status/sessions (admin token): everything playing
 // now, each session once (MergeDuplicates).
+//
+// The answer is read into the storage of the previous one: at 2,000
+// sessions (3 MB) that saves allocating, clearing and copying it on every
+// fetch. Nothing decoded refers to those bytes (every string is a copy),
+// which TestSessionsBufferReuse checks.
 func (c *Client) Sessions(ctx context.Context) ([]Metadata, error) {
+	var buf []byte
+	if p := c.sessionsBuf.Swap(nil); p != nil {
+		buf = *p
+	}
 	var m []Metadata
-	err := c.get(ctx, "sessions", "/status/sessions", func(b []byte) (err error) { m, err = DecodeSessions(b); return })
+	body, err := c.getInto(ctx, "sessions", "/status/sessions", buf, func(b []byte) (err error) { m, err = DecodeSessions(b); return })
+	// Kept for the next call unless it is far larger than this answer
+	// needed (one huge answer does not pin its storage for good).
+	if cap(body) > 0 && cap(body) <= 2*len(body)+64<<10 {
+		c.sessionsBuf.Store(&body)
+	}
 	return MergeDuplicates(m), err
 }
 

@@ -6,3 +6,11 @@ var CompareDecodersForTest = compareDecoders
 
 // ParseRetryAfterForTest is parseRetryAfter.
 var ParseRetryAfterForTest = parseRetryAfter
+
+// SessionsBufForTest is the storage Sessions keeps for its next call.
+func SessionsBufForTest(c *Client) []byte {
+	if p := c.sessionsBuf.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
