@@ -535,14 +535,7 @@ func (ri *ruleIndex) paused(now time.Time) []*incEntry {
 
 // compact drops the stale items of waiting (sessions changed or gone).
 func (ri *ruleIndex) compact() {
-	kept := ri.waiting[:0]
-	for _, it := range ri.waiting {
-		if ri.cands[it.en.key] == it.en {
-			kept = append(kept, it)
-		}
-	}
-	clear(ri.waiting[len(kept):])
-	ri.waiting = kept
+	ri.waiting = slices.DeleteFunc(ri.waiting, func(it dueItem) bool { return ri.cands[it.en.key] != it.en })
 	heap.Init(&ri.waiting)
 }
 

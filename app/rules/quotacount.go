@@ -470,14 +470,10 @@ func (e *Engine) fileQuotaLocked(ri *ruleIndex, u userID, now time.Time) {
 	ri.qdue[u] = due
 	heap.Push(&ri.qheap, quotaDue{due, u})
 	if len(ri.qheap) > 2*len(ri.qdue)+64 { // drop the stale items
-		kept := ri.qheap[:0]
-		for _, it := range ri.qheap {
-			if d, ok := ri.qdue[it.u]; ok && d == it.due {
-				kept = append(kept, it)
-			}
-		}
-		clear(ri.qheap[len(kept):])
-		ri.qheap = kept
+		ri.qheap = slices.DeleteFunc(ri.qheap, func(it quotaDue) bool {
+			d, ok := ri.qdue[it.u]
+			return !ok || d != it.due
+		})
 		heap.Init(&ri.qheap)
 	}
 }
