@@ -280,15 +280,26 @@ func (d *demo) step() {
 // a 4K HEVC film that is transcoded to 1080p. When that browser is already
 // playing (or the demo is full) an ordinary random arrival happens instead.
 func (d *demo) arrive() {
-	sessions := d.s.Playing() // not the stopped ones Plex still lists
-	if len(sessions) >= d.o.MaxSessions {
-		return
+	// It always happens, as the one change the demo promises at start: at
+	// MaxSessions too (random steps may have started three sessions by
+	// then, and none has been playing long enough to be ended), on another
+	// remote device if a random step took bob's browser.
+	busy := map[string]bool{}
+	for _, m := range d.s.Playing() { // not the stopped ones Plex still lists
+		if m.Player != nil {
+			busy[string(m.Player.MachineIdentifier)] = true
+		}
 	}
 	p := demoPlayers[7] // bob, Firefox, remote
-	for _, m := range sessions {
-		if m.Player != nil && string(m.Player.MachineIdentifier) == p.player.MachineID {
-			d.startOne(sessions)
-			return
+	if busy[p.player.MachineID] {
+		for _, q := range demoPlayers {
+			if !q.local && !busy[q.player.MachineID] {
+				p = q
+				break
+			}
+		}
+		if busy[p.player.MachineID] {
+			return // every remote device plays already
 		}
 	}
 	mv := demoMovies[6] // Hollow Crown Protocol, 4K HEVC
@@ -300,9 +311,18 @@ func (d *demo) arrive() {
 	})
 }
 
+// endOne ends a random session among those playing for demoKeep ticks
+// or more (none if all are younger: the scripted arrival may leave one
+// session over MaxSessions for a while).
 func (d *demo) endOne(sessions []plex.Metadata) {
-	if len(sessions) > 0 {
-		_ = d.s.EndSession(string(sessions[d.pick(len(sessions))].SessionKey))
+	var old []string
+	for _, m := range sessions {
+		if k := string(m.SessionKey); d.s.age(k) >= demoKeep*d.o.Tick {
+			old = append(old, k)
+		}
+	}
+	if len(old) > 0 {
+		_ = d.s.EndSession(old[d.pick(len(old))])
 	}
 }
 

@@ -135,25 +135,35 @@ func TestRunDemoDeterministicCast(t *testing.T) {
 
 // TestRunDemoOpening checks the scripted arrival: at Opening a remote
 // viewer starts a 4K film that is transcoded, and nothing else changes in
-// between (Tick is far away).
+// between (Tick is far away) — also when the demo is at MaxSessions, and
+// on another remote device when bob's browser is playing already.
 func TestRunDemoOpening(t *testing.T) {
+	cast := len(plexsim.DemoCast())
 	tests := []struct {
-		name    string
-		opening time.Duration
-		want    int // sessions after the wait
+		name     string
+		opening  time.Duration
+		max      int
+		bobBusy  bool // bob's browser plays before the opening
+		want     int  // sessions after the wait
+		wantUser string
 	}{
-		{"scripted arrival", 50 * time.Millisecond, len(plexsim.DemoCast()) + 1},
-		{"disabled", -1, len(plexsim.DemoCast())},
+		{name: "scripted arrival", opening: 50 * time.Millisecond, want: cast + 1, wantUser: "bob"},
+		{name: "disabled", opening: -1, want: cast},
+		{name: "at MaxSessions", opening: 50 * time.Millisecond, max: cast, want: cast + 1, wantUser: "bob"},
+		{name: "bob's browser busy", opening: 50 * time.Millisecond, bobBusy: true, want: cast + 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := plexsim.New(plexsim.Options{})
 			defer s.Close()
+			if tc.bobBusy {
+				s.AddSession(plexsim.SessionSpec{User: "bob", Title: "Already", Player: plexsim.PlayerSpec{MachineID: "7a6b5c4d3e2f1a0b9c8d7e6f", Product: "Plex Web"}})
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
 			go func() {
 				defer close(stopped)
-				plexsim.RunDemoOptions(ctx, s, plexsim.DemoOptions{Seed: 3, Tick: time.Hour, Opening: tc.opening})
+				plexsim.RunDemoOptions(ctx, s, plexsim.DemoOptions{Seed: 3, Tick: time.Hour, Opening: tc.opening, MinSessions: 3, MaxSessions: tc.max})
 			}()
 			time.Sleep(300 * time.Millisecond)
 			cancel()
@@ -161,24 +171,30 @@ func TestRunDemoOpening(t *testing.T) {
 			if got := s.SessionCount(); got != tc.want {
 				t.Fatalf("sessions = %d, want %d", got, tc.want)
 			}
-			if tc.want == len(plexsim.DemoCast()) {
+			if tc.opening < 0 {
 				return
 			}
 			var found bool
 			for _, m := range s.Sessions() {
-				if m.User == nil || m.User.Title != "bob" || m.Player == nil || m.Player.Product != "Plex Web" {
+				if m.Title != "Hollow Crown Protocol" {
 					continue
 				}
 				found = true
 				if m.TranscodeSession == nil || m.TranscodeSession.VideoDecision != "transcode" {
-					t.Errorf("bob's arrival: transcode = %+v, want a video transcode", m.TranscodeSession)
+					t.Errorf("the arrival: transcode = %+v, want a video transcode", m.TranscodeSession)
 				}
-				if m.Player.Local.IsTrue() {
-					t.Errorf("bob's arrival is local, want remote")
+				if m.Player == nil || m.Player.Local.IsTrue() {
+					t.Errorf("the arrival is local, want remote")
+				}
+				if tc.wantUser != "" && (m.User == nil || m.User.Title != tc.wantUser) {
+					t.Errorf("the arrival's user = %+v, want %s", m.User, tc.wantUser)
+				}
+				if tc.bobBusy && m.Player != nil && string(m.Player.MachineIdentifier) == "7a6b5c4d3e2f1a0b9c8d7e6f" {
+					t.Errorf("the arrival is on bob's busy browser: two sessions on one device")
 				}
 			}
 			if !found {
-				t.Errorf("no session of bob on Plex Web after the opening: %d sessions", s.SessionCount())
+				t.Errorf("no 4K arrival after the opening: %d sessions", s.SessionCount())
 			}
 		})
 	}
