@@ -79,11 +79,7 @@ func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
 		if v.s.Server != sn.Server {
 			continue
 		}
-		listed, known := e.inc.listed(v.s)
-		if !known {
-			_, listed = find(sn.Sessions(), v.s)
-		}
-		if !listed {
+		if !e.listedLocked(v.s) {
 			gone = append(gone, v)
 			delete(e.verifying, id)
 		}
@@ -91,18 +87,13 @@ func (e *Engine) confirmGoneLocked(sn *app.Snapshot) []*verification {
 	return gone
 }
 
-func find(list []app.Session, s app.Session) (app.Session, bool) {
-	for _, x := range list {
-		if x.Key() == s.Key() && sameStream(x, s) {
-			return x, true
-		}
-	}
-	return app.Session{}, false
-}
-
 // listedLocked reports whether the stream of s is in its server's latest
-// list, connected or not (true while no list of its server is known).
+// list, connected or not (true while no list of its server is known): from
+// the index when it follows the server, else from the snapshot.
 func (e *Engine) listedLocked(s app.Session) bool {
+	if listed, known := e.inc.listed(s); known {
+		return listed
+	}
 	sn := e.snaps[s.Server]
 	if sn == nil {
 		return true

@@ -449,7 +449,7 @@ func (v *incView) whole(es []*incEntry) *evalSet {
 
 func (v *incView) rule(c *compiled) *evalSet {
 	ri := v.x.rules[c]
-	if ri == nil || (c.sched != nil && !c.sched.active(v.now)) {
+	if ri == nil || !c.inSchedule(v.now) {
 		return &evalSet{} // (out of its schedule it reads no session)
 	}
 	var es []*incEntry

@@ -22,13 +22,17 @@ type hit struct {
 	reason string
 }
 
+// inSchedule reports whether c is in force at now: it has no schedule, or
+// now is inside it.
+func (c *compiled) inSchedule(now time.Time) bool { return c.sched == nil || c.sched.active(now) }
+
 // evaluate returns the sessions c matches at now and the earliest later
 // time at which the answer could change without any new update (a pause
 // growing long enough, a time window opening); zero when none. The
 // counting kinds do not count the sessions leaving reports (nil: none),
 // e.g. those another rule is terminating in the same pass.
 func (c *compiled) evaluate(sessions []app.Session, now time.Time, leaving func(i int) bool) (hits []hit, wake time.Time) {
-	if c.sched != nil && !c.sched.active(now) {
+	if !c.inSchedule(now) {
 		return nil, c.sched.nextStart(now)
 	}
 	if leaving == nil {

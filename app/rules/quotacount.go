@@ -99,8 +99,8 @@ func (e *Engine) usageViewLocked(k usageKey) (QuotaUsage, int, bool) {
 	if add := time.Duration(l.n) * (e.seenTime - l.at); add > 0 {
 		if !ok {
 			q = QuotaUsage{Rule: k.rule, User: l.user, UserID: l.userID, Start: l.start}
-		} else if !q.Start.Equal(l.start) {
-			q.Start, q.Used, q.Warned = l.start, 0, false
+		} else {
+			q.period(l.start)
 		}
 		q.Used += Duration(add)
 		ok = true
@@ -112,10 +112,18 @@ func (e *Engine) usageViewLocked(k usageKey) (QuotaUsage, int, bool) {
 // counted yet when the stored one is of another.
 func (e *Engine) usageOfLocked(k usageKey, start time.Time) (QuotaUsage, int, bool) {
 	q, n, ok := e.usageViewLocked(k)
-	if ok && !q.Start.Equal(start) {
-		q.Start, q.Used, q.Warned = start, 0, false
+	if ok {
+		q.period(start)
 	}
 	return q, n, ok
+}
+
+// period makes q the usage of the period starting at start: nothing
+// counted yet when it held another period's.
+func (q *QuotaUsage) period(start time.Time) {
+	if !q.Start.Equal(start) {
+		q.Start, q.Used, q.Warned = start, 0, false
+	}
 }
 
 // creditLocked adds d to rule × user's stored time, in l's period.
@@ -128,9 +136,7 @@ func (e *Engine) creditLocked(k usageKey, l *quotaLive, d time.Duration) {
 		q = &QuotaUsage{Rule: k.rule, User: l.user, UserID: l.userID, Start: l.start}
 		e.usage[k] = q
 	}
-	if !q.Start.Equal(l.start) {
-		q.Start, q.Used, q.Warned = l.start, 0, false
-	}
+	q.period(l.start)
 	q.Used += Duration(d)
 	e.usageDirty = true
 }
@@ -164,7 +170,7 @@ func (e *Engine) quotaSteadyLocked(now time.Time) bool {
 			continue
 		}
 		m, ok := e.quotaMarks[c.Name]
-		if !ok || !m.start.Equal(periodStart(c, now)) || m.active != (c.sched == nil || c.sched.active(now)) {
+		if !ok || !m.start.Equal(periodStart(c, now)) || m.active != c.inSchedule(now) {
 			return false
 		}
 	}
@@ -189,7 +195,7 @@ func (e *Engine) rollLocked(now time.Time) {
 				}
 			}
 		}
-		e.quotaMarks[c.Name] = quotaMark{start: start, active: c.sched == nil || c.sched.active(now)}
+		e.quotaMarks[c.Name] = quotaMark{start: start, active: c.inSchedule(now)}
 	}
 }
 
@@ -206,7 +212,7 @@ func countsFor(c *compiled, s *app.Session) (userID, bool) {
 func (e *Engine) countingRules(now time.Time) []*compiled {
 	var cs []*compiled
 	for _, c := range e.rules {
-		if c.Kind == KindQuota && c.Enabled && (c.sched == nil || c.sched.active(now)) {
+		if c.Kind == KindQuota && c.Enabled && c.inSchedule(now) {
 			cs = append(cs, c)
 		}
 	}
