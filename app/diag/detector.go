@@ -376,7 +376,7 @@ func (d *Detector) player(s app.Session, now time.Time) *player {
 		if d.live[s.Server].count(id) > 0 {
 			others--
 		}
-		for n := len(d.players); n > 0 && n >= d.opts.MaxPlayers+others; n-- {
+		for len(d.players) > 0 && len(d.players) >= d.opts.MaxPlayers+others {
 			d.evictPlayer() // (several once many live players have ended)
 		}
 		p = &player{key: k}
